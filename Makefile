@@ -1,0 +1,39 @@
+# SpendScope: `make run` builds the demo warehouse and starts the dashboard; `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q
+PORT   ?= 8501
+
+.PHONY: run test lint demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.txt constraints.txt | $(BIN)/python
+	$(PIP) -r requirements.txt -c constraints.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(PIP) -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(BIN)/python -m etl demo
+	$(BIN)/python -m etl status
+
+test: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n auto -q
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+
+demo: $(VENV)/.runtime
+	$(BIN)/python -m etl demo
+
+bench: $(VENV)/.dev
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf data/demo data/warehouse.duckdb* tests/artifacts

@@ -1,0 +1,1 @@
+"""Billing exports of every provider, normalised to FOCUS columns. One adapter module per export format."""

@@ -1,0 +1,71 @@
+"""``python -m etl billing ...``: load billing exports, list the formats."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from etl.billing import registry
+from etl.billing.base import LoadOptions
+from etl.billing.loader import LoadResult, format_totals, load_sources
+from etl.billing.sources import expand_paths
+from etl.context import Context
+from etl.report import format_table
+
+log = logging.getLogger(__name__)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    billing = commands.add_parser("billing", help="load cloud billing exports",
+                                  description="Load cloud billing exports into the warehouse.")
+    sub = billing.add_subparsers(dest="billing_command", metavar="SUBCOMMAND", required=True)
+
+    load = sub.add_parser(
+        "load", help="load billing files, directories or globs",
+        description="Load billing export files (CSV, CSV.GZ, Parquet, newline-delimited JSON), directories "
+                    "(recursively; a folder with an Azure manifest.json loads as one export) or globs. "
+                    "The format is detected from the header unless --format is given.",
+    )
+    load.add_argument("paths", nargs="+", metavar="PATH")
+    load.add_argument("--format", choices=sorted(registry.adapters()), help="skip detection, use this format")
+    load.add_argument("--dataset", choices=["actual", "amortized"],
+                      help="Azure cost details: which dataset the files are (default: from the manifest or "
+                           "the file name, else actual)")
+    load.add_argument("--currency", metavar="CODE",
+                      help="billing currency to assume for exports that have no currency column")
+    load.add_argument("--replace", choices=["period", "file"],
+                      help="what a newer file replaces: its billing periods (default for whole-period "
+                           "exports) or only an earlier load of the same file name (default for OCI)")
+    load.add_argument("--mapping", metavar="FILE", help="TOML column mapping for --format generic")
+    load.set_defaults(func=run_load)
+
+    formats = sub.add_parser("formats", help="list the export formats the loader understands")
+    formats.set_defaults(func=run_formats)
+
+
+def run_load(args: argparse.Namespace, ctx: Context) -> int:
+    options = LoadOptions(format=args.format, dataset=args.dataset, currency=args.currency,
+                          replace=args.replace, mapping=args.mapping)
+    sources, problems = expand_paths(args.paths)
+    with ctx.warehouse.write("billing load") as con:
+        results = load_sources(con, sources, options, ctx.config.get("providers.aliases"))
+    results += [LoadResult(source=path, status="failed", error=f"{path}: {error}") for path, error in problems]
+    for result in results[len(sources):]:
+        log.error("failed %s", result.error)
+    print(summary_table(results))
+    failed = [r for r in results if not r.ok]
+    for result in failed:
+        print(f"error: {result.error}")
+    return 1 if failed or not results else 0
+
+
+def summary_table(results: list[LoadResult]) -> str:
+    rows = [(r.source, r.format or "?", r.rows, format_totals(r.totals), r.status) for r in results]
+    return format_table(["file", "format", "rows", "billed per currency", "status"], rows)
+
+
+def run_formats(args: argparse.Namespace, ctx: Context) -> int:
+    rows = [(name, ", ".join(module.SOURCE_KINDS), module.DESCRIPTION)
+            for name, module in registry.adapters().items()]
+    print(format_table(["format", "files", "description"], rows))
+    return 0

@@ -1,0 +1,503 @@
+"""Load billing sources into ``cost_line``: one set-based DuckDB statement per source, one transaction each.
+
+For each source (a file, or a manifest with its blobs) the loader
+
+1. reads the header and picks an adapter (or uses ``--format``);
+2. skips it as *unchanged* when a load of the same bytes is still fully in the warehouse;
+3. inserts every row through a single ``INSERT ... SELECT`` over ``read_csv``/``read_parquet``/``read_json``.
+   Each value is parsed by the checked macros of ``sql/macros.sql``: the first unparsable number or date,
+   missing required value or unknown currency raises an error naming the line and column, and the
+   transaction rolls back, so nothing of that file is kept;
+4. makes the new rows the owners of their *replace units* and deletes the rows they replace. A unit is a
+   (provider, billing account, billing period, dataset) for exports that restate whole periods (the latest
+   export wins; month-to-date copies and restatements replace what was there), or the file itself for
+   incremental feeds such as OCI cost reports. When both exports carry an export time and the stored one is
+   newer, the incoming unit is *superseded* and dropped, and the log says so;
+5. records the outcome, row count and totals per currency in ``load_log``.
+
+A failed source is logged and the next one still loads. The daily rollup behind ``daily_spend`` is refreshed
+for the touched provider/account/dates at the end of the run.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from etl.billing import registry
+from etl.billing.base import (
+    FOCUS_COLUMNS,
+    HELPER_COLUMNS,
+    MANDATORY_FOCUS,
+    Field,
+    LoadOptions,
+    MissingColumnsError,
+    Plan,
+    quote_ident,
+    sql_string,
+)
+from etl.billing.sources import Source, SourceError, check_same_header, read_columns, sha256_of
+
+log = logging.getLogger(__name__)
+
+_NULL_OF_KIND = {"num": "NULL::DECIMAL(38, 12)", "ts": "NULL::TIMESTAMP", "json": "NULL::JSON",
+                 "text": "NULL::VARCHAR", "raw": "NULL"}
+_CHECKED_MACRO = {"num": "ss_num", "ts": "ss_ts", "json": "ss_json_object"}
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class CurrencyTotal:
+    currency: str
+    rows: int
+    billed: Decimal
+    effective: Decimal
+
+
+@dataclass
+class LoadResult:
+    """The outcome of one source, as shown in the run summary and stored in ``load_log``."""
+
+    source: str
+    status: str  # loaded | unchanged | superseded | failed
+    format: str | None = None
+    rows: int = 0
+    totals: list[CurrencyTotal] = field(default_factory=list)
+    error: str | None = None
+    message: str | None = None
+    load_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+class LoadError(ValueError):
+    """Bad input in a source file; the message names the file, line and column where there is one."""
+
+
+def load_sources(con: duckdb.DuckDBPyConnection, sources: Iterable[Source], options: LoadOptions,
+                 provider_aliases: dict[str, str] | None = None) -> list[LoadResult]:
+    """Load every source on the writer connection ``con``; never raises for bad input."""
+    _add_provider_aliases(con, provider_aliases or {})
+    con.execute("CREATE OR REPLACE TEMP TABLE touched (provider VARCHAR, account VARCHAR, date DATE)")
+    results = [load_source(con, source, options) for source in sources]
+    refresh_daily_rollup(con)
+    return results
+
+
+def load_source(con: duckdb.DuckDBPyConnection, source: Source, options: LoadOptions) -> LoadResult:
+    started = _now()
+    result = LoadResult(source=source.label, status="failed")
+    sha = None
+    try:
+        sha = sha256_of(source)
+        columns = read_columns(source)
+        check_same_header(source, columns)
+        adapter = registry.choose(columns, source.kind, options)
+        result.format = adapter.NAME
+        plan = adapter.plan(columns, options)
+        if source.dataset_hint and not options.dataset and plan.dataset in ("actual", "amortized"):
+            plan = _with_dataset(plan, source.dataset_hint)
+        previous = _unchanged_load(con, sha, plan)
+        if previous is not None:
+            result.status, result.load_id = "unchanged", previous
+            result.rows, result.totals = _load_summary(con, previous)
+            result.message = f"same content as load {previous}, still current"
+        else:
+            _load_new(con, source, columns, plan, options, sha, started, result)
+    except (LoadError, SourceError, MissingColumnsError, registry.UnknownFormatError) as exc:
+        result.error = _with_file(source, str(exc))
+    except duckdb.Error as exc:
+        result.error = _with_file(source, describe_duckdb_error(exc))
+    if result.status == "failed":
+        log.error("failed: %s", result.error)
+        _log_load(con, result, source, sha, None, started)
+    elif result.status == "unchanged":
+        log.info("unchanged %s (%s)", source.label, result.message)
+        _log_load(con, result, source, sha, None, started)
+    return result
+
+
+def _load_new(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str, ...], plan: Plan,
+              options: LoadOptions, sha: str, started: datetime, result: LoadResult) -> None:
+    load_id = con.execute("SELECT nextval('load_id_seq')").fetchone()[0]
+    result.load_id = load_id
+    insert = build_insert(source, columns, plan, load_id)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        inserted = con.execute(insert).fetchone()[0]
+        if inserted == 0:
+            raise LoadError("no data rows after the header; expected at least one cost row")
+        if source.expected_rows is not None and inserted != source.expected_rows:
+            raise LoadError(f"read {inserted} rows but the manifest's dataRowCount says {source.expected_rows}")
+        superseded = _claim_replace_units(con, load_id, source.export_time)
+        _reconcile_datasets(con, load_id)
+        result.rows, result.totals = _load_summary(con, load_id)
+        result.status = "loaded" if result.rows else "superseded"
+        notes = list(plan.notes)
+        if superseded:
+            notes.append(f"{len(superseded)} period(s) skipped: a newer export is already loaded "
+                         f"({', '.join(sorted(superseded))})")
+        result.message = "; ".join(notes) or None
+        _log_load(con, result, source, sha, plan.dataset, started)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        result.status, result.rows, result.totals = "failed", 0, []
+        raise
+    log.info("%s %s: %d rows as %s (%s)", result.status, source.label, result.rows, plan.adapter,
+             format_totals(result.totals))
+
+
+def build_insert(source: Source, columns: tuple[str, ...], plan: Plan, load_id: int) -> str:
+    """The single INSERT ... SELECT that reads, parses, validates and normalises one source."""
+    canonical = _canonical_columns(plan, columns)
+    original = dict(zip(canonical, columns, strict=True))
+    reader = " UNION ALL ".join(_reader_sql(source.kind, path, columns, canonical) for path in source.files)
+    parsed = ", ".join(_parsed_field(key, found, spec, original) for key, (found, spec) in plan.fields.items())
+    focus = ", ".join(
+        f"{_focus_expr(name, plan)} AS {quote_ident(name)}" for name in FOCUS_COLUMNS + HELPER_COLUMNS
+    )
+    export_time = (
+        f"coalesce(n.x_ExportTime, TIMESTAMP '{source.export_time:%Y-%m-%d %H:%M:%S}')"
+        if source.export_time else "n.x_ExportTime"
+    )
+    replace_key = (
+        "concat_ws('|', 'period', ServiceProviderName, BillingAccountId, "
+        f"strftime(BillingPeriodStart, '%Y-%m-%dT%H:%M:%S'), {sql_string(plan.dataset)})"
+        if plan.replace_scope == "period" else sql_string("file|" + Path(source.label).name)
+    )
+    return f"""
+        INSERT INTO cost_line BY NAME
+        WITH src AS ({reader}),
+        parsed AS (SELECT x_line, x_file, {parsed} FROM src),
+        norm AS (SELECT x_line, x_file, {focus} FROM parsed),
+        resolved AS (
+            SELECT n.* EXCLUDE (ServiceProviderName, BillingCurrency, ServiceCategory, ChargeCategory,
+                                ChargeClass, PricingCategory, x_ServiceKey, x_ChargeType, x_PricingModel,
+                                x_ExportTime),
+                coalesce(pa.service_provider_name, trim(n.ServiceProviderName)) AS ServiceProviderName,
+                CASE WHEN cur.code IS NULL THEN error(format(
+                        'line {{}}, column "BillingCurrency": "{{}}" is not an ISO 4217 currency code '
+                        '(expected e.g. USD, EUR, CAD)', n.x_line, n.BillingCurrency))
+                     ELSE cur.code END AS BillingCurrency,
+                CASE WHEN n.ServiceCategory IS NULL THEN coalesce(scm.service_category, 'Other')
+                     WHEN sc.service_category IS NULL THEN error(format(
+                        'line {{}}, column "ServiceCategory": "{{}}" is not a FOCUS 1.2 service category',
+                        n.x_line, n.ServiceCategory))
+                     ELSE sc.service_category END AS ServiceCategory,
+                CASE WHEN n.ChargeCategory IS NOT NULL AND cc.charge_category IS NULL THEN error(format(
+                        'line {{}}, column "ChargeCategory": "{{}}" is not a FOCUS charge category '
+                        '(expected Usage, Purchase, Tax, Credit or Adjustment)', n.x_line, n.ChargeCategory))
+                     WHEN n.ChargeCategory IS NOT NULL THEN cc.charge_category
+                     WHEN ccm.charge_category IS NULL THEN error(format(
+                        'line {{}}: charge type "{{}}" is not in sql/seed/charge_category_map.csv for {{}}; '
+                        'add it there', n.x_line, n.x_ChargeType,
+                        coalesce(pa.service_provider_name, n.ServiceProviderName)))
+                     ELSE ccm.charge_category END AS ChargeCategory,
+                coalesce(n.ChargeClass, nullif(ccm.charge_class, '')) AS ChargeClass,
+                coalesce(n.PricingCategory, pcm.pricing_category) AS PricingCategory,
+                {export_time} AS x_ExportTime
+            FROM norm n
+            LEFT JOIN provider_alias pa ON pa.alias = lower(trim(n.ServiceProviderName))
+            LEFT JOIN currency cur ON cur.code = upper(trim(n.BillingCurrency))
+            LEFT JOIN service_category sc ON lower(sc.service_category) = lower(trim(n.ServiceCategory))
+            LEFT JOIN service_category_map scm
+                ON scm.provider = coalesce(pa.service_provider_name, trim(n.ServiceProviderName))
+               AND scm.service_key = lower(trim(n.x_ServiceKey))
+            LEFT JOIN charge_category cc ON lower(cc.charge_category) = lower(trim(n.ChargeCategory))
+            LEFT JOIN charge_category_map ccm
+                ON ccm.provider = coalesce(pa.service_provider_name, trim(n.ServiceProviderName))
+               AND ccm.native_charge_type = lower(trim(n.x_ChargeType))
+            LEFT JOIN pricing_category_map pcm
+                ON pcm.provider = coalesce(pa.service_provider_name, trim(n.ServiceProviderName))
+               AND pcm.native_pricing = lower(trim(n.x_PricingModel))
+        )
+        SELECT * EXCLUDE (x_line, x_file),
+            x_line AS x_SourceLine, x_file AS x_SourceFile, {load_id} AS x_LoadId,
+            {sql_string(plan.adapter)} AS x_SourceFormat, {sql_string(plan.dataset)} AS x_Dataset,
+            {replace_key} AS x_ReplaceKey
+        FROM resolved
+    """
+
+
+def _canonical_columns(plan: Plan, columns: tuple[str, ...]) -> list[str]:
+    """Canonical names, in header order; a duplicate canonical name gets a numeric suffix."""
+    adapter = registry.get(plan.adapter)
+    names: list[str] = []
+    for column in columns:
+        name = adapter.canonical(column)
+        while name in names:
+            name += "_dup"
+        names.append(name)
+    return names
+
+
+def _reader_sql(kind: str, path: Path, columns: tuple[str, ...], canonical: list[str]) -> str:
+    file_literal = sql_string(str(path.resolve()))
+    if kind == "csv":
+        spec = "{" + ", ".join(f"{sql_string(name)}: 'VARCHAR'" for name in canonical) + "}"
+        return (
+            f"SELECT row_number() OVER () + 1 AS x_line, {file_literal} AS x_file, * FROM read_csv("
+            f"{file_literal}, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+            f"strict_mode = true, nullstr = ['', 'NULL'], compression = 'auto', columns = {spec})"
+        )
+    renames = ", ".join(f"{quote_ident(orig)} AS {quote_ident(name)}" for orig, name in zip(columns, canonical,
+                                                                                           strict=True))
+    if kind == "parquet":
+        return (f"SELECT file_row_number + 1 AS x_line, {file_literal} AS x_file, {renames} "
+                f"FROM read_parquet({file_literal}, file_row_number = true)")
+    return (f"SELECT row_number() OVER () AS x_line, {file_literal} AS x_file, {renames} "
+            f"FROM read_json({file_literal}, format = 'newline_delimited', sample_size = -1)")
+
+
+def _parsed_field(key: str, found: str | None, spec: Field, original: dict[str, str]) -> str:
+    if found is None:
+        return f"{_NULL_OF_KIND[spec.kind]} AS {quote_ident(key)}"
+    label = sql_string(original.get(found, found))
+    column = quote_ident(found)
+    if spec.kind in _CHECKED_MACRO:
+        expr = f"{_CHECKED_MACRO[spec.kind]}({column}, x_line, {label})"
+    elif spec.kind == "text":
+        expr = f"CAST({column} AS VARCHAR)"
+    else:
+        expr = column
+    if spec.not_null:
+        expr = f"ss_required({expr}, x_line, {label})"
+    return f"{expr} AS {quote_ident(key)}"
+
+
+def _focus_expr(name: str, plan: Plan) -> str:
+    template = plan.focus.get(name)
+    if template is None:
+        if name in MANDATORY_FOCUS:
+            raise RuntimeError(f"adapter {plan.adapter} does not map mandatory FOCUS column {name}")
+        return "NULL"
+    expr = _PLACEHOLDER.sub(lambda m: quote_ident(_check_field(plan, m.group(1))), template)
+    if name in MANDATORY_FOCUS:
+        expr = f"ss_required({expr}, x_line, {sql_string(name)})"
+    return expr
+
+
+def _check_field(plan: Plan, key: str) -> str:
+    if key not in plan.fields:
+        raise RuntimeError(f"adapter {plan.adapter} refers to unknown field {{{key}}}")
+    return key
+
+
+def _claim_replace_units(con: duckdb.DuckDBPyConnection, load_id: int,
+                         source_export_time: datetime | None) -> list[str]:
+    """Make this load own its replace units, dropping older rows, or its own rows where a newer export wins."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE new_units AS
+        SELECT c.x_ReplaceKey AS replace_key, max(c.x_ExportTime) AS export_time,
+               r.export_time AS stored_export_time,
+               (r.export_time IS NOT NULL AND max(c.x_ExportTime) IS NOT NULL
+                AND r.export_time > max(c.x_ExportTime)) AS superseded
+        FROM cost_line c LEFT JOIN replace_unit r ON r.replace_key = c.x_ReplaceKey
+        WHERE c.x_LoadId = ?
+        GROUP BY c.x_ReplaceKey, r.export_time
+        """,
+        [load_id],
+    )
+    superseded = [row[0] for row in con.execute(
+        "SELECT replace_key FROM new_units WHERE superseded ORDER BY 1").fetchall()]
+    con.execute(
+        """
+        INSERT INTO touched
+        SELECT DISTINCT ServiceProviderName, BillingAccountId, CAST(ChargePeriodStart AS DATE)
+        FROM cost_line WHERE x_ReplaceKey IN (SELECT replace_key FROM new_units)
+        """
+    )
+    con.execute(
+        """
+        DELETE FROM cost_line c USING new_units u
+        WHERE c.x_ReplaceKey = u.replace_key
+          AND ((u.superseded AND c.x_LoadId = $1) OR (NOT u.superseded AND c.x_LoadId <> $1))
+        """,
+        [load_id],
+    )
+    con.execute(
+        """
+        INSERT OR REPLACE INTO replace_unit
+        SELECT replace_key, $1, export_time, now()::TIMESTAMP FROM new_units WHERE NOT superseded
+        """,
+        [load_id],
+    )
+    return [key.split("|")[3] if key.startswith("period|") else key for key in superseded]
+
+
+def _reconcile_datasets(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
+    """Azure actual and amortized exports of one period coexist: once both are present, the actual rows carry
+    BilledCost only and the amortized rows carry EffectiveCost, ListCost and ContractedCost only, so that
+    every measure sums correctly over the union. A period with a single dataset keeps all its measures."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE both_datasets AS
+        SELECT ServiceProviderName, BillingAccountId, BillingPeriodStart
+        FROM cost_line
+        WHERE x_Dataset IN ('actual', 'amortized')
+          AND (ServiceProviderName, BillingAccountId, BillingPeriodStart) IN (
+              SELECT DISTINCT ServiceProviderName, BillingAccountId, BillingPeriodStart
+              FROM cost_line WHERE x_LoadId = ?)
+        GROUP BY ALL
+        HAVING count(DISTINCT x_Dataset) = 2
+        """,
+        [load_id],
+    )
+    if not con.execute("SELECT count(*) FROM both_datasets").fetchone()[0]:
+        return
+    for dataset, assignments in (
+        ("actual", "EffectiveCost = 0, ListCost = 0, ContractedCost = 0"),
+        ("amortized", "BilledCost = 0"),
+    ):
+        con.execute(
+            f"""
+            UPDATE cost_line c SET {assignments}
+            FROM both_datasets b
+            WHERE c.x_Dataset = '{dataset}' AND c.ServiceProviderName = b.ServiceProviderName
+              AND c.BillingAccountId = b.BillingAccountId AND c.BillingPeriodStart = b.BillingPeriodStart
+            """
+        )
+    con.execute(
+        """
+        INSERT INTO touched
+        SELECT DISTINCT c.ServiceProviderName, c.BillingAccountId, CAST(c.ChargePeriodStart AS DATE)
+        FROM cost_line c JOIN both_datasets b USING (ServiceProviderName, BillingAccountId, BillingPeriodStart)
+        """
+    )
+
+
+def refresh_daily_rollup(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute the rollup rows of every provider/account/date a load touched in this run."""
+    con.execute("CREATE OR REPLACE TEMP TABLE touched_keys AS SELECT DISTINCT * FROM touched")
+    if not con.execute("SELECT count(*) FROM touched_keys").fetchone()[0]:
+        return
+    con.execute("BEGIN TRANSACTION")
+    con.execute(
+        """
+        DELETE FROM daily_spend_rollup r USING touched_keys t
+        WHERE r.provider = t.provider AND r.billing_account_id = t.account AND r.date = t.date
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO daily_spend_rollup
+        SELECT CAST(c.ChargePeriodStart AS DATE), c.ServiceProviderName, c.BillingAccountId,
+               any_value(c.BillingAccountName), c.SubAccountId, any_value(c.SubAccountName),
+               c.ServiceCategory, c.ServiceName, c.ChargeCategory, c.BillingCurrency,
+               sum(c.BilledCost), sum(c.EffectiveCost), sum(c.ListCost), count(*)
+        FROM cost_line c
+        JOIN touched_keys t ON c.ServiceProviderName = t.provider AND c.BillingAccountId = t.account
+                           AND CAST(c.ChargePeriodStart AS DATE) = t.date
+        GROUP BY CAST(c.ChargePeriodStart AS DATE), c.ServiceProviderName, c.BillingAccountId, c.SubAccountId,
+                 c.ServiceCategory, c.ServiceName, c.ChargeCategory, c.BillingCurrency
+        """
+    )
+    con.execute("COMMIT")
+    con.execute("DELETE FROM touched")
+
+
+def _unchanged_load(con: duckdb.DuckDBPyConnection, sha: str, plan: Plan) -> int | None:
+    row = con.execute(
+        """
+        SELECT l.load_id FROM load_log l
+        WHERE l.sha256 = ? AND l.format = ? AND l.dataset = ? AND l.status = 'loaded'
+          AND l.rows = (SELECT count(*) FROM cost_line c WHERE c.x_LoadId = l.load_id)
+        ORDER BY l.load_id DESC LIMIT 1
+        """,
+        [sha, plan.adapter, plan.dataset],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _load_summary(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[int, list[CurrencyTotal]]:
+    rows = con.execute(
+        """
+        SELECT BillingCurrency, count(*), sum(BilledCost), sum(EffectiveCost)
+        FROM cost_line WHERE x_LoadId = ? GROUP BY 1 ORDER BY 1
+        """,
+        [load_id],
+    ).fetchall()
+    totals = [CurrencyTotal(cur, n, billed, effective) for cur, n, billed, effective in rows]
+    return sum(t.rows for t in totals), totals
+
+
+def _log_load(con: duckdb.DuckDBPyConnection, result: LoadResult, source: Source, sha: str | None,
+              dataset: str | None, started: datetime) -> None:
+    load_id = result.load_id if result.status in ("loaded", "superseded") else None
+    if load_id is None:
+        load_id = con.execute("SELECT nextval('load_id_seq')").fetchone()[0]
+    totals = [{"currency": t.currency, "rows": t.rows, "billed": t.billed, "effective": t.effective}
+              for t in result.totals]
+    con.execute(
+        """
+        INSERT INTO load_log (load_id, kind, source, files, sha256, format, dataset, export_time, rows, totals,
+                              status, error, message, started_at, finished_at)
+        VALUES (?, 'billing', ?, ?, ?, ?, ?, ?, ?, ?::STRUCT(currency VARCHAR, rows BIGINT,
+                billed DECIMAL(38, 12), effective DECIMAL(38, 12))[], ?, ?, ?, ?, ?)
+        """,
+        [load_id, source.label, [str(f) for f in source.files], sha, result.format, dataset,
+         _naive_utc(source.export_time), result.rows, totals, result.status, result.error, result.message,
+         _naive_utc(started), _naive_utc(_now())],
+    )
+
+
+def _add_provider_aliases(con: duckdb.DuckDBPyConnection, aliases: dict[str, str]) -> None:
+    for alias, name in aliases.items():
+        con.execute("DELETE FROM provider_alias WHERE alias = ?", [alias.strip().lower()])
+        con.execute("INSERT INTO provider_alias VALUES (?, ?)", [alias.strip().lower(), name])
+
+
+def _with_dataset(plan: Plan, dataset: str) -> Plan:
+    return Plan(plan.adapter, plan.fields, plan.focus, dataset, plan.replace_scope, plan.notes)
+
+
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_COLUMNS_FOUND = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def describe_duckdb_error(exc: duckdb.Error) -> str:
+    """Turn a DuckDB error into one line a user can act on (line numbers of CSV errors kept)."""
+    text = str(exc)
+    line = _CSV_LINE.search(text)
+    if line:
+        counts = _COLUMNS_FOUND.search(text)
+        if counts:
+            return (f"line {line.group(1)}: expected {counts.group(1)} fields as in the header, found "
+                    f"{counts.group(2)} (ragged row)")
+        if "unterminated quote" in text:
+            return f"line {line.group(1)}: a quoted value is never closed (unterminated quote)"
+        detail = next((part for part in text.splitlines()[1:] if part.strip()), "")
+        return f"line {line.group(1)}: malformed CSV ({detail.strip()})"
+    first = text.splitlines()[0]
+    return re.sub(r"^(Invalid Input|Conversion|Binder|Parser) Error: ", "", first)
+
+
+def _with_file(source: Source, message: str) -> str:
+    name = source.label
+    return message if message.startswith(name) else f"{name}: {message}"
+
+
+def format_totals(totals: list[CurrencyTotal]) -> str:
+    """Totals per currency, never added across currencies: ``USD 12.34; CAD 5.00``."""
+    if not totals:
+        return "-"
+    return "; ".join(f"{t.currency} {t.billed.quantize(Decimal('0.01')):,}" for t in totals)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _naive_utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment else None

@@ -1,0 +1,186 @@
+"""Typed settings: built-in defaults, then ``config.toml``, then ``SPENDSCOPE_*`` environment variables.
+
+Every setting is declared once in :data:`SETTINGS` with its type, default and a one-line description;
+the README's settings table documents each of them and ``tests/test_config.py`` fails when one is missing.
+
+Environment names: a top-level key ``db`` is ``SPENDSCOPE_DB``; a key inside a TOML section uses a double
+underscore, so ``[market] benchmarks`` is ``SPENDSCOPE_MARKET__BENCHMARKS``. Lists are comma-separated and
+tables are ``key=value`` pairs separated by commas in the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "SPENDSCOPE_"
+CONFIG_ENV = "SPENDSCOPE_CONFIG"
+DEFAULT_CONFIG_FILE = "config.toml"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One documented setting. ``key`` is dotted: ``db`` or ``market.benchmarks``."""
+
+    key: str
+    kind: type  # str, int, float, bool, list or dict
+    default: Any
+    description: str
+
+    @property
+    def env_name(self) -> str:
+        return ENV_PREFIX + self.key.upper().replace(".", "__")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("db", str, "data/warehouse.duckdb",
+            "Path of the DuckDB warehouse file (relative to the working directory)."),
+    Setting("log_level", str, "INFO", "Logging level of the ETL commands: DEBUG, INFO, WARNING or ERROR."),
+    Setting("reporting_currency", str, "USD", "ISO 4217 currency in which converted totals are reported."),
+    Setting("demo.output_dir", str, "data/demo", "Folder where `python -m etl demo` writes its synthetic exports."),
+    Setting("demo.rows", int, 20_000, "Approximate number of cost rows the demo generator writes in total."),
+    Setting("demo.seed", int, 20250610, "Random seed of the demo generator (same seed, same files)."),
+    Setting("warehouse.lock_timeout_s", float, 600.0,
+            "Seconds a write waits for another ETL run to release the writer lock before giving up."),
+    Setting("warehouse.memory_limit", str, "1536MB",
+            "DuckDB memory limit of the ETL's writing connection; larger loads spill to disk."),
+    Setting("warehouse.threads", int, 0, "DuckDB threads of the ETL's writing connection (0 = DuckDB's default)."),
+    Setting("billing.mappings", list, [],
+            "Generic-CSV mapping files (TOML) tried during format detection, for providers without a "
+            "standard export."),
+    Setting("providers.aliases", dict, {},
+            "Extra ServiceProviderName aliases, e.g. `{\"Lambda Labs\" = \"Lambda\"}`; merged over the "
+            "built-in aliases."),
+)
+
+_BY_KEY = {s.key: s for s in SETTINGS}
+
+
+class ConfigError(ValueError):
+    """A configuration value could not be read; the message names the source and the key."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved settings. Use :meth:`get` with a dotted key; :attr:`sources` says where each value came from."""
+
+    values: Mapping[str, Any]
+    sources: Mapping[str, str]
+
+    def get(self, key: str) -> Any:
+        if key not in _BY_KEY:
+            raise KeyError(f"unknown setting {key!r}")
+        return self.values[key]
+
+    @property
+    def db_path(self) -> Path:
+        return Path(self.get("db"))
+
+    def with_overrides(self, **overrides: Any) -> Config:
+        """Return a copy with command-line overrides (keys with dots given as ``__``) applied."""
+        values = dict(self.values)
+        sources = dict(self.sources)
+        for name, value in overrides.items():
+            if value is None:
+                continue
+            key = name.replace("__", ".")
+            values[key] = _coerce(_BY_KEY[key], value, "command line")
+            sources[key] = "command line"
+        return Config(values, sources)
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Resolve every setting: defaults < TOML file < environment.
+
+    ``path`` defaults to ``$SPENDSCOPE_CONFIG`` or ``./config.toml``; a missing default file is fine,
+    a missing explicitly named one is an error.
+    """
+    environ = os.environ if environ is None else environ
+    explicit = path is not None or CONFIG_ENV in environ
+    config_path = Path(path or environ.get(CONFIG_ENV) or DEFAULT_CONFIG_FILE)
+    file_values: dict[str, Any] = {}
+    if config_path.exists():
+        try:
+            file_values = _flatten(tomllib.loads(config_path.read_text(encoding="utf-8")))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_path}: not valid TOML: {exc}") from exc
+    elif explicit:
+        raise ConfigError(f"configuration file {config_path} does not exist")
+
+    unknown = sorted(set(file_values) - set(_BY_KEY))
+    if unknown:
+        raise ConfigError(f"{config_path}: unknown setting(s) {', '.join(unknown)}; see README 'Settings'")
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for setting in SETTINGS:
+        value, source = setting.default, "default"
+        if setting.key in file_values:
+            value, source = _coerce(setting, file_values[setting.key], str(config_path)), str(config_path)
+        if setting.env_name in environ:
+            value = _coerce(setting, environ[setting.env_name], setting.env_name)
+            source = setting.env_name
+        values[setting.key] = value
+        sources[setting.key] = source
+    return Config(values, sources)
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Flatten nested TOML tables to dotted keys, except for settings that are tables themselves."""
+    flat: dict[str, Any] = {}
+    for name, value in table.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, dict) and not (key in _BY_KEY and _BY_KEY[key].kind is dict):
+            flat.update(_flatten(value, key + "."))
+        else:
+            flat[key] = value
+    return flat
+
+
+def _coerce(setting: Setting, value: Any, source: str) -> Any:
+    """Convert a TOML or environment value to the setting's type, or raise a ConfigError naming it."""
+    kind = setting.kind
+    where = f"{source}: setting {setting.key!r}"
+    if isinstance(value, str) and kind is not str:
+        value = _parse_env_text(setting, value, where)
+    if kind is bool and isinstance(value, bool):
+        return value
+    if kind in (int, float) and isinstance(value, int | float) and not isinstance(value, bool):
+        if kind is int and float(value) != int(value):
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
+        return kind(value)
+    if kind is str and isinstance(value, str):
+        return value
+    if kind is list and isinstance(value, list):
+        return [str(v) for v in value]
+    if kind is dict and isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    raise ConfigError(f"{where}: expected {kind.__name__}, got {value!r}")
+
+
+def _parse_env_text(setting: Setting, text: str, where: str) -> Any:
+    kind = setting.kind
+    text = text.strip()
+    if kind is bool:
+        if text.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if text.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{where}: expected true or false, got {text!r}")
+    if kind in (int, float):
+        try:
+            return float(text) if kind is float else int(text)
+        except ValueError:
+            raise ConfigError(f"{where}: expected a number, got {text!r}") from None
+    if kind is list:
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if kind is dict:
+        pairs = [part for part in text.split(",") if part.strip()]
+        if any("=" not in part for part in pairs):
+            raise ConfigError(f"{where}: expected key=value pairs separated by commas, got {text!r}")
+        return dict(tuple(p.strip() for p in part.split("=", 1)) for part in pairs)
+    return text

@@ -1,0 +1,1 @@
+"""A deterministic synthetic company's billing exports, in each provider's native format (clearly synthetic)."""

@@ -1,0 +1,343 @@
+"""Deterministic SYNTHETIC billing exports of a made-up AI company, in each provider's native layout.
+
+The company, "DEMO Synthetic AI Labs", runs training and inference on five clouds from January 2024 to
+December 2025. GPU and AI compute grow throughout; from June 2025 spend shifts toward Google Cloud (TPUs),
+Azure flattens, Oracle and CoreWeave keep growing, and AWS picks up in November 2025. Every billing account
+name starts with ``DEMO`` and every row carries the tag ``spendscope-demo: synthetic`` so the data can never be
+mistaken for real spend.
+
+Data is generated set-based in DuckDB (no Python loop over rows): a base table of synthetic line items, then
+one ``COPY`` per provider in that provider's format:
+
+* Google Cloud: detailed usage cost export as BigQuery writes it to newline-delimited JSON (nested service,
+  sku, project, labels, credits, invoice);
+* Azure: EA cost details CSV (2024-08-01 schema, M/D/YYYY dates, Tags without braces), billed in EUR;
+* AWS: CUR 2.0 Parquet (snake_case columns, ``resource_tags`` map);
+* Oracle: OCI cost report CSV (``lineItem/…``, ``cost/myCost``, ``tags/…`` columns);
+* CoreWeave: FOCUS 1.2 CSV.
+
+Pseudo-random noise comes from hashes of (seed, row key), so the same seed gives byte-identical files
+whatever the thread count.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+START, END = "2024-01-01", "2025-12-31"
+PROVIDERS = ("Google Cloud", "Microsoft", "AWS", "Oracle", "CoreWeave")
+
+# provider, service, sku, unit, unit price, share of the provider's spend, AI/GPU compute (grows faster)
+SERVICES: tuple[tuple[str, str, str, str, float, float, bool], ...] = (
+    ("Google Cloud", "Cloud TPU", "TPU v5p chip hours", "hour", 4.20, 0.45, True),
+    ("Google Cloud", "Compute Engine", "Nvidia H100 80GB GPU running in Americas", "hour", 9.80, 0.25, True),
+    ("Google Cloud", "Cloud Storage", "Standard Storage US Multi-region", "gibibyte month", 0.026, 0.12, False),
+    ("Google Cloud", "BigQuery", "Analysis", "tebibyte", 6.25, 0.10, False),
+    ("Google Cloud", "Networking", "Network Internet Egress from Americas to Americas", "gibibyte", 0.12, 0.08,
+     False),
+    ("Microsoft", "Virtual Machines", "ND H100 v5", "1 Hour", 98.32, 0.55, True),
+    ("Microsoft", "Foundry Models", "Azure OpenAI GPT-4o Input Tokens", "1K", 0.0025, 0.20, True),
+    ("Microsoft", "Storage", "Premium SSD v2 Capacity", "1 GiB/Month", 0.082, 0.15, False),
+    ("Microsoft", "Bandwidth", "Standard Data Transfer Out", "1 GB", 0.087, 0.10, False),
+    ("AWS", "AmazonEC2", "p5.48xlarge", "Hrs", 98.32, 0.50, True),
+    ("AWS", "AmazonSageMaker", "ml.p4d.24xlarge-Training", "Hrs", 37.69, 0.15, True),
+    ("AWS", "AmazonS3", "TimedStorage-ByteHrs", "GB-Mo", 0.023, 0.20, False),
+    ("AWS", "AWSDataTransfer", "DataTransfer-Out-Bytes", "GB", 0.09, 0.15, False),
+    ("Oracle", "COMPUTE", "BM.GPU.H100.8 - GPU Per Hour", "Hours", 10.00, 0.70, True),
+    ("Oracle", "BLOCK_STORAGE", "Block Volume - Storage", "Gigabyte Storage Capacity Per Month", 0.0255, 0.15,
+     False),
+    ("Oracle", "NETWORK", "Outbound Data Transfer Zone 1", "Gigabytes", 0.0085, 0.15, False),
+    ("CoreWeave", "GPU Compute", "gd-8xh100ib-i128", "Hours", 49.24, 0.80, True),
+    ("CoreWeave", "AI Object Storage", "Hot Storage", "GB-Months", 0.11, 0.12, False),
+    ("CoreWeave", "Networking", "Public IP Addresses", "Hours", 0.004, 0.08, False),
+)
+
+# Monthly spend in the billing currency: base at 2024-01, monthly growth, and multipliers from a date on.
+SPEND_PROFILE: dict[str, tuple[float, float, tuple[tuple[str, float], ...]]] = {
+    "Google Cloud": (180_000.0, 0.02, (("2025-06-01", 2.6),)),
+    "Microsoft": (620_000.0, 0.04, (("2025-06-01", 0.85),)),
+    "AWS": (140_000.0, 0.01, (("2025-11-01", 1.8),)),
+    "Oracle": (60_000.0, 0.03, (("2024-06-01", 2.0), ("2025-07-01", 1.6))),
+    "CoreWeave": (90_000.0, 0.06, (("2025-03-01", 1.4),)),
+}
+CURRENCY = {"Microsoft": "EUR"}  # the European subsidiary's Azure agreement; everything else bills in USD
+ACCOUNTS = {
+    "Google Cloud": ("01D3M0-5YNTH1-C0FFEE", "DEMO Synthetic AI Labs (Google Cloud)"),
+    "Microsoft": ("70000001", "DEMO Synthetic AI Labs Europe (Azure EA)"),
+    "AWS": ("000123456789", "DEMO Synthetic AI Labs (AWS payer)"),
+    "Oracle": ("ocid1.tenancy.oc1..demosyntheticailabs", "DEMO Synthetic AI Labs (OCI)"),
+    "CoreWeave": ("cw-demo-0001", "DEMO Synthetic AI Labs (CoreWeave)"),
+}
+DEMO_TAG_KEY, DEMO_TAG_VALUE = "spendscope-demo", "synthetic"
+
+
+def write_demo_exports(out: Path, rows: int = 20_000, seed: int = 20250610,
+                       providers: tuple[str, ...] = PROVIDERS, monthly_files: bool = True) -> list[Path]:
+    """Write the synthetic exports under ``out`` and return the files written (in load order).
+
+    ``rows`` is the approximate total number of cost rows, split evenly over ``providers``. With
+    ``monthly_files`` each provider gets one file per billing month, as its exports arrive; otherwise one file
+    per provider (what the ingest benchmark uses).
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        build_lines(con, rows, seed, providers)
+        months = [m for (m,) in con.execute("SELECT DISTINCT month FROM demo_lines ORDER BY 1").fetchall()]
+        written: list[Path] = []
+        for provider in providers:
+            writer = WRITERS[provider]
+            if monthly_files:
+                for month in months:
+                    written.append(writer(con, out, f"month = DATE '{month}'", month.strftime("%Y%m")))
+            else:
+                written.append(writer(con, out, "true", "2024-2025"))
+        log.info("wrote %d synthetic export files (%d rows) to %s", len(written),
+                 con.execute("SELECT count(*) FROM demo_lines").fetchone()[0], out)
+        return written
+    finally:
+        con.close()
+
+
+def build_lines(con: duckdb.DuckDBPyConnection, rows: int, seed: int, providers: tuple[str, ...]) -> None:
+    """The provider-neutral synthetic line items: one per (day, service, resource)."""
+    services = [s for s in SERVICES if s[0] in providers]
+    days = con.execute(f"SELECT DATE '{END}' - DATE '{START}' + 1").fetchone()[0]
+    per_provider = max(rows // max(len(providers), 1), 1)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE demo_service (provider VARCHAR, service VARCHAR, sku VARCHAR, unit VARCHAR,"
+        " unit_price DOUBLE, share DOUBLE, ai BOOLEAN, resources INTEGER)"
+    )
+    for provider in providers:
+        mine = [s for s in services if s[0] == provider]
+        resources = max(round(per_provider / (days * len(mine))), 1)
+        con.executemany("INSERT INTO demo_service VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(*s, resources) for s in mine])
+    profile_rows = [(p, base, growth, date, mult) for p, (base, growth, steps) in SPEND_PROFILE.items()
+                    for date, mult in (steps or (("2100-01-01", 1.0),))]
+    con.execute("CREATE OR REPLACE TEMP TABLE demo_step (provider VARCHAR, base DOUBLE, growth DOUBLE, "
+                "since DATE, mult DOUBLE)")
+    con.executemany("INSERT INTO demo_step VALUES (?, ?, ?, ?, ?)", profile_rows)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE demo_lines AS
+        WITH day AS (
+            SELECT d::DATE AS day, date_trunc('month', d)::DATE AS month,
+                   datediff('month', DATE '{START}', d) AS month_index,
+                   day(last_day(d)) AS days_in_month
+            FROM generate_series(DATE '{START}', DATE '{END}', INTERVAL 1 DAY) t(d)
+        ),
+        monthly AS (
+            SELECT d.day, d.month, d.month_index, d.days_in_month, p.provider,
+                   any_value(p.base) * pow(1 + any_value(p.growth), d.month_index)
+                   * product(CASE WHEN d.day >= p.since THEN p.mult ELSE 1 END) AS month_spend
+            FROM day d CROSS JOIN demo_step p
+            GROUP BY d.day, d.month, d.month_index, d.days_in_month, p.provider
+        ),
+        line AS (
+            SELECT m.*, s.service, s.sku, s.unit, s.unit_price, s.share, s.ai, r.r AS resource_no, s.resources,
+                   (hash({seed}, m.provider, s.service, m.day, r.r) % 1000000) / 1000000.0 AS u1,
+                   (hash({seed} + 1, m.provider, s.service, m.day, r.r) % 1000000) / 1000000.0 AS u2
+            FROM monthly m
+            JOIN demo_service s USING (provider)
+            CROSS JOIN LATERAL (SELECT range AS r FROM range(s.resources)) r
+        )
+        SELECT provider, day, month, month_index, service, sku, unit, ai,
+               format('{{}}-{{}}-{{:03d}}', lower(replace(provider, ' ', '')), lower(regexp_replace(service, '\\W', '',
+                      'g')), resource_no) AS resource,
+               CASE resource_no % 3 WHEN 0 THEN 'training' WHEN 1 THEN 'inference' ELSE 'research' END AS team,
+               round(month_spend / days_in_month * share * (CASE WHEN ai THEN 1 + 0.015 * month_index ELSE 1 END)
+                     * (0.8 + 0.4 * u1) / resources, 6) AS cost,
+               unit_price,
+               round(u2 * 0.05 * month_spend / days_in_month * share / resources, 6) AS credit
+        FROM line
+        """
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE demo_lines AS SELECT *, round(cost / unit_price, 6) AS quantity, "
+        "round(cost * 1.18, 6) AS list_cost, row_number() OVER (ORDER BY provider, day, service, resource) AS id "
+        "FROM demo_lines"
+    )
+
+
+def _copy(con: duckdb.DuckDBPyConnection, select: str, path: Path, options: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY ({select}) TO '{path}' ({options})")
+    return path
+
+
+def _account(provider: str) -> tuple[str, str]:
+    return ACCOUNTS[provider]
+
+
+def write_google_cloud(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: str) -> Path:
+    account, _ = _account("Google Cloud")
+    select = f"""
+        SELECT '{account}' AS billing_account_id,
+               {{'id': upper(substr(md5(service), 1, 4) || '-' || substr(md5(service), 5, 4) || '-'
+                       || substr(md5(service), 9, 4)), 'description': service}} AS service,
+               {{'id': upper(substr(md5(sku), 1, 4) || '-' || substr(md5(sku), 5, 4) || '-' || substr(md5(sku), 9, 4)),
+                 'description': sku}} AS sku,
+               strftime(day::TIMESTAMP, '%Y-%m-%d %H:%M:%S UTC') AS usage_start_time,
+               strftime(day::TIMESTAMP + INTERVAL 1 DAY, '%Y-%m-%d %H:%M:%S UTC') AS usage_end_time,
+               {{'id': 'synthetic-' || team, 'number': '1000000000' || (hash(team) % 10)::VARCHAR,
+                 'name': 'DEMO ' || team, 'labels': [{{'key': 'cost-center', 'value': team}}],
+                 'ancestry_numbers': '/123456789/', 'ancestors': []::STRUCT(resource_name VARCHAR,
+                 display_name VARCHAR)[]}} AS project,
+               [{{'key': 'team', 'value': team}}, {{'key': '{DEMO_TAG_KEY}', 'value': '{DEMO_TAG_VALUE}'}}] AS labels,
+               []::STRUCT(key VARCHAR, value VARCHAR)[] AS system_labels,
+               {{'location': 'us-central1', 'country': 'US', 'region': 'us-central1', 'zone': 'us-central1-a'}}
+                   AS location,
+               'GOOGLE' AS transaction_type,
+               strftime(day::TIMESTAMP + INTERVAL 30 HOUR, '%Y-%m-%d %H:%M:%S UTC') AS export_time,
+               cost, 'USD' AS currency, 1.0 AS currency_conversion_rate,
+               {{'amount': quantity * 3600, 'unit': 'seconds', 'amount_in_pricing_units': quantity,
+                 'pricing_unit': unit}} AS usage,
+               CASE WHEN credit > 0 THEN [{{'name': 'Committed use discount', 'amount': -credit,
+                                            'full_name': NULL::VARCHAR, 'id': 'CUD-demo',
+                                            'type': 'COMMITTED_USAGE_DISCOUNT'}}]
+                    ELSE []::STRUCT(name VARCHAR, amount DOUBLE, full_name VARCHAR, id VARCHAR, type VARCHAR)[]
+               END AS credits,
+               {{'month': strftime(month, '%Y%m'), 'publisher_type': NULL::VARCHAR}} AS invoice,
+               'regular' AS cost_type, list_cost AS cost_at_list,
+               {{'name': resource, 'global_name': '//compute.googleapis.com/projects/synthetic/' || resource}}
+                   AS resource
+        FROM demo_lines WHERE provider = 'Google Cloud' AND {where} ORDER BY id
+    """
+    return _copy(con, select, out / "google_cloud" / f"gcp_billing_export_resource_v1_{label}.jsonl",
+                 "FORMAT JSON")
+
+
+def write_azure(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: str) -> Path:
+    account, name = _account("Microsoft")
+    select = f"""
+        SELECT 'DEMO Research' AS InvoiceSectionName, 'DEMO Platform' AS AccountName,
+               'finops@demo.invalid' AS AccountOwnerId,
+               '00000000-0000-4000-8000-0000000000' || lpad((hash(team) % 100)::VARCHAR, 2, '0') AS SubscriptionId,
+               'demo-' || team AS SubscriptionName, 'rg-' || team AS ResourceGroup, 'westeurope' AS ResourceLocation,
+               strftime(day, '%-m/%-d/%Y') AS Date, sku AS ProductName, service AS MeterCategory,
+               sku AS MeterSubCategory, md5(sku)::UUID::VARCHAR AS MeterId, sku AS MeterName,
+               'EU West' AS MeterRegion, unit AS UnitOfMeasure, quantity AS Quantity,
+               unit_price AS EffectivePrice, cost AS CostInBillingCurrency, team AS CostCenter,
+               CASE service WHEN 'Virtual Machines' THEN 'Microsoft.Compute'
+                            WHEN 'Foundry Models' THEN 'Microsoft.CognitiveServices'
+                            WHEN 'Storage' THEN 'Microsoft.Storage' ELSE 'Microsoft.Network' END AS ConsumedService,
+               '/subscriptions/demo/resourceGroups/rg-' || team || '/providers/' || resource AS ResourceId,
+               '"team": "' || team || '","{DEMO_TAG_KEY}": "{DEMO_TAG_VALUE}"' AS Tags,
+               'MS-AZR-0017P' AS OfferId, '' AS AdditionalInfo, '' AS ServiceInfo1, '' AS ServiceInfo2,
+               resource AS ResourceName, '' AS ReservationId, '' AS ReservationName,
+               round(unit_price * 1.18, 6) AS UnitPrice,
+               '' AS ProductOrderId, '' AS ProductOrderName, '' AS Term, 'Azure' AS PublisherType,
+               'Microsoft' AS PublisherName, 'Usage' AS ChargeType, 'UsageBased' AS Frequency,
+               'OnDemand' AS PricingModel, '' AS AvailabilityZone, '{account}' AS BillingAccountId,
+               '{name}' AS BillingAccountName, 'EUR' AS BillingCurrencyCode,
+               strftime(month, '%-m/%-d/%Y') AS BillingPeriodStartDate,
+               strftime(last_day(month), '%-m/%-d/%Y') AS BillingPeriodEndDate,
+               '{account}' AS BillingProfileId, '{name}' AS BillingProfileName, 'demo-section' AS InvoiceSectionId,
+               'TRUE' AS IsAzureCreditEligible, 'AAA-00001' AS PartNumber, round(unit_price * 1.18, 6) AS PayGPrice,
+               '' AS PlanName, CASE WHEN ai THEN 'Compute' ELSE 'Storage' END AS ServiceFamily,
+               '' AS CostAllocationRuleName, '' AS benefitId, '' AS benefitName, 'demo-account' AS AccountId,
+               'westeurope' AS ResourceLocationNormalized
+        FROM demo_lines WHERE provider = 'Microsoft' AND {where} ORDER BY id
+    """
+    return _copy(con, select, out / "azure" / f"ea_actual_cost_{label}.csv", "FORMAT CSV, HEADER")
+
+
+def write_aws(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: str) -> Path:
+    account, name = _account("AWS")
+    select = f"""
+        SELECT 'Anniversary' AS bill_bill_type, 'AWS' AS bill_billing_entity,
+               (month + INTERVAL 1 MONTH)::TIMESTAMP AS bill_billing_period_end_date,
+               month::TIMESTAMP AS bill_billing_period_start_date,
+               CASE WHEN month < DATE '2025-12-01' THEN 'EUINDE' || strftime(month, '%y%m') ELSE '' END
+                   AS bill_invoice_id,
+               'Amazon Web Services, Inc.' AS bill_invoicing_entity, '{account}' AS bill_payer_account_id,
+               '{name}' AS bill_payer_account_name,
+               MAP {{}}::MAP(VARCHAR, VARCHAR) AS cost_category, MAP {{}}::MAP(VARCHAR, DOUBLE) AS discount,
+               md5(id::VARCHAR) AS identity_line_item_id,
+               strftime(day, '%Y-%m-%dT00:00:00Z') || '/' || strftime(day + 1, '%Y-%m-%dT00:00:00Z')
+                   AS identity_time_interval,
+               'us-east-1a' AS line_item_availability_zone, cost AS line_item_blended_cost,
+               unit_price AS line_item_blended_rate, 'USD' AS line_item_currency_code,
+               'Amazon Web Services, Inc.' AS line_item_legal_entity,
+               sku || ' usage (synthetic)' AS line_item_line_item_description, 'Usage' AS line_item_line_item_type,
+               cost AS line_item_net_unblended_cost, 1.0 AS line_item_normalization_factor,
+               quantity AS line_item_normalized_usage_amount, 'RunInstances' AS line_item_operation,
+               service AS line_item_product_code, resource AS line_item_resource_id, '' AS line_item_tax_type,
+               cost AS line_item_unblended_cost, unit_price AS line_item_unblended_rate,
+               '000987654321' AS line_item_usage_account_id, 'DEMO ' || team AS line_item_usage_account_name,
+               quantity AS line_item_usage_amount, (day + 1)::TIMESTAMP AS line_item_usage_end_date,
+               day::TIMESTAMP AS line_item_usage_start_date, 'USE1-' || sku AS line_item_usage_type,
+               'USD' AS pricing_currency, list_cost AS pricing_public_on_demand_cost,
+               round(unit_price * 1.18, 6) AS pricing_public_on_demand_rate, 'OnDemand' AS pricing_term,
+               unit AS pricing_unit,
+               MAP {{'product_name': service, 'region': 'us-east-1'}} AS product,
+               CASE WHEN ai THEN 'Compute Instance' ELSE 'Storage' END AS product_product_family,
+               'us-east-1' AS product_region_code, service AS product_servicecode, md5(sku) AS product_sku,
+               MAP {{'user_team': team, 'user_{DEMO_TAG_KEY.replace('-', '_')}': '{DEMO_TAG_VALUE}'}}
+                   AS resource_tags
+        FROM demo_lines WHERE provider = 'AWS' AND {where} ORDER BY id
+    """
+    return _copy(con, select, out / "aws" / f"BILLING_PERIOD={label}" / "demo-cur2-00001.snappy.parquet",
+                 "FORMAT PARQUET, COMPRESSION SNAPPY")
+
+
+def write_oracle(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: str) -> Path:
+    account, _ = _account("Oracle")
+    select = f"""
+        SELECT md5('oci' || id::VARCHAR) AS "lineItem/referenceNo", '{account}' AS "lineItem/tenantId",
+               strftime(day, '%Y-%m-%dT00:00Z') AS "lineItem/intervalUsageStart",
+               strftime(day + 1, '%Y-%m-%dT00:00:00Z') AS "lineItem/intervalUsageEnd",
+               service AS "product/service", 'ocid1.compartment.oc1..demo' || team AS "product/compartmentId",
+               'demo-' || team AS "product/compartmentName", 'us-ashburn-1' AS "product/region",
+               'AD-1' AS "product/availabilityDomain", 'ocid1.instance.oc1.iad.' || resource AS "product/resourceId",
+               quantity AS "usage/billedQuantity", '' AS "usage/billedQuantityOverage",
+               'ocid1.organizationssubscription.oc1..demo' AS "cost/subscriptionId",
+               'B' || (10000 + hash(sku) % 90000)::VARCHAR AS "cost/productSku", sku AS "product/Description",
+               unit_price AS "cost/unitPrice", '' AS "cost/unitPriceOverage", cost AS "cost/myCost",
+               '' AS "cost/myCostOverage", 'USD' AS "cost/currencyCode", unit AS "cost/billingUnitReadable",
+               unit AS "cost/skuUnitDescription", 'false' AS "cost/overageFlag", 'false' AS "lineItem/isCorrection",
+               '' AS "lineItem/backreferenceNo", team AS "tags/Demo.Team",
+               '{DEMO_TAG_VALUE}' AS "tags/Demo.{DEMO_TAG_KEY}"
+        FROM demo_lines WHERE provider = 'Oracle' AND {where} ORDER BY id
+    """
+    return _copy(con, select, out / "oracle" / f"reports_cost-csv_{label}.csv", "FORMAT CSV, HEADER")
+
+
+def write_coreweave(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: str) -> Path:
+    account, name = _account("CoreWeave")
+    select = f"""
+        SELECT cost AS BilledCost, '{account}' AS BillingAccountId, '{name}' AS BillingAccountName,
+               'USD' AS BillingCurrency,
+               strftime(month + INTERVAL 1 MONTH, '%Y-%m-%dT%H:%M:%SZ') AS BillingPeriodEnd,
+               strftime(month, '%Y-%m-%dT%H:%M:%SZ') AS BillingPeriodStart, 'Usage' AS ChargeCategory,
+               NULL AS ChargeClass, sku || ' (synthetic)' AS ChargeDescription, 'Usage-Based' AS ChargeFrequency,
+               strftime(day + 1, '%Y-%m-%dT%H:%M:%SZ') AS ChargePeriodEnd,
+               strftime(day, '%Y-%m-%dT%H:%M:%SZ') AS ChargePeriodStart, quantity AS ConsumedQuantity,
+               unit AS ConsumedUnit, cost AS ContractedCost, cost AS EffectiveCost, 'CoreWeave' AS InvoiceIssuerName,
+               list_cost AS ListCost, 'Committed' AS PricingCategory, quantity AS PricingQuantity,
+               unit AS PricingUnit, 'CoreWeave' AS ServiceProviderName, 'CoreWeave' AS HostProviderName,
+               'US-EAST-04' AS RegionId, 'US East 04' AS RegionName, resource AS ResourceId, resource AS ResourceName,
+               'Node' AS ResourceType, CASE WHEN ai THEN 'Compute' WHEN service = 'Networking' THEN 'Networking'
+                                            ELSE 'Storage' END AS ServiceCategory,
+               service AS ServiceName, sku AS SkuId, 'ns-' || team AS SubAccountId, team AS SubAccountName,
+               to_json(MAP {{'team': team, '{DEMO_TAG_KEY}': '{DEMO_TAG_VALUE}'}})::VARCHAR AS Tags
+        FROM demo_lines WHERE provider = 'CoreWeave' AND {where} ORDER BY id
+    """
+    return _copy(con, select, out / "coreweave" / f"coreweave_focus_{label}.csv", "FORMAT CSV, HEADER")
+
+
+WRITERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Path, str, str], Path]] = {
+    "Google Cloud": write_google_cloud,
+    "Microsoft": write_azure,
+    "AWS": write_aws,
+    "Oracle": write_oracle,
+    "CoreWeave": write_coreweave,
+}

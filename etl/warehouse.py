@@ -1,0 +1,248 @@
+"""The warehouse file and the only code that writes to it.
+
+DuckDB lets one process write a file or many processes read it, never both at once. The ETL runs from
+cron while the dashboard and analysts read, so writes never touch the published file:
+
+1. A writer takes an exclusive ``flock`` on ``<db>.lock`` (so two ETL runs queue instead of racing).
+2. It copies the published file to ``<db>.work-<pid>`` and opens that copy read-write; migrations, seed
+   tables and views are applied to the copy.
+3. The job does its work in transactions on the copy.
+4. On success the copy is checkpointed, closed, fsynced and atomically renamed over the published file
+   (``os.replace``). On failure the copy is deleted and the published file is untouched.
+
+Readers therefore never block the ETL and never see a half-done load: a reader that attached the old
+file keeps reading that consistent snapshot, a new reader attaches the new one. Readers attach the file
+into a private in-memory DuckDB instance (see :func:`connect_readonly`), because a plain
+``duckdb.connect(path)`` reuses a process-wide cached instance of the *old* file while any connection to
+it is still open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+MIGRATIONS_DIR = SQL_DIR / "migrations"
+VIEWS_DIR = SQL_DIR / "views"
+SEED_DIR = SQL_DIR / "seed"
+MACROS_FILE = SQL_DIR / "macros.sql"
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+class WarehouseBusyError(RuntimeError):
+    """Another ETL run held the writer lock for longer than the configured timeout."""
+
+
+class WarehouseMissingError(FileNotFoundError):
+    """A reader asked for a warehouse file that does not exist yet."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+
+
+def migrations() -> list[Migration]:
+    """The versioned schema migrations shipped in ``sql/migrations``, in order."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if not match:
+            raise RuntimeError(f"{path}: migration files must be named NNNN_name.sql")
+        found.append(Migration(int(match.group(1)), match.group(2), path))
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {versions}")
+    return found
+
+
+def latest_schema_version() -> int:
+    return len(migrations())
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """A warehouse file plus the settings of its writing connection."""
+
+    path: Path
+    memory_limit: str = "1536MB"
+    threads: int = 0
+    lock_timeout_s: float = 600.0
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    def version(self) -> tuple[int, int] | None:
+        """Identity of the published file; it changes with every publish. None when it does not exist."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (stat.st_ino, stat.st_mtime_ns)
+
+    @contextlib.contextmanager
+    def write(self, purpose: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open a read-write connection on a private copy; publish it atomically when the block succeeds."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._writer_lock(purpose):
+            for stale in self.path.parent.glob(f"{self.path.name}.work-*"):
+                log.warning("removing %s left by an interrupted ETL run", stale.name)
+                shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+            work = self.path.with_name(f"{self.path.name}.work-{os.getpid()}")
+            if self.path.exists():
+                shutil.copyfile(self.path, work)
+            con = self._connect_work_file(work)
+            try:
+                upgrade_schema(con)
+                yield con
+                con.execute("CHECKPOINT")
+                con.close()
+                _fsync(work)
+                os.replace(work, self.path)
+                _fsync(self.path.parent)
+                log.debug("published %s (%s)", self.path, purpose)
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    con.close()
+                _remove_db_files(work)
+                raise
+
+    def _connect_work_file(self, work: Path) -> duckdb.DuckDBPyConnection:
+        config: dict[str, str | int] = {"memory_limit": self.memory_limit}
+        if self.threads:
+            config["threads"] = self.threads
+        con = duckdb.connect(str(work), config=config)
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"SET temp_directory = '{_sql_str(str(work) + '.tmp')}'")
+        return con
+
+    @contextlib.contextmanager
+    def _writer_lock(self, purpose: str) -> Iterator[None]:
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "a+") as handle:
+            deadline = time.monotonic() + self.lock_timeout_s
+            announced = False
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if not announced:
+                        log.info("waiting for another ETL run to finish writing %s", self.path)
+                        announced = True
+                    if time.monotonic() >= deadline:
+                        raise WarehouseBusyError(
+                            f"{self.path}: another ETL run held the writer lock for more than "
+                            f"{self.lock_timeout_s:.0f} s (setting warehouse.lock_timeout_s)"
+                        ) from None
+                    time.sleep(0.2)
+            try:
+                handle.seek(0)
+                handle.truncate()
+                handle.write(f"pid {os.getpid()}: {purpose}\n")
+                handle.flush()
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def connect_readonly(path: Path) -> duckdb.DuckDBPyConnection:
+    """A private read-only snapshot of the published warehouse, as the default catalog.
+
+    Close it when done: it pins the snapshot that was published when it was opened.
+    """
+    if not path.exists():
+        raise WarehouseMissingError(f"{path}: no warehouse yet; run `python -m etl init` or `python -m etl demo`")
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"ATTACH '{_sql_str(str(path))}' AS wh (READ_ONLY)")
+    con.execute("USE wh")
+    return con
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The migration version of the open warehouse (0 for an empty file)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+
+def upgrade_schema(con: duckdb.DuckDBPyConnection) -> list[Migration]:
+    """Apply pending migrations, then refresh macros, seed tables and views. Returns what was applied."""
+    current = schema_version(con)
+    applied = []
+    for migration in migrations():
+        if migration.version <= current:
+            continue
+        log.info("applying schema migration %04d_%s", migration.version, migration.name)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(migration.path.read_text(encoding="utf-8"))
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)",
+                [migration.version, migration.name],
+            )
+            con.execute("COMMIT")
+        except duckdb.Error:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(migration)
+    refresh_seeds(con)
+    con.execute(MACROS_FILE.read_text(encoding="utf-8"))
+    for view in sorted(VIEWS_DIR.glob("*.sql")):
+        con.execute(view.read_text(encoding="utf-8"))
+    return applied
+
+
+def refresh_seeds(con: duckdb.DuckDBPyConnection) -> None:
+    """Reload the reference tables kept as CSV in ``sql/seed`` (mappings, currency codes)."""
+    for seed in sorted(SEED_DIR.glob("*.csv")):
+        con.execute(
+            f'CREATE OR REPLACE TABLE "{seed.stem}" AS SELECT * FROM read_csv(?, header = true, '
+            "all_varchar = true, auto_detect = false, delim = ',', quote = '\"', strict_mode = true, "
+            "columns = ?)",
+            [str(seed), _seed_columns(seed)],
+        )
+
+
+def _seed_columns(seed: Path) -> dict[str, str]:
+    header = seed.read_text(encoding="utf-8").splitlines()[0]
+    return {name: "VARCHAR" for name in header.split(",")}
+
+
+def _sql_str(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_db_files(path: Path) -> None:
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        candidate.unlink(missing_ok=True)
+    shutil.rmtree(path.with_name(path.name + ".tmp"), ignore_errors=True)

@@ -1,0 +1,69 @@
+-- Parsing macros shared by every billing adapter. Each checked macro takes the value, the source line and
+-- the source column name, returns the parsed value, and raises a clear error for a value it cannot parse,
+-- so one bad cell rejects the whole file with a message naming line, column, value and expectation.
+
+-- Timestamps: ISO 8601 with or without 'T', seconds, fractions and offset (naive means UTC), or
+-- M/D/YYYY, M/D/YY and D.M.YYYY dates as Azure and the FOCUS spec examples write them. Result: naive UTC.
+-- (A bare cast would read '4/1/25' as the year 4, so the ISO path is taken only for YYYY-... values.)
+CREATE OR REPLACE MACRO ss_parse_ts(v) AS
+    CASE
+        WHEN substr(v::VARCHAR, 5, 1) = '-' THEN TRY_CAST(v AS TIMESTAMPTZ) AT TIME ZONE 'UTC'
+        WHEN regexp_full_match(v::VARCHAR, '\d{1,2}/\d{1,2}/\d{4}')
+            THEN try_strptime(v::VARCHAR, '%m/%d/%Y')
+        WHEN regexp_full_match(v::VARCHAR, '\d{1,2}/\d{1,2}/\d{4} .+')
+            THEN try_strptime(v::VARCHAR, ['%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y %I:%M:%S %p',
+                                           '%m/%d/%Y %I:%M %p'])
+        WHEN regexp_full_match(v::VARCHAR, '\d{1,2}/\d{1,2}/\d{2}')
+            THEN try_strptime(v::VARCHAR, '%m/%d/%y')
+        WHEN regexp_full_match(v::VARCHAR, '\d{1,2}\.\d{1,2}\.\d{4}')
+            THEN try_strptime(v::VARCHAR, '%d.%m.%Y')
+    END;
+
+CREATE OR REPLACE MACRO ss_ts(v, line, col) AS
+    CASE
+        WHEN v IS NULL THEN NULL::TIMESTAMP
+        WHEN ss_parse_ts(v) IS NULL OR NOT (year(ss_parse_ts(v)) BETWEEN 1990 AND 2100)
+            THEN error(format('line {}, column "{}": "{}" is not a date/time (expected ISO 8601 such as '
+                              '2025-06-10T14:00:00Z, or M/D/YYYY)', line, col, v::VARCHAR))
+        ELSE ss_parse_ts(v)
+    END;
+
+-- Money and quantities: plain decimals or scientific notation, no thousands separators or symbols.
+CREATE OR REPLACE MACRO ss_num(v, line, col) AS
+    CASE
+        WHEN v IS NULL THEN NULL::DECIMAL(38, 12)
+        WHEN TRY_CAST(v AS DECIMAL(38, 12)) IS NULL
+            THEN error(format('line {}, column "{}": "{}" is not a number (expected a plain decimal such as '
+                              '12.5 or 1.2E-5)', line, col, v::VARCHAR))
+        ELSE TRY_CAST(v AS DECIMAL(38, 12))
+    END;
+
+-- A value the FOCUS contract requires (the column exists but this cell is empty).
+CREATE OR REPLACE MACRO ss_required(v, line, col) AS
+    CASE
+        WHEN v IS NULL
+            THEN error(format('line {}, column "{}": empty, but every row needs a value', line, col))
+        ELSE v
+    END;
+
+-- Key-value tags as JSON objects. Azure EA writes the object without its braces; accept both.
+CREATE OR REPLACE MACRO ss_json_object(v, line, col) AS
+    CASE
+        WHEN v IS NULL OR trim(v::VARCHAR) IN ('', '{}', '[]') THEN NULL::JSON
+        WHEN json_valid(CASE WHEN starts_with(ltrim(v::VARCHAR), '{') THEN v::VARCHAR
+                             ELSE '{' || v::VARCHAR || '}' END)
+             AND json_type(CASE WHEN starts_with(ltrim(v::VARCHAR), '{') THEN v::VARCHAR
+                                ELSE '{' || v::VARCHAR || '}' END) = 'OBJECT'
+            THEN (CASE WHEN starts_with(ltrim(v::VARCHAR), '{') THEN v::VARCHAR
+                       ELSE '{' || v::VARCHAR || '}' END)::JSON
+        ELSE error(format('line {}, column "{}": "{}" is not a JSON object of tags (expected '
+                          '{{"key": "value"}} or "key": "value" pairs)', line, col, v::VARCHAR))
+    END;
+
+-- A JSON object built from (key, value) pairs, skipping empty values; NULL when nothing is left.
+CREATE OR REPLACE MACRO ss_tags_from_pairs(pairs) AS
+    CASE
+        WHEN len(list_filter(pairs, lambda p: p.v IS NOT NULL AND p.v <> '')) = 0 THEN NULL::JSON
+        ELSE to_json(map_from_entries(list_transform(
+                 list_filter(pairs, lambda p: p.v IS NOT NULL AND p.v <> ''), lambda p: {'key': p.k, 'value': p.v})))
+    END;

@@ -1,0 +1,106 @@
+"""Shared test fixtures: a warehouse in a temporary folder, the CLI run in-process or as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from etl.billing.base import LoadOptions
+from etl.billing.loader import LoadResult, load_sources
+from etl.billing.sources import expand_paths
+from etl.cli import main as cli_main
+from etl.warehouse import Warehouse, connect_readonly
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's config.toml or SPENDSCOPE_* variables."""
+    for name in list(os.environ):
+        if name.startswith("SPENDSCOPE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SPENDSCOPE_CONFIG", str(tmp_path / "no-config.toml"))
+    (tmp_path / "no-config.toml").write_text("", encoding="utf-8")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse.duckdb"
+
+
+@pytest.fixture
+def warehouse(db_path: Path) -> Warehouse:
+    return Warehouse(db_path)
+
+
+@pytest.fixture
+def load_billing(warehouse: Warehouse):
+    """Load billing files into the test warehouse in one write session; returns the per-source results."""
+
+    def run(*paths: Path | str, options: LoadOptions | None = None) -> list[LoadResult]:
+        sources, problems = expand_paths([str(p) for p in paths])
+        assert not problems, problems
+        with warehouse.write("test") as con:
+            return load_sources(con, sources, options or LoadOptions())
+
+    return run
+
+
+@pytest.fixture
+def query(db_path: Path):
+    """Run one read-only query against the published warehouse and return all rows."""
+
+    def run(sql: str, params: list | None = None) -> list[tuple]:
+        con = connect_readonly(db_path)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+    return run
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(db_path: Path, capsys: pytest.CaptureFixture[str]):
+    """Run ``python -m etl`` in-process against the test warehouse."""
+
+    def run(*args: str) -> CliResult:
+        code = cli_main(["--db", str(db_path), *args])
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+def run_process(args: list[str], env: dict[str, str] | None = None, cwd: Path = REPO,
+                timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m etl`` as a separate process, as cron would."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SPENDSCOPE_")}
+    full_env.update(env or {})
+    full_env["PYTHONPATH"] = str(REPO)
+    return subprocess.run([sys.executable, "-m", "etl", *args], cwd=cwd, env=full_env, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture
+def shared_billing() -> Iterator[Path]:
+    folder = SHARED / "fixtures" / "billing"
+    if not folder.is_dir():
+        pytest.skip(f"shared fixtures not found at {folder} (they sit beside the checkout in CI)")
+    yield folder

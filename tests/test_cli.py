@@ -1,0 +1,80 @@
+"""The command line, run as cron runs it (a separate process, no terminal) and in-process for detail."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.billing.test_loader import HEADER, focus_row, write
+from tests.conftest import run_process
+
+COMMANDS = [[], ["init"], ["billing"], ["billing", "load"], ["billing", "formats"], ["status"], ["demo"]]
+
+
+def test_help_lists_every_command():
+    result = run_process(["--help"])
+    assert result.returncode == 0
+    for command in ("init", "billing", "status", "demo"):
+        assert command in result.stdout
+    assert "--db PATH" in result.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "top")
+def test_every_command_has_help(command, cli, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli(*command, "--help")
+    assert exit_info.value.code == 0
+    assert "usage: python -m etl" in capsys.readouterr().out
+
+
+def test_billing_load_prints_a_summary_and_exits_1_when_a_file_failed(tmp_path):
+    good = write(tmp_path / "good.csv", HEADER, focus_row("10.00", "2025-06-01"),
+                 focus_row("5.00", "2025-06-01", account="A2", currency="EUR"))
+    bad = write(tmp_path / "bad.csv", HEADER, focus_row("x", "2025-06-01"))
+    db = tmp_path / "w.duckdb"
+    result = run_process(["billing", "load", str(good), str(bad)], env={"SPENDSCOPE_DB": str(db)})
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["file", "format", "rows", "billed", "per", "currency", "status"]
+    assert any(str(good) in line and "EUR 5.00; USD 10.00" in line and line.endswith("loaded") for line in lines)
+    assert any(str(bad) in line and line.endswith("failed") for line in lines)
+    assert f'error: {bad}: line 2, column "BilledCost": "x" is not a number' in result.stdout
+    assert "ERROR" in result.stderr and db.exists()
+
+    again = run_process(["--db", str(db), "billing", "load", str(good)])
+    assert again.returncode == 0 and "unchanged" in again.stdout
+
+
+def test_a_missing_path_fails_the_run(cli, tmp_path):
+    result = cli("billing", "load", str(tmp_path / "nope.csv"))
+    assert result.code == 1
+    assert f"error: {tmp_path / 'nope.csv'}: no such file or directory" in result.out
+
+
+def test_status_before_and_after_a_load(cli, tmp_path):
+    assert cli("status").code == 1
+    assert cli("init").code == 0
+    empty = cli("status")
+    assert empty.code == 0 and "schema version" in empty.out
+    cli("billing", "load", str(write(tmp_path / "j.csv", HEADER, focus_row("2.50", "2025-06-01"))))
+    status = cli("status")
+    assert status.code == 0
+    assert any(line.split()[:3] == ["CoreWeave", "USD", "1"] and "2.50" in line for line in status.out.splitlines())
+
+
+def test_status_exits_1_while_the_latest_load_of_a_source_failed(cli, tmp_path):
+    path = tmp_path / "feed.csv"
+    write(path, HEADER, focus_row("bad", "2025-06-01"))
+    cli("billing", "load", str(path))
+    failing = cli("status")
+    assert failing.code == 1 and "whose latest load failed" in failing.out
+    write(path, HEADER, focus_row("1.00", "2025-06-01"))
+    cli("billing", "load", str(path))
+    assert cli("status").code == 0
+
+
+def test_a_bad_config_file_is_a_usage_error(tmp_path, monkeypatch):
+    bad = tmp_path / "config.toml"
+    bad.write_text("nonsense = 1\n")
+    result = run_process(["--config", str(bad), "status"])
+    assert result.returncode == 2
+    assert "unknown setting(s) nonsense" in result.stderr

@@ -1,0 +1,131 @@
+"""The write path: migrations, atomic publish, snapshot isolation for readers, one writer at a time."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import duckdb
+import pytest
+
+from etl.warehouse import (
+    Warehouse,
+    WarehouseBusyError,
+    connect_readonly,
+    latest_schema_version,
+    migrations,
+    schema_version,
+)
+
+
+def test_a_new_warehouse_gets_every_migration_and_the_views(warehouse, query):
+    with warehouse.write("test"):
+        pass
+    assert query("SELECT max(version) FROM schema_migrations") == [(latest_schema_version(),)]
+    views = {name for (name,) in query("SELECT view_name FROM duckdb_views() WHERE NOT internal")}
+    assert {"cost", "daily_spend"} <= views
+
+
+@pytest.mark.parametrize("start", range(latest_schema_version()))
+def test_an_older_warehouse_is_upgraded_keeping_its_data(start, db_path):
+    con = duckdb.connect(str(db_path))
+    for migration in migrations()[:start]:
+        con.execute(migration.path.read_text())
+        con.execute("INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)",
+                    [migration.version, migration.name])
+    con.execute("CREATE TABLE user_notes AS SELECT 'kept' AS note")
+    con.close()
+    with Warehouse(db_path).write("upgrade") as writer:
+        assert schema_version(writer) == latest_schema_version()
+    reader = connect_readonly(db_path)
+    assert reader.execute("SELECT note FROM user_notes").fetchall() == [("kept",)]
+    assert schema_version(reader) == latest_schema_version()
+    reader.close()
+
+
+def test_a_reader_keeps_its_snapshot_while_a_write_is_published(warehouse, db_path):
+    with warehouse.write("first") as con:
+        con.execute("CREATE TABLE marker AS SELECT 1 AS v")
+    old_reader = connect_readonly(db_path)
+    with warehouse.write("second") as con:
+        con.execute("UPDATE marker SET v = 2")
+        # the published file is untouched until the block ends
+        during = connect_readonly(db_path)
+        assert during.execute("SELECT v FROM marker").fetchall() == [(1,)]
+        during.close()
+    new_reader = connect_readonly(db_path)
+    assert old_reader.execute("SELECT v FROM marker").fetchall() == [(1,)]
+    assert new_reader.execute("SELECT v FROM marker").fetchall() == [(2,)]
+    old_reader.close()
+    new_reader.close()
+
+
+def test_a_failed_write_leaves_the_published_file_and_no_work_files(warehouse, db_path):
+    with warehouse.write("first") as con:
+        con.execute("CREATE TABLE marker AS SELECT 1 AS v")
+    version = warehouse.version()
+    with pytest.raises(RuntimeError, match="boom"), warehouse.write("failing") as con:
+        con.execute("UPDATE marker SET v = 99")
+        raise RuntimeError("boom")
+    assert warehouse.version() == version
+    reader = connect_readonly(db_path)
+    assert reader.execute("SELECT v FROM marker").fetchall() == [(1,)]
+    reader.close()
+    assert sorted(p.name for p in db_path.parent.iterdir() if p.name.startswith(db_path.name)) == [
+        db_path.name, db_path.name + ".lock"]
+
+
+def test_writes_are_serialised_by_the_lock(db_path):
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with Warehouse(db_path).write("holder"):
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert holding.wait(10)
+    started = time.monotonic()
+    with pytest.raises(WarehouseBusyError, match="another ETL run held the writer lock"), \
+            Warehouse(db_path, lock_timeout_s=0.5).write("second"):
+        pass
+    assert time.monotonic() - started >= 0.5
+    release.set()
+    thread.join()
+    with Warehouse(db_path, lock_timeout_s=5).write("after"):
+        pass
+
+
+def test_another_process_reading_does_not_block_a_write(warehouse, db_path):
+    with warehouse.write("first") as con:
+        con.execute("CREATE TABLE marker AS SELECT 1 AS v")
+    reader = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "
+         "print(c.execute('select v from marker').fetchone()[0], flush=True); time.sleep(30)", str(db_path)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "1"
+        with warehouse.write("while read") as con:
+            con.execute("UPDATE marker SET v = 2")
+        fresh = connect_readonly(db_path)
+        assert fresh.execute("SELECT v FROM marker").fetchall() == [(2,)]
+        fresh.close()
+    finally:
+        reader.kill()
+        reader.wait()
+
+
+def test_work_files_of_an_interrupted_run_are_cleaned_up(warehouse, db_path):
+    with warehouse.write("first"):
+        pass
+    leftover = db_path.with_name(db_path.name + ".work-99999")
+    leftover.write_bytes(b"half-written copy")
+    with warehouse.write("second"):
+        pass
+    assert not leftover.exists()
