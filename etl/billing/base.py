@@ -19,7 +19,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from etl.billing.sources import Source
 
 FieldKind = Literal["text", "num", "ts", "json", "raw"]
 ReplaceScope = Literal["period", "file"]
@@ -71,6 +74,7 @@ class Plan:
     dataset: str = "cost"
     replace_scope: ReplaceScope = "period"
     notes: tuple[str, ...] = field(default_factory=tuple)
+    read_options: str = ""  # extra named parameters for read_parquet/read_json, e.g. "columns = {...}"
 
 
 class MissingColumnsError(ValueError):
@@ -84,9 +88,11 @@ class Adapter(Protocol):
     DESCRIPTION: str
     SOURCE_KINDS: tuple[str, ...]
 
-    def detect(self, columns: frozenset[str]) -> int: ...
+    def detect(self, columns: tuple[str, ...], options: LoadOptions) -> int: ...
 
-    def plan(self, columns: tuple[str, ...], options: LoadOptions) -> Plan: ...
+    def canonical(self, column: str) -> str: ...
+
+    def plan(self, columns: tuple[str, ...], options: LoadOptions, source: Source) -> Plan: ...
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ EffectiveCost, and the load says so.
 from __future__ import annotations
 
 from etl.billing.base import Field, LoadOptions, Plan, canonical_name, resolve_fields
+from etl.billing.sources import Source
 
 NAME = "focus"
 DESCRIPTION = "FOCUS 1.0-1.3 cost and usage (CSV, Parquet): Azure FocusCost, AWS/Google/OCI/CoreWeave FOCUS"
@@ -112,7 +113,7 @@ def detect(columns: tuple[str, ...], options: LoadOptions) -> int:
     return 100 if "chargeperiodstart" in names else 50
 
 
-def plan(columns: tuple[str, ...], options: LoadOptions) -> Plan:
+def plan(columns: tuple[str, ...], options: LoadOptions, source: Source) -> Plan:
     names = [canonical(c) for c in columns]
     fields = resolve_fields(NAME, FIELDS, names)
     notes = tuple(

@@ -103,9 +103,7 @@ def load_source(con: duckdb.DuckDBPyConnection, source: Source, options: LoadOpt
         check_same_header(source, columns)
         adapter = registry.choose(columns, source.kind, options)
         result.format = adapter.NAME
-        plan = adapter.plan(columns, options)
-        if source.dataset_hint and not options.dataset and plan.dataset in ("actual", "amortized"):
-            plan = _with_dataset(plan, source.dataset_hint)
+        plan = adapter.plan(columns, options, source)
         previous = _unchanged_load(con, sha, plan)
         if previous is not None:
             result.status, result.load_id = "unchanged", previous
@@ -161,7 +159,8 @@ def build_insert(source: Source, columns: tuple[str, ...], plan: Plan, load_id: 
     """The single INSERT ... SELECT that reads, parses, validates and normalises one source."""
     canonical = _canonical_columns(plan, columns)
     original = dict(zip(canonical, columns, strict=True))
-    reader = " UNION ALL ".join(_reader_sql(source.kind, path, columns, canonical) for path in source.files)
+    reader = " UNION ALL ".join(_reader_sql(source.kind, path, columns, canonical, plan.read_options)
+                                for path in source.files)
     parsed = ", ".join(_parsed_field(key, found, spec, original) for key, (found, spec) in plan.fields.items())
     focus = ", ".join(
         f"{_focus_expr(name, plan)} AS {quote_ident(name)}" for name in FOCUS_COLUMNS + HELPER_COLUMNS
@@ -241,7 +240,7 @@ def _canonical_columns(plan: Plan, columns: tuple[str, ...]) -> list[str]:
     return names
 
 
-def _reader_sql(kind: str, path: Path, columns: tuple[str, ...], canonical: list[str]) -> str:
+def _reader_sql(kind: str, path: Path, columns: tuple[str, ...], canonical: list[str], read_options: str) -> str:
     file_literal = sql_string(str(path.resolve()))
     if kind == "csv":
         spec = "{" + ", ".join(f"{sql_string(name)}: 'VARCHAR'" for name in canonical) + "}"
@@ -252,11 +251,12 @@ def _reader_sql(kind: str, path: Path, columns: tuple[str, ...], canonical: list
         )
     renames = ", ".join(f"{quote_ident(orig)} AS {quote_ident(name)}" for orig, name in zip(columns, canonical,
                                                                                            strict=True))
+    extra = f", {read_options}" if read_options else ""
     if kind == "parquet":
         return (f"SELECT file_row_number + 1 AS x_line, {file_literal} AS x_file, {renames} "
-                f"FROM read_parquet({file_literal}, file_row_number = true)")
+                f"FROM read_parquet({file_literal}, file_row_number = true{extra})")
     return (f"SELECT row_number() OVER () AS x_line, {file_literal} AS x_file, {renames} "
-            f"FROM read_json({file_literal}, format = 'newline_delimited', sample_size = -1)")
+            f"FROM read_json({file_literal}, format = 'newline_delimited'{extra or ', sample_size = -1'})")
 
 
 def _parsed_field(key: str, found: str | None, spec: Field, original: dict[str, str]) -> str:
@@ -456,10 +456,6 @@ def _add_provider_aliases(con: duckdb.DuckDBPyConnection, aliases: dict[str, str
     for alias, name in aliases.items():
         con.execute("DELETE FROM provider_alias WHERE alias = ?", [alias.strip().lower()])
         con.execute("INSERT INTO provider_alias VALUES (?, ?)", [alias.strip().lower(), name])
-
-
-def _with_dataset(plan: Plan, dataset: str) -> Plan:
-    return Plan(plan.adapter, plan.fields, plan.focus, dataset, plan.replace_scope, plan.notes)
 
 
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
