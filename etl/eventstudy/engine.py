@@ -297,8 +297,8 @@ def _gross(values: np.ndarray, kind: ReturnKind) -> np.ndarray:
 
 def _window(
     ev: _Event, rows: np.ndarray, daily_bw1985: np.ndarray, ranks: np.ndarray, mean_t: float
-) -> tuple[dict[str, object], pd.DataFrame]:
-    """CAR statistics of one window and the per-firm CAR/BHAR rows."""
+) -> tuple[dict[str, object], dict[str, np.ndarray]]:
+    """CAR statistics of one window and the per-firm CAR/BHAR columns (firms with an AR in it)."""
     ar, sar = ev.ar[rows], ev.sar[rows]
     present = ~np.isnan(ar)
     days_i = present.sum(axis=0)
@@ -331,19 +331,17 @@ def _window(
         "mean_bhar": float(bhar[has].mean()) if has.any() else float("nan"),
     }
     summary |= {k: v.item() if isinstance(v, np.ndarray) else v for k, v in _stat_columns(tests).items()}
-    firms = pd.DataFrame(
-        {
-            "firm": ev.firms,
-            "days": days_i,
-            "car": car,
-            "bhar": bhar,
-            "scar": scar,
-            "car_t": car_t,
-            "car_t_p": car_t_p,
-            "car_t_stars": st.stars(car_t_p),
-        }
-    )
-    return summary, firms[has].reset_index(drop=True)
+    firms = {
+        "firm": np.array(ev.firms, dtype=object),
+        "days": days_i,
+        "car": car,
+        "bhar": bhar,
+        "scar": scar,
+        "car_t": car_t,
+        "car_t_p": car_t_p,
+        "car_t_stars": st.stars(car_t_p),
+    }
+    return summary, {name: values[has] for name, values in firms.items()}
 
 
 def _windows(
@@ -355,7 +353,7 @@ def _windows(
     ranks: np.ndarray,
     mean_t: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    summaries, firm_rows = [], []
+    summaries, firm_parts = [], []
     for spec, (first, last) in zip(specs, layout.windows, strict=True):
         rows = np.arange(first - lo, last - lo + 1)
         bw = daily["brown_warner_1985"].to_numpy()[rows - (layout.event_period[0] - lo)]
@@ -368,8 +366,9 @@ def _windows(
             "end_day": int(ev.rel_day[rows[-1]]),
         }
         summaries.append(head | summary)
-        firm_rows.append(firms.assign(window=str(spec))[["window", *firms.columns]])
-    return pd.DataFrame(summaries), pd.concat(firm_rows, ignore_index=True)
+        firm_parts.append({"window": np.full(len(firms["firm"]), str(spec), dtype=object)} | firms)
+    columns = {name: np.concatenate([part[name] for part in firm_parts]) for name in firm_parts[0]}
+    return pd.DataFrame(summaries), pd.DataFrame(columns)
 
 
 def _firm_daily(ev: _Event, path: Span, lo: int) -> pd.DataFrame:

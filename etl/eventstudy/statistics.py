@@ -11,7 +11,8 @@ Conventions shared by every function:
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+import pandas as pd
+from scipy import special, stats
 
 Array = np.ndarray
 Tested = tuple[Array, Array]
@@ -41,14 +42,14 @@ def row_sd(x: Array) -> Array:
 
 def p_normal(z: Array) -> Array:
     """Two-sided p-value under the standard normal."""
-    return 2.0 * stats.norm.sf(np.abs(z))
+    return 2.0 * special.ndtr(-np.abs(z))
 
 
 def p_student(t: Array, df: Array | float) -> Array:
     """Two-sided p-value under Student's t; NaN when df is not positive."""
     df = np.broadcast_to(np.asarray(df, dtype=float), np.shape(t))
     valid = np.isfinite(df) & (df > 0)
-    return np.where(valid, 2.0 * stats.t.sf(np.abs(t), np.where(valid, df, 1.0)), np.nan)
+    return np.where(valid, 2.0 * special.stdtr(np.where(valid, df, 1.0), -np.abs(t)), np.nan)
 
 
 def stars(p: Array) -> Array:
@@ -118,15 +119,12 @@ def bmp(sar: Array) -> Tested:
 
 
 def mean_pairwise_correlation(estimation_ar: Array) -> float:
-    """Mean over firm pairs of the Pearson correlation of estimation residuals (pairwise complete)."""
-    n = estimation_ar.shape[1]
-    correlations = []
-    for i in range(n):
-        for j in range(i + 1, n):
-            both = ~np.isnan(estimation_ar[:, i]) & ~np.isnan(estimation_ar[:, j])
-            if both.sum() > 2:
-                correlations.append(np.corrcoef(estimation_ar[both, i], estimation_ar[both, j])[0, 1])
-    return float(np.mean(correlations)) if correlations else float("nan")
+    """Mean over firm pairs of the Pearson correlation of estimation residuals (pairwise complete,
+    pairs with fewer than 3 common sessions ignored); NaN with fewer than two firms."""
+    corr = pd.DataFrame(estimation_ar).corr(min_periods=3).to_numpy()
+    upper = corr[np.triu_indices_from(corr, k=1)]
+    upper = upper[~np.isnan(upper)]
+    return float(upper.mean()) if upper.size else float("nan")
 
 
 def bmp_kolari_pynnonen(sar: Array, r_bar: float) -> Tested:
