@@ -146,13 +146,13 @@ def fit_normal_model(r: np.ndarray, m: np.ndarray, sample: np.ndarray, model: Mo
         return NormalModelFit(y_mean, np.zeros(r.shape[1]), np.zeros(r.shape[1]))
     x = np.where(sample, m, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
-        x_dev = x - np.nansum(x, axis=0) / n
-        y_dev = y - y_mean
+        x_mean = np.nansum(x, axis=0) / n
+        x_dev, y_dev = x - x_mean, y - y_mean
         sxx = np.nansum(x_dev * x_dev, axis=0)
         syy = np.nansum(y_dev * y_dev, axis=0)
         sxy = np.nansum(x_dev * y_dev, axis=0)
         beta = sxy / sxx
-        alpha = y_mean - beta * (np.nansum(x, axis=0) / n)
+        alpha = y_mean - beta * x_mean
         r2 = sxy * sxy / (sxx * syy)
     return NormalModelFit(alpha, beta, r2)
 
@@ -165,7 +165,10 @@ def expected_returns(fit: NormalModelFit, m: np.ndarray, model: Model) -> np.nda
 
 
 def _aligned(returns: pd.DataFrame, market: pd.Series | pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Firm and market returns on the returns index, one market column per firm (no filling)."""
+    """Firm and market returns on the returns index, one market column per firm.
+
+    The market is aligned by label without filling: a label it lacks is a missing market return.
+    """
     if not isinstance(returns, pd.DataFrame) or returns.shape[1] == 0:
         raise ValueError("returns must be a DataFrame with one column per firm")
     if not returns.columns.is_unique:
@@ -180,7 +183,10 @@ def _aligned(returns: pd.DataFrame, market: pd.Series | pd.DataFrame) -> tuple[p
         if missing:
             raise ValueError(f"market has no benchmark column for firms {missing}")
         bench = market[list(returns.columns)].reindex(returns.index).astype(float)
-    return returns.astype(float), bench
+    returns = returns.astype(float)
+    if np.isinf(returns.to_numpy()).any() or np.isinf(bench.to_numpy()).any():
+        raise ValueError("returns must be finite numbers or NaN (missing)")
+    return returns, bench
 
 
 @dataclass(frozen=True)
@@ -372,23 +378,24 @@ def _windows(
 
 
 def _firm_daily(ev: _Event, path: Span, lo: int) -> pd.DataFrame:
+    """Long table of the path window; ``car`` cumulates from the window start, NaN on missing days."""
     rows = np.arange(path[0] - lo, path[1] - lo + 1)
     ar = ev.ar[rows]
     ar_t = ar / ev.s[None, :]
+    car = np.where(np.isnan(ar), np.nan, np.nancumsum(ar, axis=0))
     n_rows, n_firms = ar.shape
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "firm": np.repeat(np.array(ev.firms, dtype=object), n_rows),
             "session": np.tile(ev.labels[rows], n_firms),
             "relative_day": np.tile(ev.rel_day[rows], n_firms),
             "ar": ar.T.ravel(),
-            "car": np.nancumsum(ar, axis=0).T.ravel(),
+            "car": car.T.ravel(),
             "sar": ev.sar[rows].T.ravel(),
             "ar_t": ar_t.T.ravel(),
             "ar_t_p": st.p_student(ar_t, np.broadcast_to(ev.t_obs - 1.0, ar.shape)).T.ravel(),
         }
     )
-    return frame
 
 
 def _firms_table(

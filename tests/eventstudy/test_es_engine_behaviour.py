@@ -217,3 +217,38 @@ def test_config_rejects_unknown_model_and_too_small_min_obs() -> None:
         EventStudyConfig(model="fama_french")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="min_obs"):
         EventStudyConfig(min_obs=4)
+
+
+def test_car_path_cumulates_from_day_minus_10_and_skips_missing_days() -> None:
+    market, ar = _market_and_ar(n_firms=2)
+    returns = _frame(market, ar)
+    day0 = market.index[300]
+    returns.loc[market.index[298], "F1"] = np.nan  # day -2
+    result = run_event_study(returns, market, day0, EventStudyConfig(model="market_adjusted"))
+    path = result.firm_daily[result.firm_daily["firm"] == "F1"].set_index("relative_day")
+    assert path.index.tolist() == list(range(-10, 11))
+    expected_ar = returns["F1"].iloc[290:311].to_numpy() - market.iloc[290:311].to_numpy()
+    np.testing.assert_array_equal(path["ar"].to_numpy(), expected_ar)
+    assert np.isnan(path.loc[-2, "car"])
+    assert path.loc[-3, "car"] == pytest.approx(expected_ar[:8].sum(), rel=1e-12)
+    assert path.loc[10, "car"] == pytest.approx(np.nansum(expected_ar), rel=1e-12)
+
+
+def test_every_firm_excluded_gives_empty_statistics_and_reasons() -> None:
+    market, ar = _market_and_ar(n_firms=2)
+    returns = _frame(market, ar)
+    returns.iloc[:280] = np.nan
+    result = run_event_study(returns, market, market.index[300])
+    assert [e.firm for e in result.exclusions] == ["F0", "F1"]
+    assert result.firms.empty and result.firm_windows.empty
+    assert (result.daily["n"] == 0).all() and result.daily["aar"].isna().all()
+    assert result.windows[["caar", "car_t_test", "car_patell", "car_rank"]].isna().all().all()
+    assert "every firm is excluded" in " ".join(result.notes)
+
+
+def test_infinite_returns_are_rejected() -> None:
+    market, ar = _market_and_ar(n_firms=2)
+    returns = _frame(market, ar)
+    returns.iloc[10, 0] = np.inf
+    with pytest.raises(ValueError, match="finite"):
+        run_event_study(returns, market, market.index[300])
