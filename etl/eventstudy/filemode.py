@@ -115,22 +115,25 @@ def _rows(path: Path, series: int | None) -> tuple[list[str], list[tuple[int, li
 
 
 def _parse_dates(path: Path, data: list[tuple[int, list[str]]]) -> pd.DatetimeIndex:
-    dates: list[datetime] = []
+    """Dates must be unique and strictly increasing: window offsets are row arithmetic."""
+    seen: dict[datetime, int] = {}
+    previous: tuple[datetime, int] | None = None
     for line, row in data:
+        where = f"{path}: line {line}, column 'date'"
         try:
             date = datetime.strptime(row[0].strip(), DATE_FORMAT)
         except ValueError:
+            raise FileModeError(f"{where}: cannot parse {row[0]!r} as a date (expected YYYY-MM-DD)") from None
+        if date in seen:
+            raise FileModeError(f"{where}: duplicate date {date:%Y-%m-%d} (first on line {seen[date]})")
+        if previous is not None and date < previous[0]:
             raise FileModeError(
-                f"{path}: line {line}, column 'date': cannot parse {row[0]!r} as a date (expected YYYY-MM-DD)"
-            ) from None
-        if dates and date <= dates[-1]:
-            problem = "duplicate date" if date == dates[-1] else "date out of order:"
-            raise FileModeError(
-                f"{path}: line {line}, column 'date': {problem} {date:%Y-%m-%d} after "
-                f"{dates[-1]:%Y-%m-%d}; dates must be unique and increasing"
+                f"{where}: date {date:%Y-%m-%d} comes after {previous[0]:%Y-%m-%d} on line {previous[1]}; "
+                "sort the file by date"
             )
-        dates.append(date)
-    return pd.DatetimeIndex(dates, name="date")
+        seen[date] = line
+        previous = (date, line)
+    return pd.DatetimeIndex(list(seen), name="date")
 
 
 def _parse_number(path: Path, line: int, column: str, text: str, kind: ReturnKind) -> float:

@@ -142,8 +142,14 @@ BAD_INPUTS = {
     "number": (lambda r, m: _field(r, 5, 2, "1.2.3"), "R.csv: line 5, column 'ZM': cannot parse '1.2.3'"),
     "infinite": (lambda r, m: _field(r, 9, 1, "inf"), "R.csv: line 9, column 'AMZN': 'inf' is not a finite"),
     "date": (lambda r, m: _field(r, 4, 0, "2019-13-01"), "R.csv: line 4, column 'date': cannot parse"),
-    "duplicate": (lambda r, m: _field(r, 7, 0, "2019-03-07"), "R.csv: line 7, column 'date': duplicate date"),
-    "unsorted": (lambda r, m: _field(r, 7, 0, "2019-03-01"), "R.csv: line 7, column 'date': date out of"),
+    "duplicate": (
+        lambda r, m: _field(r, 7, 0, "2019-03-07"),
+        "R.csv: line 7, column 'date': duplicate date 2019-03-07 (first on line 6)",
+    ),
+    "unsorted": (
+        lambda r, m: _field(r, 7, 0, "2019-02-28"),
+        "R.csv: line 7, column 'date': date 2019-02-28 comes after 2019-03-07 on line 6",
+    ),
     "fields": (lambda r, m: _replace_line(r, 3, "2019-03-04,0.1"), "R.csv: line 3: expected 5 fields"),
     "header": (lambda r, m: _field(r, 1, 0, "day"), "R.csv: line 1, column 1: the first column must be"),
     "repeated firm": (lambda r, m: _field(r, 1, 2, "AMZN"), "R.csv: line 1, column 3: duplicate column"),
