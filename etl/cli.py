@@ -17,6 +17,7 @@ from etl.billing import cli as billing_cli
 from etl.config import ConfigError, load_config
 from etl.context import Context
 from etl.demo import cli as demo_cli
+from etl.eventstudy import cli as eventstudy_cli
 from etl.logs import setup_logging
 from etl.warehouse import WarehouseBusyError, latest_schema_version
 
@@ -27,6 +28,7 @@ COMMAND_GROUPS: tuple[CommandGroup, ...] = (
     billing_cli.register,
     status_command.register,
     demo_cli.register,
+    eventstudy_cli.register,
 )
 
 

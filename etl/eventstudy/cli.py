@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import get_args
 
+from etl.context import Context
 from etl.eventstudy.engine import Model, ReturnKind
 from etl.eventstudy.filemode import FileModeRequest, parse_date_range, run_file_mode, write_outputs
 from etl.eventstudy.windows import LabelWindow, label_text
@@ -14,7 +15,7 @@ from etl.eventstudy.windows import LabelWindow, label_text
 log = logging.getLogger(__name__)
 
 EXIT_OK = 0
-EXIT_BAD_INPUT = 2
+EXIT_BAD_INPUT = 1
 
 
 def _date_range(text: str) -> LabelWindow:
@@ -25,7 +26,7 @@ def _date_range(text: str) -> LabelWindow:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``eventstudy`` command group (sub-command ``file``); ``func(args)`` returns the exit code."""
+    """Add the ``eventstudy`` command group (sub-command ``file``); ``func(args, ctx)`` returns the exit code."""
     group = subparsers.add_parser(
         "eventstudy",
         help="event-study engine: market reaction around events",
@@ -73,8 +74,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     file_cmd.set_defaults(func=run_file_command)
 
 
-def run_file_command(args: argparse.Namespace) -> int:
-    """Run ``eventstudy file``; bad input is logged with its location and gives exit code 2."""
+def run_file_command(args: argparse.Namespace, ctx: Context) -> int:
+    """Run ``eventstudy file``; bad input is logged with its location and gives exit code 1."""
     request = FileModeRequest(
         returns_path=args.returns,
         market_path=args.market,

@@ -323,7 +323,7 @@ def _window(
     car_t_p = st.p_student(car_t, ev.t_obs - 1.0)
     tests = {
         "car_t_test": st.car_t_test(car[has]),
-        "car_brown_warner_1985": st.car_brown_warner_1985(daily_bw1985, length, mean_t),
+        "car_brown_warner_1985": st.car_brown_warner_1985(daily_bw1985, length),
         "car_patell": st.car_patell(scar[has], ev.t_obs[has]),
         "car_bmp": st.car_bmp(scar[has]),
         "car_rank": st.car_rank_test(ranks, rows, length),

@@ -231,11 +231,11 @@ def car_t_test(car: Array) -> Tested:
     return stat[0], p[0]
 
 
-def car_brown_warner_1985(bw1985_daily: Array, length: int, mean_t: float) -> Tested:
-    """Sum of the daily BW1985 statistics over the window / sqrt(L); df mean(T_i) - 1 (see docs)."""
+def car_brown_warner_1985(bw1985_daily: Array, length: int) -> Tested:
+    """Sum of the daily BW1985 statistics over the window / sqrt(L); standard normal, as in estudy2."""
     defined = bw1985_daily[~np.isnan(bw1985_daily)]
     stat = np.array(defined.sum() / np.sqrt(length) if defined.size else np.nan)
-    return stat, p_student(stat, mean_t - 1.0)
+    return stat, p_normal(stat)
 
 
 def car_patell(scar: Array, t_obs: Array) -> Tested:

@@ -232,7 +232,7 @@ class HandStudy:
         out["car_t_test_p"] = p_t(out["car_t_test"], n - 1)
         daily_bw = [self.daily(k)["brown_warner_1985"] for k in rows]
         out["car_brown_warner_1985"] = sum(daily_bw) / math.sqrt(length)
-        out["car_brown_warner_1985_p"] = p_t(out["car_brown_warner_1985"], self.mean_t() - 1)
+        out["car_brown_warner_1985_p"] = p_z(out["car_brown_warner_1985"])
         out["car_patell"] = sum(scars) / math.sqrt(sum((self.T[i] - 2) / (self.T[i] - 4) for i in firms))
         out["car_patell_p"] = p_z(out["car_patell"])
         out["car_bmp"] = mean(scars) / (sample_sd(scars) / math.sqrt(n))

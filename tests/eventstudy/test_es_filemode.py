@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
 from pathlib import Path
@@ -12,7 +11,7 @@ import pandas as pd
 import pytest
 from es_reference import HandStudy
 
-from etl.eventstudy.cli import register
+from etl.cli import main as cli_main
 
 DAILY_HEADER = (
     "date,n,aar,t_test,brown_warner_1980,brown_warner_1985,patell,bmp,sign,generalized_sign,rank,wilcoxon,"
@@ -56,10 +55,7 @@ def _write_inputs(directory: Path) -> tuple[Path, Path]:
 
 
 def _run_cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="etl")
-    register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return cli_main(argv)
 
 
 def _argv(r_path: Path, m_path: Path, out: Path, estimation: str = ESTIMATION) -> list[str]:
@@ -170,7 +166,7 @@ def test_bad_input_names_file_line_and_column(tmp_path: Path, caplog, case: str)
     else:
         corrupt(r_path, m_path)
     with caplog.at_level(logging.ERROR, logger="etl.eventstudy"):
-        assert _run_cli(argv) == 2
+        assert _run_cli(argv) == 1
     assert expected in caplog.text
     assert not (tmp_path / "out").exists()
 
@@ -178,13 +174,13 @@ def test_bad_input_names_file_line_and_column(tmp_path: Path, caplog, case: str)
 def test_windows_without_sessions_and_disjoint_files_are_rejected(tmp_path: Path, caplog) -> None:
     r_path, m_path = _write_inputs(tmp_path)
     with caplog.at_level(logging.ERROR, logger="etl.eventstudy"):
-        assert _run_cli(_argv(r_path, m_path, tmp_path / "o1", estimation="2010-01-01:2010-06-30")) == 2
+        assert _run_cli(_argv(r_path, m_path, tmp_path / "o1", estimation="2010-01-01:2010-06-30")) == 1
     assert "--estimation 2010-01-01..2010-06-30: no date of" in caplog.text and "R.csv" in caplog.text
     caplog.clear()
     old_market = tmp_path / "M_2010.csv"
     old_market.write_text("date,GSPC\n2010-01-04,0.01\n2010-01-05,-0.02\n")
     with caplog.at_level(logging.ERROR, logger="etl.eventstudy"):
-        assert _run_cli(_argv(r_path, old_market, tmp_path / "o2")) == 2
+        assert _run_cli(_argv(r_path, old_market, tmp_path / "o2")) == 1
     assert "R.csv (2019-03-01..2020-03-31) and" in caplog.text
     assert "M_2010.csv (2010-01-04..2010-01-05) have no date in common" in caplog.text
 
