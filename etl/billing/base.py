@@ -77,7 +77,11 @@ class Plan:
     read_options: str = ""  # extra named parameters for read_parquet/read_json, e.g. "columns = {...}"
 
 
-class MissingColumnsError(ValueError):
+class InputError(ValueError):
+    """Bad billing input (a file, a manifest, a mapping); the message says what was expected."""
+
+
+class MissingColumnsError(InputError):
     """The file lacks columns the format requires."""
 
 
@@ -103,7 +107,8 @@ class LoadOptions:
     dataset: str | None = None  # actual | amortized, for Azure cost details
     currency: str | None = None  # assumed billing currency for exports without a currency column
     replace: ReplaceScope | None = None
-    mapping: str | None = None  # generic CSV mapping file
+    mapping: str | None = None  # generic CSV mapping file given with --mapping
+    mappings: tuple[str, ...] = ()  # mapping files from the setting billing.mappings, tried in detection
 
 
 _PARENTHESISED = re.compile(r"^.*\(([^()]+)\)\s*$")

@@ -45,7 +45,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run_load(args: argparse.Namespace, ctx: Context) -> int:
     options = LoadOptions(format=args.format, dataset=args.dataset, currency=args.currency,
-                          replace=args.replace, mapping=args.mapping)
+                          replace=args.replace, mapping=args.mapping,
+                          mappings=tuple(ctx.config.get("billing.mappings")))
     sources, problems = expand_paths(args.paths)
     with ctx.warehouse.write("billing load") as con:
         results = load_sources(con, sources, options, ctx.config.get("providers.aliases"))

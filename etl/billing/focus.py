@@ -10,7 +10,7 @@ EffectiveCost, and the load says so.
 
 from __future__ import annotations
 
-from etl.billing.base import Field, LoadOptions, Plan, canonical_name, resolve_fields
+from etl.billing.base import Field, LoadOptions, MissingColumnsError, Plan, canonical_name, resolve_fields
 from etl.billing.sources import Source
 
 NAME = "focus"
@@ -106,15 +106,21 @@ def canonical(column: str) -> str:
 
 
 def detect(columns: tuple[str, ...], options: LoadOptions) -> int:
-    """BilledCost is FOCUS's signature column; :func:`plan` then names any other missing column."""
+    """BilledCost is FOCUS's signature column; :func:`plan` then names any other missing column. A FOCUS
+    file without costs (CoreWeave's preview export is usage-only) is recognised so it can be refused clearly."""
     names = {canonical(c) for c in columns}
-    if "billedcost" not in names:
-        return 0
-    return 100 if "chargeperiodstart" in names else 50
+    if "billedcost" in names:
+        return 100 if "chargeperiodstart" in names else 50
+    return 40 if {"chargeperiodstart", "consumedquantity", "servicename"} <= names else 0
 
 
 def plan(columns: tuple[str, ...], options: LoadOptions, source: Source) -> Plan:
     names = [canonical(c) for c in columns]
+    if "billedcost" not in names:
+        raise MissingColumnsError(
+            "this FOCUS file has usage but no cost columns (BilledCost, EffectiveCost); CoreWeave's FOCUS "
+            "export is usage-only for now: load its invoices with --format generic --mapping FILE instead"
+        )
     fields = resolve_fields(NAME, FIELDS, names)
     notes = tuple(
         f"no {label} column: {label} = EffectiveCost" for key, label in

@@ -37,13 +37,13 @@ from etl.billing.base import (
     HELPER_COLUMNS,
     MANDATORY_FOCUS,
     Field,
+    InputError,
     LoadOptions,
-    MissingColumnsError,
     Plan,
     quote_ident,
     sql_string,
 )
-from etl.billing.sources import Source, SourceError, check_same_header, read_columns, sha256_of
+from etl.billing.sources import Source, check_same_header, read_columns, sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class LoadResult:
         return self.status != "failed"
 
 
-class LoadError(ValueError):
+class LoadError(InputError):
     """Bad input in a source file; the message names the file, line and column where there is one."""
 
 
@@ -111,7 +111,7 @@ def load_source(con: duckdb.DuckDBPyConnection, source: Source, options: LoadOpt
             result.message = f"same content as load {previous}, still current"
         else:
             _load_new(con, source, columns, plan, options, sha, started, result)
-    except (LoadError, SourceError, MissingColumnsError, registry.UnknownFormatError) as exc:
+    except InputError as exc:
         result.error = _with_file(source, str(exc))
     except duckdb.Error as exc:
         result.error = _with_file(source, describe_duckdb_error(exc))

@@ -12,10 +12,10 @@ from functools import cache
 from types import ModuleType
 
 import etl.billing
-from etl.billing.base import LoadOptions
+from etl.billing.base import InputError, LoadOptions
 
 
-class UnknownFormatError(ValueError):
+class UnknownFormatError(InputError):
     """No adapter recognises a file's header, or ``--format`` names no adapter."""
 
 

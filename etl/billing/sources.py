@@ -19,12 +19,14 @@ from pathlib import Path
 
 import duckdb
 
+from etl.billing.base import InputError
+
 DATA_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".json", ".json.gz", ".ndjson", ".jsonl", ".ndjson.gz")
 MANIFEST_NAME = "manifest.json"
 _EXPORT_TIME_DIR = re.compile(r"^(\d{12})$")  # Azure export-time folder, e.g. 202301041442
 
 
-class SourceError(ValueError):
+class SourceError(InputError):
     """A path or manifest that cannot be turned into data files; the message names it."""
 
 
