@@ -1,0 +1,115 @@
+"""Ingest benchmark: the full normalised load of big generated exports next to DuckDB's bare read.
+
+For each format (Azure EA CSV, Google Cloud newline-delimited JSON, AWS CUR 2.0 Parquet) the demo generator
+writes one file of ``--rows`` rows. Each measurement runs in its own process, which reports its wall time and
+its peak resident memory (``ru_maxrss``):
+
+* bare: ``CREATE TABLE t AS SELECT * FROM read_…(file)`` into a fresh DuckDB file, DuckDB's defaults;
+* full: ``etl.billing`` loading the same file into a fresh warehouse through the real write path
+  (copy-on-write, parse checks, FOCUS normalisation, replace units, load_log, daily rollup).
+
+Targets: full load within 2.5x the bare read's time, and peak memory under 2 GiB.
+
+    .venv/bin/python bench/ingest.py                 # 5,000,000 rows per format
+    .venv/bin/python bench/ingest.py --rows 200000   # quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+FORMATS = {  # label: (demo provider, reader used for the bare read)
+    "Azure EA CSV": ("Microsoft", "read_csv"),
+    "Google Cloud JSON": ("Google Cloud", "read_json"),
+    "AWS CUR 2.0 Parquet": ("AWS", "read_parquet"),
+}
+TARGET_RATIO = 2.5
+TARGET_PEAK_MB = 2048
+
+CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+mode, data_file, db_file, reader = sys.argv[2:6]
+start = time.perf_counter()
+if mode == "bare":
+    import duckdb
+    con = duckdb.connect(db_file)
+    rows = con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}(?)", [data_file]).fetchone()[0]
+    con.close()
+else:
+    from etl.billing.base import LoadOptions
+    from etl.billing.loader import load_sources
+    from etl.billing.sources import expand_paths
+    from etl.warehouse import Warehouse
+    sources, problems = expand_paths([data_file])
+    assert not problems, problems
+    with Warehouse(Path(db_file)).write("benchmark") as con:
+        [result] = load_sources(con, sources, LoadOptions())
+    assert result.status == "loaded", result.error
+    rows = result.rows
+seconds = time.perf_counter() - start
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": peak_mb}))
+"""
+
+
+def measure(mode: str, data_file: Path, reader: str, work: Path) -> dict:
+    db_file = work / f"{mode}-{data_file.stem}.duckdb"
+    for stale in work.glob(f"{db_file.name}*"):
+        stale.unlink()
+    out = subprocess.run([sys.executable, "-c", CHILD, str(REPO), mode, str(data_file), str(db_file), reader],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=5_000_000, help="rows per format (default 5,000,000)")
+    parser.add_argument("--dir", type=Path, help="work folder (default: a temporary one, removed afterwards)")
+    args = parser.parse_args()
+
+    from etl.demo.generator import write_demo_exports
+
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        work = Path(tmp)
+        results = []
+        for label, (provider, reader) in FORMATS.items():
+            started = time.perf_counter()
+            [data_file] = write_demo_exports(work / "exports", rows=args.rows, providers=(provider,),
+                                             monthly_files=False)
+            size_mb = data_file.stat().st_size / 2**20
+            print(f"{label}: generated {data_file.name} ({size_mb:,.0f} MiB) in "
+                  f"{time.perf_counter() - started:.0f} s", flush=True)
+            bare = measure("bare", data_file, reader, work)
+            full = measure("full", data_file, reader, work)
+            results.append((label, size_mb, bare, full))
+            data_file.unlink()
+
+    print()
+    header = (f"{'format':<22}{'rows':>11}{'MiB':>7}{'bare s':>9}{'bare rows/s':>13}{'bare peak MB':>14}"
+              f"{'full s':>9}{'full rows/s':>13}{'full peak MB':>14}{'ratio':>7}")
+    print(header)
+    print("-" * len(header))
+    ok = True
+    for label, size_mb, bare, full in results:
+        ratio = full["seconds"] / bare["seconds"]
+        ok &= ratio <= TARGET_RATIO and full["peak_mb"] <= TARGET_PEAK_MB
+        print(f"{label:<22}{full['rows']:>11,}{size_mb:>7,.0f}{bare['seconds']:>9.1f}"
+              f"{bare['rows'] / bare['seconds']:>13,.0f}{bare['peak_mb']:>14,.0f}{full['seconds']:>9.1f}"
+              f"{full['rows'] / full['seconds']:>13,.0f}{full['peak_mb']:>14,.0f}{ratio:>7.2f}")
+    print(f"\ntargets: full/bare <= {TARGET_RATIO}, full peak <= {TARGET_PEAK_MB} MB: {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
