@@ -70,6 +70,7 @@ class LoadResult:
     format: str | None = None
     rows: int = 0
     totals: list[CurrencyTotal] = field(default_factory=list)
+    scope: list[tuple[str, str]] = field(default_factory=list)  # (provider, billing account) of its rows
     error: str | None = None
     message: str | None = None
     load_id: int | None = None
@@ -107,7 +108,7 @@ def load_source(con: duckdb.DuckDBPyConnection, source: Source, options: LoadOpt
         previous = _unchanged_load(con, sha, plan)
         if previous is not None:
             result.status, result.load_id = "unchanged", previous
-            result.rows, result.totals = _load_summary(con, previous)
+            result.rows, result.totals, result.scope = _load_summary(con, previous)
             result.message = f"same content as load {previous}, still current"
         else:
             _load_new(con, source, columns, plan, options, sha, started, result)
@@ -138,7 +139,7 @@ def _load_new(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str
             raise LoadError(f"read {inserted} rows but the manifest's dataRowCount says {source.expected_rows}")
         superseded = _claim_replace_units(con, load_id, source.export_time)
         _reconcile_datasets(con, load_id)
-        result.rows, result.totals = _load_summary(con, load_id)
+        result.rows, result.totals, result.scope = _load_summary(con, load_id)
         result.status = "loaded" if result.rows else "superseded"
         notes = list(plan.notes)
         if superseded:
@@ -149,7 +150,7 @@ def _load_new(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
-        result.status, result.rows, result.totals = "failed", 0, []
+        result.status, result.rows, result.totals, result.scope = "failed", 0, [], []
         raise
     log.info("%s %s: %d rows as %s (%s)", result.status, source.label, result.rows, plan.adapter,
              format_totals(result.totals))
@@ -420,7 +421,9 @@ def _unchanged_load(con: duckdb.DuckDBPyConnection, sha: str, plan: Plan) -> int
     return row[0] if row else None
 
 
-def _load_summary(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[int, list[CurrencyTotal]]:
+def _load_summary(con: duckdb.DuckDBPyConnection,
+                  load_id: int) -> tuple[int, list[CurrencyTotal], list[tuple[str, str]]]:
+    """Rows, totals per currency and the (provider, billing account) pairs a load's rows belong to."""
     rows = con.execute(
         """
         SELECT BillingCurrency, count(*), sum(BilledCost), sum(EffectiveCost)
@@ -429,7 +432,11 @@ def _load_summary(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[int, li
         [load_id],
     ).fetchall()
     totals = [CurrencyTotal(cur, n, billed, effective) for cur, n, billed, effective in rows]
-    return sum(t.rows for t in totals), totals
+    scope = con.execute(
+        "SELECT DISTINCT ServiceProviderName, BillingAccountId FROM cost_line WHERE x_LoadId = ? ORDER BY ALL",
+        [load_id],
+    ).fetchall()
+    return sum(t.rows for t in totals), totals, scope
 
 
 def _log_load(con: duckdb.DuckDBPyConnection, result: LoadResult, source: Source, sha: str | None,
@@ -442,12 +449,14 @@ def _log_load(con: duckdb.DuckDBPyConnection, result: LoadResult, source: Source
     con.execute(
         """
         INSERT INTO load_log (load_id, kind, source, files, sha256, format, dataset, export_time, rows, totals,
-                              status, error, message, started_at, finished_at)
+                              scope, status, error, message, started_at, finished_at)
         VALUES (?, 'billing', ?, ?, ?, ?, ?, ?, ?, ?::STRUCT(currency VARCHAR, rows BIGINT,
-                billed DECIMAL(38, 12), effective DECIMAL(38, 12))[], ?, ?, ?, ?, ?)
+                billed DECIMAL(38, 12), effective DECIMAL(38, 12))[],
+                ?::STRUCT(provider VARCHAR, account VARCHAR)[], ?, ?, ?, ?, ?)
         """,
         [load_id, source.label, [str(f) for f in source.files], sha, result.format, dataset,
-         _naive_utc(source.export_time), result.rows, totals, result.status, result.error, result.message,
+         _naive_utc(source.export_time), result.rows, totals,
+         [{"provider": p, "account": a} for p, a in result.scope], result.status, result.error, result.message,
          _naive_utc(started), _naive_utc(_now())],
     )
 

@@ -20,6 +20,7 @@ CREATE TABLE load_log (
     rows         BIGINT NOT NULL DEFAULT 0,
     totals       STRUCT(currency VARCHAR, rows BIGINT, billed DECIMAL(38, 12),
                         effective DECIMAL(38, 12))[],
+    scope        STRUCT(provider VARCHAR, account VARCHAR)[],  -- billing accounts the load's rows belong to
     status       VARCHAR NOT NULL,            -- loaded | unchanged | superseded | failed
     error        VARCHAR,
     message      VARCHAR,

@@ -101,11 +101,14 @@ def test_file_scope_keeps_every_incremental_file_of_a_period(load_billing, query
     assert billed(query) == Decimal("3.00")
 
 
-def test_currencies_are_totalled_separately(load_billing, tmp_path):
+def test_currencies_are_totalled_separately(load_billing, query, tmp_path):
     path = write(tmp_path / "mixed.csv", HEADER, focus_row("100.00", "2025-06-01", currency="USD"),
                  focus_row("50.00", "2025-06-01", account="A2", currency="NOK"))
     [result] = load_billing(path)
     assert {t.currency: t.billed for t in result.totals} == {"NOK": Decimal("50.00"), "USD": Decimal("100.00")}
+    assert result.scope == [("CoreWeave", "A1"), ("CoreWeave", "A2")]
+    assert query("SELECT [t.currency FOR t IN totals], [s.account FOR s IN scope] FROM load_log") == [
+        (["NOK", "USD"], ["A1", "A2"])]
 
 
 BAD_INPUTS = {
