@@ -52,6 +52,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("billing.mappings", list, [],
             "Generic-CSV mapping files (TOML) tried during format detection, for providers without a "
             "standard export."),
+    Setting("freshness.billing_hours", float, 36.0,
+            "Hours after the last successful load of a billing feed before the dashboard calls it stale."),
     Setting("providers.aliases", dict, {},
             "Extra ServiceProviderName aliases, e.g. `{\"Lambda Labs\" = \"Lambda\"}`; merged over the "
             "built-in aliases."),

@@ -1,0 +1,43 @@
+"""SpendScope dashboard: ``streamlit run dashboard/app.py``.
+
+The entry point is a router (``st.navigation``); each page in ``dashboard/pages`` is a thin layer over
+the query functions in ``dashboard/queries``.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit run` puts only dashboard/ on the path
+
+import streamlit as st
+
+from dashboard.queries.meta import summary
+from dashboard.ui.cache import cached
+from dashboard.ui.context import app_context
+from etl.warehouse import WarehouseMissingError
+
+st.set_page_config(page_title="SpendScope", page_icon=":material/cloud:", layout="wide")
+
+PAGES = [
+    st.Page("pages/data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="health",
+            help="Freshness of every billing feed, failed loads with their errors, and recent loads."),
+    st.Page("pages/sql_console.py", title="SQL", icon=":material/terminal:", url_path="sql",
+            help="The documented views of the warehouse, their columns and example queries."),
+]
+
+page = st.navigation(PAGES)
+
+ctx = app_context()
+with st.sidebar:
+    st.caption(f"Warehouse: `{ctx.reader.path}`")
+    try:
+        facts = cached(summary, ctx.reader)
+    except WarehouseMissingError:
+        st.caption("No warehouse yet.")
+    else:
+        if facts.synthetic:
+            st.caption(":orange-badge[:material/science: Synthetic demo data]")
+        if facts.first_day:
+            st.caption(f"Spend from {facts.first_day} to {facts.last_day}")
+
+page.run()
