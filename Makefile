@@ -20,7 +20,7 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 
 run: $(VENV)/.runtime
 	$(BIN)/python -m etl demo
-	$(BIN)/python -m etl status
+	$(BIN)/python -m streamlit run dashboard/app.py --server.port $(PORT)
 
 test: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -16,7 +16,7 @@ from dashboard.ui.cache import cached
 from dashboard.ui.context import app_context
 from etl.warehouse import WarehouseMissingError
 
-st.set_page_config(page_title="SpendScope", page_icon=":material/cloud:", layout="wide")
+st.set_page_config(page_title="SpendScope", page_icon="☁️", layout="wide")  # no web font: works offline
 
 PAGES = [
     st.Page("pages/data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="health",

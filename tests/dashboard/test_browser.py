@@ -1,0 +1,108 @@
+"""Every page of the running app in a real headless Chromium: no Streamlit exception, no console error.
+
+Starts ``streamlit run dashboard/app.py`` as a separate process against a warehouse built from the project's
+fixtures, drives Debian's Chromium with Playwright and saves a full-page PNG per page under
+``tests/artifacts/`` (ignored by git). Skipped, with the reason, where Chromium is not installed;
+``.ci/run`` installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, REPO
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = REPO / "tests" / "artifacts"
+PAGES = {"health": "Data health", "sql": "SQL"}  # url path: title (the page's h1)
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason="Chromium is not installed (Debian package `chromium`; .ci/run installs it)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def running_app(load_billing, db_path: Path, tmp_path: Path) -> Iterator[str]:
+    load_billing(FIXTURES / "billing" / "focus" / "focus_1_2_two_providers.csv")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPENDSCOPE_")}
+    env |= {"SPENDSCOPE_DB": str(db_path), "SPENDSCOPE_CONFIG": str(tmp_path / "none.toml")}
+    (tmp_path / "none.toml").write_text("")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"), "--server.headless=true",
+         f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"streamlit did not start: {server.stdout.read()}") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+def test_every_page_renders_without_errors(running_app: str):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        console_errors: list[str] = []
+        page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+        page.on("pageerror", lambda error: console_errors.append(str(error)))
+        page.goto(running_app, wait_until="networkidle")
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        # The app's own navigation (not Streamlit's legacy listing of the pages/ folder, which the very first
+        # run of a fresh server shows until st.navigation has run once).
+        nav.get_by_role("link", name="SQL", exact=True).wait_for(timeout=30_000)
+        for path, title in PAGES.items():
+            # Navigate as a user does. (Opening a deep link works too, but Streamlit's frontend itself logs
+            # 404s while it probes for the base path, which would hide real console errors.)
+            nav.get_by_role("link", name=title, exact=True).click()
+            page.locator('[data-testid="stMainBlockContainer"] h1', has_text=title).wait_for(timeout=30_000)
+            _wait_until_rendered(page)
+            assert page.locator('[data-testid="stException"]').count() == 0, path
+            page.screenshot(path=str(ARTIFACTS / f"{path}.png"), full_page=True)
+        browser.close()
+    assert console_errors == []
+
+
+def _wait_until_rendered(page) -> None:
+    """The script run has finished and no element is still a loading placeholder."""
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+                 && !document.querySelector('[data-testid="stSkeleton"]')""",
+        timeout=30_000,
+    )
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)  # let charts finish their first paint before the screenshot
