@@ -18,6 +18,7 @@ from etl.config import ConfigError, load_config
 from etl.context import Context
 from etl.demo import cli as demo_cli
 from etl.logs import setup_logging
+from etl.market import cli as market_cli
 from etl.warehouse import WarehouseBusyError, latest_schema_version
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ COMMAND_GROUPS: tuple[CommandGroup, ...] = (
     billing_cli.register,
     status_command.register,
     demo_cli.register,
+    market_cli.register,
 )
 
 

@@ -68,7 +68,8 @@ class PriceFetch:
 
     @property
     def unreachable_reason(self) -> str:
-        return next((f.error or "" for f in self.failures), "")
+        reasons = [f.error or "" for f in self.failures]
+        return next((r for r in reasons if "yfinance said" not in r), reasons[0] if reasons else "")
 
 
 @dataclass(frozen=True)

@@ -226,8 +226,11 @@ def _download_with_backoff(symbols: list[str], start: date, end: date, max_backo
     frame = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(
         not p.empty for p in parts) else _empty_prices()
     unreachable = frame.empty and bool(failures) and all(r.startswith(UNREACHABLE) for r in failures.values())
-    for symbol, reason in failures.items():
-        log.error("Yahoo download failed for %s: %s", symbol, reason)
+    if unreachable:
+        log.error("Yahoo download failed for %s: %s", ", ".join(failures), plain_reason(failures.values()))
+    else:
+        for symbol, reason in failures.items():
+            log.error("Yahoo download failed for %s: %s", symbol, reason)
     return Download(frame=frame, failures=failures, unreachable=unreachable, waited_minutes=waited)
 
 
@@ -283,6 +286,12 @@ def _reasons_from_log(messages: Iterable[str]) -> dict[str, str]:
         for symbol in re.findall(r"'([^']*)'", match.group("symbols")):
             reasons[symbol.upper()] = _clean_reason(match.group("reason"))
     return reasons
+
+
+def plain_reason(reasons: Iterable[str]) -> str:
+    """The plainest of several failure reasons (one without yfinance's misleading "possibly delisted")."""
+    reasons = list(reasons)
+    return next((r for r in reasons if "yfinance said" not in r), reasons[0] if reasons else "")
 
 
 def _network_evidence(messages: Sequence[str]) -> str | None:
