@@ -114,10 +114,12 @@ def fetch(currencies: Sequence[str], state: FxState, *, start: date, overlap_day
     batches: list[FxBatch] = []
     failures: list[MarketResult] = []
     unreachable = True
+    waited = 0.0
     for first, members in sorted(by_start.items()):
         log.info("fetching USD rates of %s from Yahoo Finance, %s to %s", ", ".join(members), first, now.date())
-        got = yahoo.fx_rates(members, first, end, quote=QUOTE, max_backoff_minutes=max_backoff_minutes,
+        got = yahoo.fx_rates(members, first, end, quote=QUOTE, max_backoff_minutes=max_backoff_minutes - waited,
                              sleep=sleep)
+        waited += got.waited_minutes  # one back-off budget for the whole run
         unreachable = unreachable and got.unreachable
         for currency in members:
             symbol = yahoo.fx_symbol(currency, QUOTE)

@@ -128,6 +128,8 @@ def fetch(tickers: Sequence[str], db_path: Path, *, start: date, overlap_days: i
         else:
             plans[ticker] = have.last - timedelta(days=overlap_days)
 
+    waited = [0.0]  # one back-off budget for the whole run, however many downloads it takes
+
     def download(group: dict[str, date]) -> tuple[dict[str, pd.DataFrame], dict[str, str], bool]:
         frames: dict[str, pd.DataFrame] = {}
         failures: dict[str, str] = {}
@@ -137,7 +139,9 @@ def fetch(tickers: Sequence[str], db_path: Path, *, start: date, overlap_days: i
             by_start[first].append(ticker)
         for first, members in sorted(by_start.items()):
             log.info("fetching %s from Yahoo Finance, %s to %s", ", ".join(members), first, now.date())
-            got = yahoo.daily_prices(members, first, end, max_backoff_minutes=max_backoff_minutes, sleep=sleep)
+            got = yahoo.daily_prices(members, first, end, max_backoff_minutes=max_backoff_minutes - waited[0],
+                                     sleep=sleep)
+            waited[0] += got.waited_minutes
             unreachable = unreachable and got.unreachable
             failures.update(got.failures)
             for ticker, rows in got.frame.groupby("ticker", sort=False):

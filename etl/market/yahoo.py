@@ -208,7 +208,8 @@ def _download_with_backoff(symbols: list[str], start: date, end: date, max_backo
         if waited + delay > max_backoff_minutes:
             for symbol in limited:
                 failures[symbol] = (f"rate limited by Yahoo (HTTP 429); gave up after waiting {waited:g} min "
-                                    f"in total (setting market.max_backoff_minutes = {max_backoff_minutes:g})")
+                                    f"(the back-off budget left of setting market.max_backoff_minutes was "
+                                    f"{max_backoff_minutes:g} min)")
             break
         log.warning("Yahoo rate limit (HTTP 429) for %s: waiting %g min before attempt %d (%g of %g min used)",
                     ", ".join(limited), delay, attempt + 1, waited, max_backoff_minutes)

@@ -132,8 +132,8 @@ def test_rate_limit_back_off_is_bounded_and_fails_only_the_limited_tickers(monke
     _, results = fetch_and_store(warehouse, ["MSFT", "GOOGL"], AFTER_CLOSE_0610, backoff=4, sleep=waits.append)
     assert waits == [60, 120]  # 1 + 2 minutes; another 4 would exceed the 4-minute budget
     assert {r.status for r in results} == {"failed"}
-    assert results[0].error == ("rate limited by Yahoo (HTTP 429); gave up after waiting 3 min in total "
-                                "(setting market.max_backoff_minutes = 4)")
+    assert results[0].error == ("rate limited by Yahoo (HTTP 429); gave up after waiting 3 min (the back-off "
+                                "budget left of setting market.max_backoff_minutes was 4 min)")
     assert query("SELECT count(*) FROM prices") == [(0,)]
     assert query("SELECT count(*) FROM load_log WHERE status = 'failed'") == [(2,)]
 
@@ -154,3 +154,15 @@ def test_a_frame_without_adj_close_is_a_format_error():
     frame = assemble({"MSFT": history})
     with pytest.raises(yahoo.YahooFormatError, match="no Adj Close column"):
         yahoo.to_long(frame, ["MSFT"])
+
+
+def test_the_back_off_budget_is_shared_by_every_download_of_a_run(monkeypatch, warehouse):
+    """A new ticker and a stored one are two downloads (different starts); together they wait at most 4 min."""
+    need_market_fixtures()
+    monkeypatch.setattr(yahoo.yf, "download", FakeYahoo())
+    fetch_and_store(warehouse, ["MSFT"], datetime(2025, 6, 5, 21, tzinfo=UTC))
+    monkeypatch.setattr(yahoo.yf, "download", FakeYahoo(rate_limit_raises=10))
+    waits: list[float] = []
+    _, results = fetch_and_store(warehouse, ["MSFT", "GOOGL"], AFTER_CLOSE_0610, backoff=4, sleep=waits.append)
+    assert waits == [60, 120, 60]  # 1 + 2 min for the first download, the last minute for the second
+    assert {r.status for r in results} == {"failed"}
