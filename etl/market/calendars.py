@@ -82,7 +82,13 @@ def _calendar(mic: str, first_year: int) -> ExchangeCalendar:
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", getattr(pd.errors, "Pandas4Warning", FutureWarning))
-        return xcals.get_calendar(mic, start=f"{first_year}-01-01")
+        start = pd.Timestamp(f"{first_year}-01-01")
+        try:
+            return xcals.get_calendar(mic, start=start)
+        except ValueError:
+            # earlier than the calendar can go (XTKS: 1997); dates before its first session pass unchecked
+            bound = xcals.get_calendar(mic).bound_min()
+            return xcals.get_calendar(mic, start=max(start, bound))
 
 
 def calendar(mic: str, first: date) -> ExchangeCalendar:

@@ -160,7 +160,7 @@ def fetch(tickers: Sequence[str], db_path: Path, *, start: date, overlap_days: i
             result.error = failures.get(ticker, f"Yahoo returned no prices for {ticker}")
             failed.append(result)
             continue
-        batch = PriceBatch(result, listing, frames[ticker])
+        batch = PriceBatch(result, listing, frames[ticker], full=full)
         _drop_open_sessions(batch, now)
         have = stored.get(ticker)
         if have is not None and not full:

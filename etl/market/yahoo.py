@@ -197,7 +197,10 @@ def _download_with_backoff(symbols: list[str], start: date, end: date, max_backo
             if _NETWORK.search(text):
                 network_evidence = network_evidence or text
             frame = None
-        good, failed = to_long(frame, pending, reasons)
+        try:
+            good, failed = to_long(frame, pending, reasons)
+        except YahooFormatError as exc:  # a yfinance or Yahoo format change: fail these symbols, say why
+            good, failed = _empty_prices(), dict.fromkeys(pending, f"unexpected answer from yfinance: {exc}")
         parts.append(good)
         limited = [s for s in pending if s in failed and _RATE_LIMIT.search(failed[s])]
         for symbol in pending:

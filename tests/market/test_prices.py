@@ -127,5 +127,6 @@ def test_tokyo_sessions_and_closes_come_from_xtks():
     day = pd.Series(pd.to_datetime(["2025-06-10"]))
     assert not calendars.closed_mask(day, "XTKS", datetime(2025, 6, 10, 5, 0, tzinfo=UTC)).iloc[0]  # 14:00 JST
     assert calendars.closed_mask(day, "XTKS", datetime(2025, 6, 10, 8, 0, tzinfo=UTC)).iloc[0]  # 17:00 JST
+    assert calendars.check_sessions([date(1990, 1, 4)], "XTKS").ok  # before XTKS's first date (1997): unchecked
     with pytest.raises(ValueError, match="tz-aware"):
         calendars.closed_mask(day, "XTKS", datetime(2025, 6, 10, 8, 0))

@@ -147,6 +147,16 @@ def test_tz_aware_history_frames_keep_their_exchange_local_date():
     assert list(tidy["date"].dt.date) == [date(2025, 6, 9), date(2025, 6, 10)]
 
 
+def test_an_unexpected_frame_fails_the_tickers_instead_of_crashing(monkeypatch, warehouse, query):
+    need_market_fixtures()
+    monkeypatch.setattr(yahoo.yf, "download", FakeYahoo(
+        history=lambda s, start, end: fixture_history(s, start, end).drop(columns=["Adj Close"])))
+    _, [result] = fetch_and_store(warehouse, ["MSFT"], AFTER_CLOSE_0610)
+    assert result.status == "failed"
+    assert result.error.startswith("unexpected answer from yfinance: Yahoo's answer for MSFT has no Adj Close")
+    assert query("SELECT count(*) FROM prices") == [(0,)]
+
+
 def test_a_frame_without_adj_close_is_a_format_error():
     need_market_fixtures()
     history = fixture_history("MSFT", pd.Timestamp("2025-06-09"), pd.Timestamp("2025-06-11")).drop(
