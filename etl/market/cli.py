@@ -85,6 +85,10 @@ def run_prices_fetch(args: argparse.Namespace, ctx: Context, sleep: Callable[[fl
     from etl.market import prices  # pandas and friends load only for the commands that need them
 
     tickers = [t.strip().upper() for t in args.tickers if t.strip()] or configured_tickers(config)
+    if not tickers:
+        print("configuration error: no tickers to fetch (settings market.tickers, providers.tickers and "
+              "market.benchmarks are empty)", file=sys.stderr)
+        return 2
     now = datetime.now(UTC)
     outcome = prices.fetch(tickers, config.db_path, start=start, overlap_days=overlap, max_backoff_minutes=backoff,
                            now=now, full=args.full, sleep=sleep)
@@ -151,7 +155,9 @@ def run_fx_fetch(args: argparse.Namespace, ctx: Context, sleep: Callable[[float]
     with ctx.warehouse.write("fx fetch") as con:
         results = fx.store_all(con, outcome, now)
         fx.record_reporting_settings(con, reporting, max_age, now)
-    code = _report(results, "currency")
+    if not currencies:
+        print(f"nothing to fetch: every currency is {fx.QUOTE}; recorded reporting currency {reporting}")
+    code = _report(results, "currency") if currencies else 0
     _print_coverage(ctx)
     return code
 

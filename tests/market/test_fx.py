@@ -144,3 +144,14 @@ def test_status_counts_the_rows_without_a_usable_rate(costs, cli):
         ["CAD", "3", "1", "2025-06-05"], ["NOK", "2", "1", "2025-06-03"], ["USD", "1", "0", "-"]]
     spend = lines.index("spend in USD (rows without a usable rate are not in the total):")
     assert lines[spend + 3].split() == ["CoreWeave", "212.37", "2"]  # 73 + 37.1175 + 95 + 7.25; CAD 10 and NOK 200 out
+
+
+def test_fx_fetch_with_only_usd_costs_records_the_setting_and_succeeds(cli, query, tmp_path, monkeypatch):
+    monkeypatch.setattr(yahoo.yf, "download", FakeYahoo(history=lambda *a: pytest.fail("nothing to download")))
+    monkeypatch.setenv("SPENDSCOPE_FX__CURRENCIES", "")
+    assert cli("billing", "load", str(write(tmp_path / "usd.csv", HEADER, focus_row("2.00", "2025-06-01")))).code == 0
+    result = cli("fx", "fetch")
+    assert result.code == 0
+    assert "nothing to fetch: every currency is USD" in result.out
+    assert "every cost row can be shown in USD" in result.out
+    assert query("SELECT reporting_currency FROM reporting_settings") == [("USD",)]
