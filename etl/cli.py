@@ -19,6 +19,7 @@ from etl.context import Context
 from etl.demo import cli as demo_cli
 from etl.eventstudy import cli as eventstudy_cli
 from etl.logs import setup_logging
+from etl.market import cli as market_cli
 from etl.warehouse import WarehouseBusyError, latest_schema_version
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ COMMAND_GROUPS: tuple[CommandGroup, ...] = (
     billing_cli.register,
     status_command.register,
     demo_cli.register,
+    market_cli.register,
     eventstudy_cli.register,
 )
 

@@ -57,6 +57,26 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("providers.aliases", dict, {},
             "Extra ServiceProviderName aliases, e.g. `{\"Lambda Labs\" = \"Lambda\"}`; merged over the "
             "built-in aliases."),
+    Setting("providers.tickers", dict,
+            {"Google Cloud": "GOOGL", "Microsoft": "MSFT", "AWS": "AMZN", "Oracle": "ORCL", "CoreWeave": "CRWV"},
+            "Ticker of each provider's listed parent, by ServiceProviderName; merged over the defaults (map a "
+            "provider to \"\" to drop it). Used by the dashboard and the event studies."),
+    Setting("market.tickers", list, ["GOOGL", "MSFT", "AMZN", "ORCL", "NVDA", "CRWV", "9984.T"],
+            "Yahoo Finance tickers whose daily prices `prices fetch` keeps (the providers' tickers are added)."),
+    Setting("market.benchmarks", list, ["SPY", "QQQ", "^GSPC", "^N225"],
+            "Benchmark tickers fetched with the others: US ETFs and indices, and the Nikkei 225 for 9984.T."),
+    Setting("market.start", str, "2018-01-01",
+            "First date (YYYY-MM-DD) fetched for a ticker or FX pair that has no prices yet."),
+    Setting("market.overlap_days", int, 10,
+            "Calendar days before the last stored date that each fetch re-reads to catch revisions, new "
+            "dividends and splits."),
+    Setting("market.max_backoff_minutes", float, 15.0,
+            "Total minutes a fetch may wait out Yahoo rate limits (waits of 1, 2, 4, ... minutes) before the "
+            "rate-limited tickers count as failed."),
+    Setting("fx.currencies", list, ["CAD", "EUR", "GBP", "NOK", "JPY"],
+            "Currencies whose USD rates `fx fetch` keeps, besides every billing currency in the warehouse."),
+    Setting("fx.max_rate_age_days", int, 7,
+            "Oldest FX rate, in days before a charge date, that may convert it; an older one flags the row."),
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}

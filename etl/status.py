@@ -53,6 +53,7 @@ def _print_status(con: duckdb.DuckDBPyConnection, path: Path, recent: int) -> in
     print("\nbilling data (amounts in each row's own currency):")
     print(format_table(["provider", "currency", "rows", "billed", "effective", "first day", "last day"],
                        [(p, c, n, f"{b:,.2f}", f"{e:,.2f}", d0, d1) for p, c, n, b, e, d0, d1 in spend]))
+    _print_market(con)
     loads = con.execute(
         """
         SELECT load_id, kind, source, format, rows, status, coalesce(error, message, ''),
@@ -81,3 +82,45 @@ def _print_status(con: duckdb.DuckDBPyConnection, path: Path, recent: int) -> in
 
 def _shorten(text: str, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _print_market(con: duckdb.DuckDBPyConnection) -> None:
+    """Prices per ticker, and how much of the spend the reporting views can convert."""
+    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'prices'").fetchall()[0][0]:
+        return  # a warehouse from before the market-data migration; the version line says to upgrade
+    tickers = con.execute(
+        """
+        SELECT ticker, any_value(exchange), any_value(currency), min(date), max(date), count(*),
+               strftime(max(loaded_at), '%Y-%m-%d %H:%M'), (current_date - max(date))::INTEGER
+        FROM prices GROUP BY ticker ORDER BY ticker
+        """
+    ).fetchall()
+    print("\nmarket data (daily prices per ticker):")
+    if tickers:
+        print(format_table(["ticker", "exchange", "currency", "first", "last session", "rows", "loaded (UTC)",
+                            "days since"], tickers))
+    else:
+        print("  none yet: run `python -m etl prices fetch` (or `prices import FILE...`)")
+    currency, max_age = con.execute("SELECT reporting_currency, fx_max_age_days FROM reporting_currency").fetchall()[0]
+    coverage = con.execute(
+        """
+        SELECT d.currency, sum(d.rows), coalesce(sum(d.rows) FILTER (d.fx_missing), 0),
+               (SELECT max(date) FROM fx_rates r WHERE r.currency = d.currency AND r.quote_currency = 'USD')
+        FROM daily_spend_reporting d GROUP BY d.currency ORDER BY d.currency
+        """
+    ).fetchall()
+    if not coverage:
+        return
+    print(f"\nreporting currency {currency} (views cost_reporting, daily_spend_reporting; rates at most "
+          f"{max_age} days older than the charge):")
+    print(format_table(["billing currency", "cost rows", "rows without a usable rate", "latest USD rate"],
+                       [(c, n, missing, "-" if c == "USD" else (last or "none")) for c, n, missing, last in coverage]))
+    spend = con.execute(
+        """
+        SELECT provider, sum(effective_cost_reporting), coalesce(sum(rows) FILTER (fx_missing), 0)
+        FROM daily_spend_reporting GROUP BY provider ORDER BY provider
+        """
+    ).fetchall()
+    print(f"\nspend in {currency} (rows without a usable rate are not in the total):")
+    print(format_table(["provider", f"effective ({currency})", "rows not converted"],
+                       [(p, f"{total or 0:,.2f}", missing) for p, total, missing in spend]))

@@ -22,6 +22,34 @@ FIXTURES = REPO / "tests" / "fixtures"
 SHARED = REPO.parent / "shared"
 
 
+BLACKHOLE_PROXY = "http://127.0.0.1:9"  # the discard port: nothing listens, so a connection fails at once
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Nothing in the suite reaches the internet: yfinance (and, through the proxy variables, every child
+    process) goes through a proxy on a closed loopback port, so a leak fails fast instead of downloading.
+    pytest-socket would not help: yfinance's curl_cffi transport bypasses Python's socket module.
+    yfinance's timezone cache goes to a temporary folder. Local servers stay reachable (NO_PROXY)."""
+    import yfinance as yf
+
+    saved_env = {name: os.environ.get(name) for name in (*_PROXY_VARIABLES, "NO_PROXY", "no_proxy")}
+    saved_proxy = yf.config.network.proxy
+    yf.set_tz_cache_location(str(tmp_path_factory.mktemp("yfinance-cache")))
+    yf.config.network.proxy = BLACKHOLE_PROXY
+    for name in _PROXY_VARIABLES:
+        os.environ[name] = BLACKHOLE_PROXY
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "localhost,127.0.0.1,::1"
+    yield
+    yf.config.network.proxy = saved_proxy
+    for name, value in saved_env.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's config.toml or SPENDSCOPE_* variables."""
