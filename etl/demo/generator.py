@@ -289,7 +289,11 @@ def write_aws(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: str)
                upper(substr(md5(sku), 1, 16)) || '.JRTCKXETXF.6YS6EN2CT7' AS pricing_rate_code,
                (hash(sku) % 1000000000)::VARCHAR AS pricing_rate_id, 'OnDemand' AS pricing_term,
                unit AS pricing_unit,
-               MAP {{'product_name': service, 'region': 'us-east-1'}} AS product,
+               MAP {{'product_name': CASE service WHEN 'AmazonEC2' THEN 'Amazon Elastic Compute Cloud'
+                                                  WHEN 'AmazonSageMaker' THEN 'Amazon SageMaker'
+                                                  WHEN 'AmazonS3' THEN 'Amazon Simple Storage Service'
+                                                  WHEN 'AWSDataTransfer' THEN 'AWS Data Transfer' ELSE service END,
+                     'region': 'us-east-1'}} AS product,
                '' AS product_comment, '' AS product_fee_code, '' AS product_fee_description,
                '' AS product_from_location, '' AS product_from_location_type, '' AS product_from_region_code,
                CASE WHEN ai THEN 'Accelerated Computing' ELSE '' END AS product_instance_family,
