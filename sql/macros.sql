@@ -29,13 +29,15 @@ CREATE OR REPLACE MACRO ss_ts(v, line, col) AS
     END;
 
 -- Money and quantities: plain decimals or scientific notation, no thousands separators or symbols.
+-- Typed values (DOUBLE costs in Parquet and JSON) go through their shortest text form: a direct DOUBLE to
+-- DECIMAL(38,12) cast is off by up to 1e-12 for large values (38275.123457 -> 38275.123456999999).
 CREATE OR REPLACE MACRO ss_num(v, line, col) AS
     CASE
         WHEN v IS NULL THEN NULL::DECIMAL(38, 12)
-        WHEN TRY_CAST(v AS DECIMAL(38, 12)) IS NULL
+        WHEN TRY_CAST(v::VARCHAR AS DECIMAL(38, 12)) IS NULL
             THEN error(format('line {}, column "{}": "{}" is not a number (expected a plain decimal such as '
                               '12.5 or 1.2E-5)', line, col, v::VARCHAR))
-        ELSE TRY_CAST(v AS DECIMAL(38, 12))
+        ELSE TRY_CAST(v::VARCHAR AS DECIMAL(38, 12))
     END;
 
 -- A value the FOCUS contract requires (the column exists but this cell is empty).

@@ -251,7 +251,10 @@ def write_azure(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: st
 
 
 def write_aws(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: str) -> Path:
+    """CUR 2.0 (Data Exports) Parquet: the fixed schema in AWS's column order and types (costs double, rates
+    string, map columns), one file per billing period under ``BILLING_PERIOD=YYYY-MM`` as AWS delivers it."""
     account, name = _account("AWS")
+    period = f"{label[:4]}-{label[4:]}" if label.isdigit() and len(label) == 6 else label
     select = f"""
         SELECT 'Anniversary' AS bill_bill_type, 'AWS' AS bill_billing_entity,
                (month + INTERVAL 1 MONTH)::TIMESTAMP AS bill_billing_period_end_date,
@@ -261,31 +264,81 @@ def write_aws(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: str)
                'Amazon Web Services, Inc.' AS bill_invoicing_entity, '{account}' AS bill_payer_account_id,
                '{name}' AS bill_payer_account_name,
                MAP {{}}::MAP(VARCHAR, VARCHAR) AS cost_category, MAP {{}}::MAP(VARCHAR, DOUBLE) AS discount,
+               NULL::DOUBLE AS discount_bundled_discount, 0.0::DOUBLE AS discount_total_discount,
                md5(id::VARCHAR) AS identity_line_item_id,
                strftime(day, '%Y-%m-%dT00:00:00Z') || '/' || strftime(day + 1, '%Y-%m-%dT00:00:00Z')
                    AS identity_time_interval,
                'us-east-1a' AS line_item_availability_zone, cost AS line_item_blended_cost,
-               unit_price AS line_item_blended_rate, 'USD' AS line_item_currency_code,
+               unit_price::VARCHAR AS line_item_blended_rate, 'USD' AS line_item_currency_code,
                'Amazon Web Services, Inc.' AS line_item_legal_entity,
                sku || ' usage (synthetic)' AS line_item_line_item_description, 'Usage' AS line_item_line_item_type,
-               cost AS line_item_net_unblended_cost, 1.0 AS line_item_normalization_factor,
-               quantity AS line_item_normalized_usage_amount, 'RunInstances' AS line_item_operation,
+               cost AS line_item_net_unblended_cost, unit_price::VARCHAR AS line_item_net_unblended_rate,
+               1.0::DOUBLE AS line_item_normalization_factor, quantity AS line_item_normalized_usage_amount,
+               CASE service WHEN 'AmazonS3' THEN 'StandardStorage' WHEN 'AWSDataTransfer' THEN 'GetObject'
+                            ELSE 'RunInstances' END AS line_item_operation,
                service AS line_item_product_code, resource AS line_item_resource_id, '' AS line_item_tax_type,
-               cost AS line_item_unblended_cost, unit_price AS line_item_unblended_rate,
-               '000987654321' AS line_item_usage_account_id, 'DEMO ' || team AS line_item_usage_account_name,
+               cost AS line_item_unblended_cost, unit_price::VARCHAR AS line_item_unblended_rate,
+               CASE team WHEN 'training' THEN '000987654321' WHEN 'inference' THEN '000987654322'
+                         ELSE '000987654323' END AS line_item_usage_account_id,
+               'DEMO ' || team AS line_item_usage_account_name,
                quantity AS line_item_usage_amount, (day + 1)::TIMESTAMP AS line_item_usage_end_date,
                day::TIMESTAMP AS line_item_usage_start_date, 'USE1-' || sku AS line_item_usage_type,
-               'USD' AS pricing_currency, list_cost AS pricing_public_on_demand_cost,
-               round(unit_price * 1.18, 6) AS pricing_public_on_demand_rate, 'OnDemand' AS pricing_term,
+               'USD' AS pricing_currency, '' AS pricing_lease_contract_length, '' AS pricing_offering_class,
+               list_cost AS pricing_public_on_demand_cost,
+               round(unit_price * 1.18, 6)::VARCHAR AS pricing_public_on_demand_rate, '' AS pricing_purchase_option,
+               upper(substr(md5(sku), 1, 16)) || '.JRTCKXETXF.6YS6EN2CT7' AS pricing_rate_code,
+               (hash(sku) % 1000000000)::VARCHAR AS pricing_rate_id, 'OnDemand' AS pricing_term,
                unit AS pricing_unit,
-               MAP {{'product_name': service, 'region': 'us-east-1'}} AS product,
+               MAP {{'product_name': CASE service WHEN 'AmazonEC2' THEN 'Amazon Elastic Compute Cloud'
+                                                  WHEN 'AmazonSageMaker' THEN 'Amazon SageMaker'
+                                                  WHEN 'AmazonS3' THEN 'Amazon Simple Storage Service'
+                                                  WHEN 'AWSDataTransfer' THEN 'AWS Data Transfer' ELSE service END,
+                     'region': 'us-east-1'}} AS product,
+               '' AS product_comment, '' AS product_fee_code, '' AS product_fee_description,
+               '' AS product_from_location, '' AS product_from_location_type, '' AS product_from_region_code,
+               CASE WHEN ai THEN 'Accelerated Computing' ELSE '' END AS product_instance_family,
+               CASE WHEN ai THEN sku ELSE '' END AS product_instance_type, '' AS product_instancesku,
+               'US East (N. Virginia)' AS product_location, 'AWS Region' AS product_location_type,
+               CASE service WHEN 'AmazonS3' THEN 'StandardStorage' WHEN 'AWSDataTransfer' THEN 'GetObject'
+                            ELSE 'RunInstances' END AS product_operation,
+               unit AS product_pricing_unit,
                CASE WHEN ai THEN 'Compute Instance' ELSE 'Storage' END AS product_product_family,
-               'us-east-1' AS product_region_code, service AS product_servicecode, md5(sku) AS product_sku,
+               'us-east-1' AS product_region_code, service AS product_servicecode,
+               upper(substr(md5(sku), 1, 16)) AS product_sku, '' AS product_to_location,
+               '' AS product_to_location_type, '' AS product_to_region_code, 'USE1-' || sku AS product_usagetype,
+               0.0::DOUBLE AS reservation_amortized_upfront_cost_for_usage,
+               0.0::DOUBLE AS reservation_amortized_upfront_fee_for_billing_period,
+               '' AS reservation_availability_zone, 0.0::DOUBLE AS reservation_effective_cost,
+               '' AS reservation_end_time, '' AS reservation_modification_status,
+               0.0::DOUBLE AS reservation_net_amortized_upfront_cost_for_usage,
+               0.0::DOUBLE AS reservation_net_amortized_upfront_fee_for_billing_period,
+               0.0::DOUBLE AS reservation_net_effective_cost,
+               0.0::DOUBLE AS reservation_net_recurring_fee_for_usage,
+               0.0::DOUBLE AS reservation_net_unused_amortized_upfront_fee_for_billing_period,
+               0.0::DOUBLE AS reservation_net_unused_recurring_fee, 0.0::DOUBLE AS reservation_net_upfront_value,
+               '' AS reservation_normalized_units_per_reservation, '' AS reservation_number_of_reservations,
+               0.0::DOUBLE AS reservation_recurring_fee_for_usage, '' AS reservation_reservation_a_r_n,
+               '' AS reservation_start_time, '' AS reservation_subscription_id,
+               '' AS reservation_total_reserved_normalized_units, '' AS reservation_total_reserved_units,
+               '' AS reservation_units_per_reservation,
+               0.0::DOUBLE AS reservation_unused_amortized_upfront_fee_for_billing_period,
+               0.0::DOUBLE AS reservation_unused_normalized_unit_quantity, 0.0::DOUBLE AS reservation_unused_quantity,
+               0.0::DOUBLE AS reservation_unused_recurring_fee, 0.0::DOUBLE AS reservation_upfront_value,
                MAP {{'user_team': team, 'user_{DEMO_TAG_KEY.replace('-', '_')}': '{DEMO_TAG_VALUE}'}}
-                   AS resource_tags
+                   AS resource_tags,
+               0.0::DOUBLE AS savings_plan_amortized_upfront_commitment_for_billing_period, '' AS savings_plan_end_time,
+               '' AS savings_plan_instance_type_family,
+               0.0::DOUBLE AS savings_plan_net_amortized_upfront_commitment_for_billing_period,
+               0.0::DOUBLE AS savings_plan_net_recurring_commitment_for_billing_period,
+               0.0::DOUBLE AS savings_plan_net_savings_plan_effective_cost, '' AS savings_plan_offering_type,
+               '' AS savings_plan_payment_option, '' AS savings_plan_purchase_term,
+               0.0::DOUBLE AS savings_plan_recurring_commitment_for_billing_period, '' AS savings_plan_region,
+               '' AS savings_plan_savings_plan_a_r_n, 0.0::DOUBLE AS savings_plan_savings_plan_effective_cost,
+               0.0::DOUBLE AS savings_plan_savings_plan_rate, '' AS savings_plan_start_time,
+               0.0::DOUBLE AS savings_plan_total_commitment_to_date, 0.0::DOUBLE AS savings_plan_used_commitment
         FROM demo_lines WHERE provider = 'AWS' AND {where} ORDER BY id
     """
-    return _copy(con, select, out / "aws" / f"BILLING_PERIOD={label}" / "demo-cur2-00001.snappy.parquet",
+    return _copy(con, select, out / "aws" / f"BILLING_PERIOD={period}" / "demo-cur2-00001.snappy.parquet",
                  "FORMAT PARQUET, COMPRESSION SNAPPY")
 
 
