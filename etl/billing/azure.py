@@ -31,7 +31,7 @@ rows (see ``_reconcile_datasets`` in ``loader.py``), so amortized data is what f
 * BilledCost, EffectiveCost = the cost column (CostInBillingCurrency / costInBillingCurrency / Cost /
   PreTaxCost), in the billing currency.
 * ContractedCost = UnitPrice x Quantity (UnitPrice is the negotiated price), else the cost. ListCost =
-  paygCostInBillingCurrency when the file has it, else PayGPrice (MarketPrice) x Quantity, else
+  paygCostInBillingCurrency where a row has it, else PayGPrice (MarketPrice) x Quantity, else
   ContractedCost. MCA prices are in the pricing currency, so a file with an exchange-rate column multiplies
   them by ``exchangeRatePricingToBilling`` (empty rate = 1). A price product of 0 on a row whose cost is not
   0 is treated as unknown (EA writes PayGPrice 0 on reservation usage and purchases) and falls back the same
@@ -233,11 +233,10 @@ def plan(columns: tuple[str, ...], options: LoadOptions, source: Source) -> Plan
     rate = resolved["exchange_rate"][0] is not None
     contracted = _priced("{unit_price}", "{cost}", rate)
     focus["ContractedCost"] = contracted
+    focus["ListCost"] = _priced("{payg_price}", contracted, rate)
     if resolved["payg_cost"][0] is not None:
         focus["ListCost"] = (f"CASE WHEN {{payg_cost}} IS NULL OR ({{payg_cost}} = 0 AND {{cost}} <> 0) "
-                             f"THEN {contracted} ELSE {{payg_cost}} END")
-    else:
-        focus["ListCost"] = _priced("{payg_price}", contracted, rate)
+                             f"THEN {focus['ListCost']} ELSE {{payg_cost}} END")
 
     dataset, reason = _dataset(options, source)
     notes.insert(0, f"dataset {dataset} ({reason})")
