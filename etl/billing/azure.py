@@ -33,8 +33,8 @@ rows (see ``_reconcile_datasets`` in ``loader.py``), so amortized data is what f
 * ContractedCost = UnitPrice x Quantity (UnitPrice is the negotiated price), else the cost. ListCost =
   paygCostInBillingCurrency where a row has it, else PayGPrice (MarketPrice) x Quantity, else
   ContractedCost. MCA prices are in the pricing currency, so a file with an exchange-rate column multiplies
-  them by ``exchangeRatePricingToBilling`` (empty rate = 1). A price product of 0 on a row whose cost is not
-  0 is treated as unknown (EA writes PayGPrice 0 on reservation usage and purchases) and falls back the same
+  them by ``exchangeRatePricingToBilling`` (empty rate = 1). A price or quantity of 0 on a row whose cost is
+  not 0 is treated as unknown (EA writes PayGPrice 0 on reservation usage and purchases) and falls back the same
   way, and a product takes the sign of a negative cost (refunds). Quantity is rounded to 10 decimals before
   multiplying so DECIMAL(38,12) x DECIMAL(38,10) cannot overflow below 10^16; the product is then rounded
   to 12 decimals. The legacy ``ResourceRate`` is a blended effective rate, not a contracted price, so legacy
@@ -250,8 +250,11 @@ def _priced(price: str, fallback: str, rate: bool) -> str:
     if rate:
         product = (f"CAST({product} * CAST(coalesce({{exchange_rate}}, 1) AS DECIMAL(38, 10)) "
                    "AS DECIMAL(38, 12))")
-    return (f"CASE WHEN {product} IS NULL OR ({product} = 0 AND {{cost}} <> 0) THEN {fallback} "
-            f"WHEN {{cost}} < 0 THEN -abs({product}) ELSE {product} END")
+    # Conditions on the inputs, not the product, so that each row computes one product (DECIMAL(38) products
+    # are the costliest part of the load; DuckDB does not share repeated subexpressions).
+    unknown = (f"{price} IS NULL OR {{quantity}} IS NULL "
+               f"OR (({price} = 0 OR {{quantity}} = 0) AND {{cost}} <> 0)")
+    return f"CASE WHEN {unknown} THEN {fallback} WHEN {{cost}} < 0 THEN -abs({product}) ELSE {product} END"
 
 
 def _dataset(options: LoadOptions, source: Source) -> tuple[str, str]:
