@@ -7,8 +7,8 @@ as ``Abonnement-GUID (SubscriptionGuid)`` do not matter):
   (``CostInBillingCurrency``, ``BillingCurrencyCode``, ``Date``; the 2021-10-01 column order differs, which
   does not matter here). 2020-01-01 and 2021-01-01 lack ``benefitId``/``benefitName`` (and 2020-01-01
   ``CostAllocationRuleName``); 2024-08-01 adds ``AccountId`` and ``ResourceLocationNormalized``.
-* **C360** (the Cost Details API / portal download and what FinOps hubs ingest): ``Cost``,
-  ``BillingCurrency``, ``Product``, ``InvoiceSection``.
+* **C360** (the layout of Microsoft's finops-toolkit EA samples and of the ``actualcost_c360`` schema FinOps
+  hubs ingest): ``Cost``, ``BillingCurrency``, ``Product``, ``InvoiceSection``.
 * **MCA** camelCase (``costInBillingCurrency``, ``billingCurrency``, ``paygCostInBillingCurrency``,
   ``exchangeRatePricingToBilling``, ``InstanceName``…), with casing mixed within one file; the older
   PascalCase MCA 2019-10-01 names (``ExchangeRate``, ``MarketPrice``, ``BillingCurrencyCode``) too.

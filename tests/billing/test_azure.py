@@ -55,13 +55,13 @@ def cost_of(row: dict[str, str]) -> Decimal:
     return number(row, "CostInBillingCurrency", "Cost", "PreTaxCost")
 
 
-def priced(row: dict[str, str], price_column: str, fallback: Decimal) -> Decimal:
+def priced(row: dict[str, str], price_columns: tuple[str, ...], fallback: Decimal) -> Decimal:
     """price x quantity (x exchange rate), as the adapter documents it: unknown or 0-for-a-costed-row falls back."""
-    price, quantity, cost = number(row, price_column), number(row, "Quantity", "UsageQuantity"), cost_of(row)
+    price, quantity, cost = number(row, *price_columns), number(row, "Quantity", "UsageQuantity"), cost_of(row)
     if price is None or quantity is None:
         return fallback
     product = (price * quantity).quantize(Q12)
-    rate = number(row, "exchangeRatePricingToBilling")
+    rate = number(row, "exchangeRatePricingToBilling", "ExchangeRate")
     if rate is not None:
         product = (product * rate).quantize(Q12)
     if product == 0 and cost != 0:
@@ -70,14 +70,14 @@ def priced(row: dict[str, str], price_column: str, fallback: Decimal) -> Decimal
 
 
 def contracted_of(row: dict[str, str]) -> Decimal:
-    return priced(row, "UnitPrice", cost_of(row))
+    return priced(row, ("UnitPrice",), cost_of(row))
 
 
 def list_of(row: dict[str, str]) -> Decimal:
     payg_cost = number(row, "paygCostInBillingCurrency")
     if payg_cost is not None and not (payg_cost == 0 and cost_of(row) != 0):
         return payg_cost
-    return priced(row, "PayGPrice", contracted_of(row))
+    return priced(row, ("PayGPrice", "MarketPrice"), contracted_of(row))
 
 
 def totals(rows: list[dict[str, str]], measure, currency: str | None = None) -> dict[str, Decimal]:
@@ -215,6 +215,21 @@ def test_mpa_partner_export_without_billing_account_uses_the_subscription(load_b
     assert row[4] == Decimal(raw["costInBillingCurrency"])
     assert row[5] == Decimal(raw["PayGPrice"]) * Decimal(raw["quantity"]) * Decimal(raw["exchangeRatePricingToBilling"])
     assert row[6:] == (datetime(2021, 3, 1), datetime(2021, 2, 2))
+
+
+def test_mca_2019_10_01_pascal_case_names(load_billing, query):
+    path = AZURE / "mca_2019-10-01_pascal.csv"
+    [result] = load_billing(path)
+    [raw] = read_csv_rows(path)
+    assert result.status == "loaded", result.error
+    assert_reconciles(query, [raw])
+    [row] = query("SELECT BillingAccountId, SubAccountId, BillingCurrency, ResourceId, ServiceName, ServiceCategory, "
+                  "ChargeDescription, ListCost, BillingPeriodEnd FROM cost")
+    assert row[:4] == (raw["BillingAccountId"], raw["SubscriptionGuid"], "GBP", raw["InstanceName"])
+    assert row[4:7] == ("SQL Database", "Databases", "vCore")
+    # no PaygCostInBillingCurrency value: MarketPrice (USD) x Quantity x ExchangeRate
+    assert row[7] == Decimal(raw["MarketPrice"]) * Decimal(raw["Quantity"]) * Decimal(raw["ExchangeRate"])
+    assert row[8] == datetime(2020, 11, 1)
 
 
 # --- legacy usage details -------------------------------------------------------------------------------------
