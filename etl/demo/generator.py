@@ -233,7 +233,7 @@ def write_azure(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: st
                '"team": "' || team || '","{DEMO_TAG_KEY}": "{DEMO_TAG_VALUE}"' AS Tags,
                'MS-AZR-0017P' AS OfferId, '' AS AdditionalInfo, '' AS ServiceInfo1, '' AS ServiceInfo2,
                resource AS ResourceName, '' AS ReservationId, '' AS ReservationName,
-               round(unit_price * 1.18, 6) AS UnitPrice,
+               unit_price AS UnitPrice,  -- the EA negotiated price; PayGPrice is the retail one
                '' AS ProductOrderId, '' AS ProductOrderName, '' AS Term, 'Azure' AS PublisherType,
                'Microsoft' AS PublisherName, 'Usage' AS ChargeType, 'UsageBased' AS Frequency,
                'OnDemand' AS PricingModel, '' AS AvailabilityZone, '{account}' AS BillingAccountId,
