@@ -157,6 +157,7 @@ def _load_new(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str
 
 def build_insert(source: Source, columns: tuple[str, ...], plan: Plan, load_id: int) -> str:
     """The single INSERT ... SELECT that reads, parses, validates and normalises one source."""
+    columns = plan.reader_columns or columns
     canonical = _canonical_columns(plan, columns)
     original = dict(zip(canonical, columns, strict=True))
     reader = " UNION ALL ".join(_reader_sql(source.kind, path, columns, canonical, plan.read_options)
