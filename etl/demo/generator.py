@@ -197,15 +197,14 @@ def write_google_cloud(con: duckdb.DuckDBPyConnection, out: Path, where: str, la
                    AS location,
                'GOOGLE' AS transaction_type,
                strftime(day::TIMESTAMP + INTERVAL 30 HOUR, '%Y-%m-%d %H:%M:%S UTC') AS export_time,
-               cost, 'USD' AS currency, 1.0 AS currency_conversion_rate,
+               cost, 'USD' AS currency, 1 AS currency_conversion_rate,
                {{'amount': quantity * 3600, 'unit': 'seconds', 'amount_in_pricing_units': quantity,
                  'pricing_unit': unit}} AS usage,
-               CASE WHEN credit > 0 THEN [{{'name': 'Committed use discount', 'amount': -credit,
-                                            'full_name': NULL::VARCHAR, 'id': 'CUD-demo',
+               CASE WHEN credit > 0 THEN [{{'name': 'Committed use discount', 'amount': -credit, 'id': 'CUD-demo',
                                             'type': 'COMMITTED_USAGE_DISCOUNT'}}]
-                    ELSE []::STRUCT(name VARCHAR, amount DOUBLE, full_name VARCHAR, id VARCHAR, type VARCHAR)[]
+                    ELSE []::STRUCT(name VARCHAR, amount DOUBLE, id VARCHAR, type VARCHAR)[]
                END AS credits,
-               {{'month': strftime(month, '%Y%m'), 'publisher_type': NULL::VARCHAR}} AS invoice,
+               {{'month': strftime(month, '%Y%m')}} AS invoice,
                'regular' AS cost_type, list_cost AS cost_at_list,
                {{'name': resource, 'global_name': '//compute.googleapis.com/projects/synthetic/' || resource}}
                    AS resource
