@@ -129,6 +129,10 @@ def _load_new(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str
     load_id = con.execute("SELECT nextval('load_id_seq')").fetchone()[0]
     result.load_id = load_id
     insert = build_insert(source, columns, plan, load_id)
+    # The lookup joins must build their hash tables on the small seed tables. DuckDB flips a join when it estimates
+    # the source smaller, and read_json with an explicit schema estimates 42 rows whatever the file: the flip would
+    # hold every row of the file in a hash table, so memory would grow with the file.
+    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
     con.execute("BEGIN TRANSACTION")
     try:
         inserted = con.execute(insert).fetchone()[0]
@@ -151,6 +155,8 @@ def _load_new(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str
         con.execute("ROLLBACK")
         result.status, result.rows, result.totals = "failed", 0, []
         raise
+    finally:
+        con.execute("RESET disabled_optimizers")
     log.info("%s %s: %d rows as %s (%s)", result.status, source.label, result.rows, plan.adapter,
              format_totals(result.totals))
 
