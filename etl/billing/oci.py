@@ -35,6 +35,8 @@ Mapping decisions:
 
 from __future__ import annotations
 
+import json
+
 from etl.billing.base import Field, LoadOptions, Plan, resolve_fields, sql_string
 from etl.billing.sources import Source
 
@@ -46,8 +48,9 @@ TAG_PREFIX = "tags/"
 
 FIELDS = {
     "account": Field(("lineitem/tenantid",), required=True, not_null=True),
-    "start": Field(("lineitem/intervalusagestart",), "ts", required=True, not_null=True),
-    "end": Field(("lineitem/intervalusageend",), "ts", required=True, not_null=True),
+    # Parsed in FOCUS below: strptime on OCI's two forms first, the checked ss_ts (and its error) for anything else.
+    "start": Field(("lineitem/intervalusagestart",), "raw", required=True, not_null=True),
+    "end": Field(("lineitem/intervalusageend",), "raw", required=True, not_null=True),
     "service": Field(("product/service",), required=True, not_null=True),
     "compartment_id": Field(("product/compartmentid",)),
     "compartment_name": Field(("product/compartmentname",)),
@@ -62,15 +65,20 @@ FIELDS = {
     "correction": Field(("lineitem/iscorrection",)),
 }
 
+_INTERVAL_FORMATS = "['%Y-%m-%dT%H:%MZ', '%Y-%m-%dT%H:%M:%SZ']"
+_START = ("coalesce(try_strptime({start}, " + _INTERVAL_FORMATS + "), "
+          "ss_ts({start}, x_line, 'lineItem/intervalUsageStart'))")
+_END = "coalesce(try_strptime({end}, " + _INTERVAL_FORMATS + "), ss_ts({end}, x_line, 'lineItem/intervalUsageEnd'))"
+
 FOCUS = {
     "BillingAccountId": "{account}",
     "SubAccountId": "{compartment_id}",
     "SubAccountName": "{compartment_name}",
     "BillingCurrency": "{currency}",
-    "BillingPeriodStart": "CAST(date_trunc('month', {start}) AS TIMESTAMP)",
-    "BillingPeriodEnd": "CAST(date_trunc('month', {start}) + INTERVAL 1 MONTH AS TIMESTAMP)",
-    "ChargePeriodStart": "{start}",
-    "ChargePeriodEnd": "{end}",
+    "BillingPeriodStart": f"CAST(date_trunc('month', {_START}) AS TIMESTAMP)",
+    "BillingPeriodEnd": f"CAST(date_trunc('month', {_START}) + INTERVAL 1 MONTH AS TIMESTAMP)",
+    "ChargePeriodStart": _START,
+    "ChargePeriodEnd": _END,
     "ChargeClass": (
         "CASE WHEN {correction} IS NULL OR lower(trim({correction})) = 'false' THEN NULL "
         "WHEN lower(trim({correction})) = 'true' THEN 'Correction' "
@@ -122,10 +130,13 @@ def plan(columns: tuple[str, ...], options: LoadOptions, source: Source) -> Plan
         seen.add(key)
         field_key = f"tag_{len(pairs)}"
         fields[field_key] = Field((name,))
-        pairs.append(f"{{'k': {_literal(key)}, 'v': {{{field_key}}}}}")
+        pairs.append(f"CASE WHEN {{{field_key}}} <> '' THEN {_literal(json.dumps(key) + ':')} "
+                     f"|| to_json({{{field_key}}})::VARCHAR END")
     focus = dict(FOCUS)
     if pairs:
-        focus["Tags"] = f"ss_tags_from_pairs([{', '.join(pairs)}])"
+        # Written as JSON text (keys escaped here, values by to_json): much cheaper than a MAP per row. Empty
+        # values are left out, as ss_tags_from_pairs does; no tag at all gives NULL.
+        focus["Tags"] = f"CAST(nullif('{{' || concat_ws(',', {', '.join(pairs)}) || '}}', '{{}}') AS JSON)"
     resolved = resolve_fields(NAME, fields, names)
     return Plan(NAME, resolved, focus, dataset="cost", replace_scope=options.replace or "file")
 
