@@ -6,6 +6,7 @@ Expected values are computed here from the raw files with json/ast/csv and Decim
 from __future__ import annotations
 
 import ast
+import gzip
 import json
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -88,6 +89,14 @@ def test_ndjson_totals_match_the_raw_file(path, load_billing, query):
     raw = records(path)
     assert result.rows == len(raw)
     assert loaded_totals(query, path) == expected_totals(raw)
+
+
+def test_gzipped_ndjson_loads(load_billing, query, tmp_path):
+    path = tmp_path / "gcp_billing_export_v1-000000000000.json.gz"
+    path.write_bytes(gzip.compress(STANDARD.read_bytes()))
+    [result] = load_billing(path)
+    assert (result.status, result.format) == ("loaded", "gcp"), result.error
+    assert loaded_totals(query, path) == expected_totals(records(STANDARD))
 
 
 def test_credits_are_summed_per_row_never_unnested(load_billing, query):
