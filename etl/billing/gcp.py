@@ -50,6 +50,9 @@ Mapping decisions:
   invoiced by Google.
 * Standard and detailed exports of one account and month are the same costs at two grains, so they share a
   replace unit: the newer export replaces the other.
+* The replace unit is (account, invoice month), so **extract whole invoice months** (``WHERE invoice.month =
+  '202506'``, or the whole table): a file holding only part of an invoice month (say, the usage dates of one
+  week) would replace the rest of that month.
 """
 
 from __future__ import annotations
