@@ -250,6 +250,21 @@ def test_parquet_with_an_older_schema_has_no_list_cost_or_resource(load_billing,
     assert query("SELECT sum(ListCost) = sum(ContractedCost), count(ResourceId) FROM cost") == [(True, 0)]
 
 
+def test_parquet_without_a_required_field_is_rejected(load_billing, tmp_path):
+    path = tmp_path / "no_service_description.parquet"
+    pq.write_table(pa.table({
+        "billing_account_id": ["01A2B3-C4D5E6-F7A8B9"],
+        "service": pa.array([{"id": "6F81-5844-456A"}], type=pa.struct([("id", pa.string())])),
+        "usage_start_time": pa.array([datetime(2025, 6, 1, tzinfo=UTC)], type=_TS),
+        "usage_end_time": pa.array([datetime(2025, 6, 1, 1, tzinfo=UTC)], type=_TS),
+        "cost": [1.0], "currency": ["USD"],
+        "invoice": pa.array([{"month": "202506"}], type=pa.struct([("month", pa.string())])),
+    }), path)
+    [result] = load_billing(path)
+    assert result.status == "failed"
+    assert 'line 1, column "service.description": missing, but every row needs a value' in result.error
+
+
 # ---- flattened CSV -------------------------------------------------------------------------------------------
 
 
