@@ -75,6 +75,9 @@ class Plan:
     replace_scope: ReplaceScope = "period"
     notes: tuple[str, ...] = field(default_factory=tuple)
     read_options: str = ""  # extra named parameters for read_parquet/read_json, e.g. "columns = {...}"
+    # The columns the reader yields when they differ from the header, e.g. every key of the schema given in
+    # read_options for JSON files, whose first record (the header) omits keys that are null there.
+    reader_columns: tuple[str, ...] = ()
 
 
 class InputError(ValueError):

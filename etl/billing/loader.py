@@ -130,6 +130,10 @@ def _load_new(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str
     load_id = con.execute("SELECT nextval('load_id_seq')").fetchone()[0]
     result.load_id = load_id
     insert = build_insert(source, columns, plan, load_id)
+    # The lookup joins must build their hash tables on the small seed tables. DuckDB flips a join when it estimates
+    # the source smaller, and read_json with an explicit schema estimates 42 rows whatever the file: the flip would
+    # hold every row of the file in a hash table, so memory would grow with the file.
+    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
     con.execute("BEGIN TRANSACTION")
     try:
         inserted = con.execute(insert).fetchone()[0]
@@ -152,12 +156,15 @@ def _load_new(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str
         con.execute("ROLLBACK")
         result.status, result.rows, result.totals, result.scope = "failed", 0, [], []
         raise
+    finally:
+        con.execute("RESET disabled_optimizers")
     log.info("%s %s: %d rows as %s (%s)", result.status, source.label, result.rows, plan.adapter,
              format_totals(result.totals))
 
 
 def build_insert(source: Source, columns: tuple[str, ...], plan: Plan, load_id: int) -> str:
     """The single INSERT ... SELECT that reads, parses, validates and normalises one source."""
+    columns = plan.reader_columns or columns
     canonical = _canonical_columns(plan, columns)
     original = dict(zip(canonical, columns, strict=True))
     reader = " UNION ALL ".join(_reader_sql(source.kind, path, columns, canonical, plan.read_options)

@@ -197,15 +197,14 @@ def write_google_cloud(con: duckdb.DuckDBPyConnection, out: Path, where: str, la
                    AS location,
                'GOOGLE' AS transaction_type,
                strftime(day::TIMESTAMP + INTERVAL 30 HOUR, '%Y-%m-%d %H:%M:%S UTC') AS export_time,
-               cost, 'USD' AS currency, 1.0 AS currency_conversion_rate,
+               cost, 'USD' AS currency, 1 AS currency_conversion_rate,
                {{'amount': quantity * 3600, 'unit': 'seconds', 'amount_in_pricing_units': quantity,
                  'pricing_unit': unit}} AS usage,
-               CASE WHEN credit > 0 THEN [{{'name': 'Committed use discount', 'amount': -credit,
-                                            'full_name': NULL::VARCHAR, 'id': 'CUD-demo',
+               CASE WHEN credit > 0 THEN [{{'name': 'Committed use discount', 'amount': -credit, 'id': 'CUD-demo',
                                             'type': 'COMMITTED_USAGE_DISCOUNT'}}]
-                    ELSE []::STRUCT(name VARCHAR, amount DOUBLE, full_name VARCHAR, id VARCHAR, type VARCHAR)[]
+                    ELSE []::STRUCT(name VARCHAR, amount DOUBLE, id VARCHAR, type VARCHAR)[]
                END AS credits,
-               {{'month': strftime(month, '%Y%m'), 'publisher_type': NULL::VARCHAR}} AS invoice,
+               {{'month': strftime(month, '%Y%m')}} AS invoice,
                'regular' AS cost_type, list_cost AS cost_at_list,
                {{'name': resource, 'global_name': '//compute.googleapis.com/projects/synthetic/' || resource}}
                    AS resource
@@ -351,14 +350,14 @@ def write_oracle(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: s
                service AS "product/service", 'ocid1.compartment.oc1..demo' || team AS "product/compartmentId",
                'demo-' || team AS "product/compartmentName", 'us-ashburn-1' AS "product/region",
                'AD-1' AS "product/availabilityDomain", 'ocid1.instance.oc1.iad.' || resource AS "product/resourceId",
-               quantity AS "usage/billedQuantity", '' AS "usage/billedQuantityOverage",
+               quantity AS "usage/billedQuantity", NULL AS "usage/billedQuantityOverage",
                'ocid1.organizationssubscription.oc1..demo' AS "cost/subscriptionId",
                'B' || (10000 + hash(sku) % 90000)::VARCHAR AS "cost/productSku", sku AS "product/Description",
-               unit_price AS "cost/unitPrice", '' AS "cost/unitPriceOverage", cost AS "cost/myCost",
-               '' AS "cost/myCostOverage", 'USD' AS "cost/currencyCode", unit AS "cost/billingUnitReadable",
+               unit_price AS "cost/unitPrice", NULL AS "cost/unitPriceOverage", cost AS "cost/myCost",
+               NULL AS "cost/myCostOverage", 'USD' AS "cost/currencyCode", unit AS "cost/billingUnitReadable",
                unit AS "cost/skuUnitDescription", 'false' AS "cost/overageFlag", 'false' AS "lineItem/isCorrection",
-               '' AS "lineItem/backreferenceNo", team AS "tags/Demo.Team",
-               '{DEMO_TAG_VALUE}' AS "tags/Demo.{DEMO_TAG_KEY}"
+               NULL AS "lineItem/backreferenceNo", team AS "tags/Demo.Team",
+               '{DEMO_TAG_VALUE}' AS "tags/{DEMO_TAG_KEY}"
         FROM demo_lines WHERE provider = 'Oracle' AND {where} ORDER BY id
     """
     return _copy(con, select, out / "oracle" / f"reports_cost-csv_{label}.csv", "FORMAT CSV, HEADER")
