@@ -129,14 +129,13 @@ def _load_new(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str
               options: LoadOptions, sha: str, started: datetime, result: LoadResult) -> None:
     load_id = con.execute("SELECT nextval('load_id_seq')").fetchone()[0]
     result.load_id = load_id
-    insert = build_insert(source, columns, plan, load_id)
     # The lookup joins must build their hash tables on the small seed tables. DuckDB flips a join when it estimates
     # the source smaller, and read_json with an explicit schema estimates 42 rows whatever the file: the flip would
     # hold every row of the file in a hash table, so memory would grow with the file.
     con.execute("SET disabled_optimizers = 'build_side_probe_side'")
     con.execute("BEGIN TRANSACTION")
     try:
-        inserted = con.execute(insert).fetchone()[0]
+        inserted = _insert_rows(con, source, columns, plan, load_id)
         if inserted == 0:
             raise LoadError("no data rows after the header; expected at least one cost row")
         if source.expected_rows is not None and inserted != source.expected_rows:
@@ -162,17 +161,76 @@ def _load_new(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str
              format_totals(result.totals))
 
 
+def _insert_rows(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str, ...], plan: Plan,
+                 load_id: int) -> int:
+    """Insert the source's rows; returns their count.
+
+    Numbering records with ``row_number() OVER ()`` while reading makes DuckDB read a CSV or JSON file on one
+    thread. So those files are first parsed and normalised in parallel into a temporary table, whose row ids
+    follow the file (DuckDB keeps insertion order through projections), and the line numbers come from the row
+    ids when the rows are resolved and inserted. If the parallel pass fails on a bad value, the file is read again
+    numbered, on one thread, so that the error names the exact line. Parquet records carry their number
+    (``file_row_number``) at no cost and take the single-statement path.
+    """
+    if source.kind == "parquet":
+        return con.execute(build_insert(source, columns, plan, load_id)).fetchone()[0]
+    try:
+        offsets = _stage(con, source, columns, plan)
+    except duckdb.Error:
+        con.execute("ROLLBACK")
+        con.execute("BEGIN TRANSACTION")
+        return con.execute(build_insert(source, columns, plan, load_id)).fetchone()[0]
+    if not offsets:  # no rows at all
+        con.execute("DROP TABLE staged_rows")
+        return 0
+    first_line = 2 if source.kind == "csv" else 1  # a CSV's line 1 is its header
+    start = " ".join(f"WHEN {sql_string(file)} THEN {offset}" for file, offset in offsets)
+    numbered = (f"SELECT rowid - (CASE x_file {start} END) + {first_line} AS x_line, * EXCLUDE (x_line) "
+                f"FROM staged_rows")
+    inserted = con.execute(_resolve_insert(numbered, source, plan, load_id)).fetchone()[0]
+    con.execute("DROP TABLE staged_rows")
+    return inserted
+
+
+def _stage(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str, ...],
+           plan: Plan) -> list[tuple[str, int]]:
+    """Parse and normalise every file of the source into the temporary table ``staged_rows``, in parallel and in
+    file order; returns each file's first row id (row ids of uncommitted rows do not start at 0)."""
+    for index, path in enumerate(source.files):
+        select = normalised_select(source.kind, [path], columns, plan, numbered=False)
+        statement = "CREATE OR REPLACE TEMP TABLE staged_rows AS " if index == 0 else "INSERT INTO staged_rows "
+        con.execute(statement + select)
+    return con.execute("SELECT x_file, min(rowid) FROM staged_rows GROUP BY x_file").fetchall()
+
+
 def build_insert(source: Source, columns: tuple[str, ...], plan: Plan, load_id: int) -> str:
-    """The single INSERT ... SELECT that reads, parses, validates and normalises one source."""
+    """One INSERT ... SELECT that reads (numbering records), parses, validates and normalises the source."""
+    return _resolve_insert(normalised_select(source.kind, list(source.files), columns, plan, numbered=True),
+                           source, plan, load_id)
+
+
+def normalised_select(kind: str, files: list[Path], columns: tuple[str, ...], plan: Plan, numbered: bool) -> str:
+    """The source's rows parsed by the checked macros and mapped to FOCUS and helper columns, with x_line and
+    x_file. Unnumbered, x_line is 0 (an error message would say "line 0"; see :func:`_insert_rows`)."""
     columns = plan.reader_columns or columns
     canonical = _canonical_columns(plan, columns)
     original = dict(zip(canonical, columns, strict=True))
-    reader = " UNION ALL ".join(_reader_sql(source.kind, path, columns, canonical, plan.read_options)
-                                for path in source.files)
+    reader = " UNION ALL ".join(_reader_sql(kind, path, columns, canonical, plan.read_options, numbered)
+                                for path in files)
     parsed = ", ".join(_parsed_field(key, found, spec, original) for key, (found, spec) in plan.fields.items())
     focus = ", ".join(
         f"{_focus_expr(name, plan)} AS {quote_ident(name)}" for name in FOCUS_COLUMNS + HELPER_COLUMNS
     )
+    return f"""
+        WITH src AS ({reader}),
+        parsed AS (SELECT x_line, x_file, {parsed} FROM src)
+        SELECT x_line, x_file, {focus} FROM parsed
+    """
+
+
+def _resolve_insert(normalised: str, source: Source, plan: Plan, load_id: int) -> str:
+    """INSERT the normalised rows into cost_line, resolving provider aliases, currency codes and the mapping
+    tables, with an error naming the line for a value none of them accepts."""
     export_time = (
         f"coalesce(n.x_ExportTime, TIMESTAMP '{source.export_time:%Y-%m-%d %H:%M:%S}')"
         if source.export_time else "n.x_ExportTime"
@@ -184,9 +242,7 @@ def build_insert(source: Source, columns: tuple[str, ...], plan: Plan, load_id: 
     )
     return f"""
         INSERT INTO cost_line BY NAME
-        WITH src AS ({reader}),
-        parsed AS (SELECT x_line, x_file, {parsed} FROM src),
-        norm AS (SELECT x_line, x_file, {focus} FROM parsed),
+        WITH norm AS ({normalised}),
         resolved AS (
             SELECT n.* EXCLUDE (ServiceProviderName, BillingCurrency, ServiceCategory, ChargeCategory,
                                 ChargeClass, PricingCategory, x_ServiceKey, x_ChargeType, x_PricingModel,
@@ -248,12 +304,14 @@ def _canonical_columns(plan: Plan, columns: tuple[str, ...]) -> list[str]:
     return names
 
 
-def _reader_sql(kind: str, path: Path, columns: tuple[str, ...], canonical: list[str], read_options: str) -> str:
+def _reader_sql(kind: str, path: Path, columns: tuple[str, ...], canonical: list[str], read_options: str,
+                numbered: bool) -> str:
     file_literal = sql_string(str(path.resolve()))
+    line = "row_number() OVER () + {}" if numbered else "0::BIGINT"  # (not NULL: error(NULL) would not raise)
     if kind == "csv":
         spec = "{" + ", ".join(f"{sql_string(name)}: 'VARCHAR'" for name in canonical) + "}"
         return (
-            f"SELECT row_number() OVER () + 1 AS x_line, {file_literal} AS x_file, * FROM read_csv("
+            f"SELECT {line.format(1)} AS x_line, {file_literal} AS x_file, * FROM read_csv("
             f"{file_literal}, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
             f"strict_mode = true, nullstr = ['', 'NULL'], compression = 'auto', columns = {spec})"
         )
@@ -263,7 +321,7 @@ def _reader_sql(kind: str, path: Path, columns: tuple[str, ...], canonical: list
     if kind == "parquet":
         return (f"SELECT file_row_number + 1 AS x_line, {file_literal} AS x_file, {renames} "
                 f"FROM read_parquet({file_literal}, file_row_number = true{extra})")
-    return (f"SELECT row_number() OVER () AS x_line, {file_literal} AS x_file, {renames} "
+    return (f"SELECT {line.format(0)} AS x_line, {file_literal} AS x_file, {renames} "
             f"FROM read_json({file_literal}, format = 'newline_delimited'{extra or ', sample_size = -1'})")
 
 

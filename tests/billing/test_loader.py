@@ -175,3 +175,30 @@ def test_a_failed_file_does_not_disturb_what_was_loaded_before(load_billing, que
     assert result.status == "failed"
     assert billed(query) == Decimal("10.00")
     assert query("SELECT count(*) FROM replace_unit") == [(1,)]
+
+
+def test_line_numbers_follow_each_file_of_a_multi_file_export(load_billing, query, tmp_path):
+    rows_a = [focus_row(f"{i}.00", "2025-06-01") for i in range(1, 4)]
+    rows_b = [focus_row(f"{i}.50", "2025-06-02") for i in range(1, 3)]
+    part_a = write(tmp_path / "export" / "part_0.csv", HEADER, *rows_a)
+    part_b = write(tmp_path / "export" / "part_1.csv", HEADER, *rows_b)
+    manifest = tmp_path / "export" / "manifest.json"
+    manifest.write_text(json.dumps({"blobs": [{"blobName": "x/part_0.csv", "dataRowCount": 3},
+                                              {"blobName": "x/part_1.csv", "dataRowCount": 2}]}))
+    [result] = load_billing(manifest)
+    assert result.status == "loaded" and result.rows == 5
+    got = query("SELECT x_SourceFile, x_SourceLine, BilledCost FROM cost ORDER BY x_SourceFile, x_SourceLine")
+    assert got == [(str(part_a.resolve()), 2, Decimal("1.00")), (str(part_a.resolve()), 3, Decimal("2.00")),
+                   (str(part_a.resolve()), 4, Decimal("3.00")), (str(part_b.resolve()), 2, Decimal("1.50")),
+                   (str(part_b.resolve()), 3, Decimal("2.50"))]
+
+
+def test_a_bad_value_in_a_large_file_is_reported_at_its_exact_line(load_billing, tmp_path):
+    rows = [focus_row("1.00", "2025-06-01")] * 5000
+    rows[4321] = focus_row("1.00", "2025-06-01").replace(",USD,", ",US$,")  # caught when resolving currencies
+    rows[2999] = focus_row("1.0O", "2025-06-01")  # caught while parsing, which then re-reads the file numbered
+    [result] = load_billing(write(tmp_path / "big.csv", HEADER, *rows))
+    assert 'line 3001, column "BilledCost": "1.0O" is not a number' in result.error
+    rows[2999] = focus_row("1.00", "2025-06-01")
+    [result] = load_billing(write(tmp_path / "big2.csv", HEADER, *rows))
+    assert 'line 4323, column "BillingCurrency": "US$" is not an ISO 4217 currency code' in result.error
