@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -97,36 +98,51 @@ def load_sources(con: duckdb.DuckDBPyConnection, sources: Iterable[Source], opti
 def load_source(con: duckdb.DuckDBPyConnection, source: Source, options: LoadOptions) -> LoadResult:
     started = _now()
     result = LoadResult(source=source.label, status="failed")
-    sha = None
+    digest: Future[str] | None = None
     try:
-        sha = sha256_of(source)
+        digest = _digest(con, source)
         columns = read_columns(source)
         check_same_header(source, columns)
         adapter = registry.choose(columns, source.kind, options)
         result.format = adapter.NAME
         plan = adapter.plan(columns, options, source)
-        previous = _unchanged_load(con, sha, plan)
+        previous = _unchanged_load(con, digest.result(), plan) if digest.done() else None
         if previous is not None:
             result.status, result.load_id = "unchanged", previous
             result.rows, result.totals, result.scope = _load_summary(con, previous)
             result.message = f"same content as load {previous}, still current"
         else:
-            _load_new(con, source, columns, plan, options, sha, started, result)
+            _load_new(con, source, columns, plan, digest, started, result)
     except InputError as exc:
         result.error = _with_file(source, str(exc))
     except duckdb.Error as exc:
         result.error = _with_file(source, describe_duckdb_error(exc))
-    if result.status == "failed":
-        log.error("failed: %s", result.error)
-        _log_load(con, result, source, sha, None, started)
-    elif result.status == "unchanged":
-        log.info("unchanged %s (%s)", source.label, result.message)
-        _log_load(con, result, source, sha, None, started)
+    if result.status in ("failed", "unchanged"):
+        log.log(logging.ERROR if result.status == "failed" else logging.INFO, "%s: %s", result.status,
+                result.error or f"{source.label} ({result.message})")
+        _log_load(con, result, source, digest.result() if digest else None, None, started)
     return result
 
 
+def _digest(con: duckdb.DuckDBPyConnection, source: Source) -> Future[str]:
+    """The sha256 of the source's files. When an earlier load had files of the same total size the hash is
+    computed now, to tell whether the content is unchanged; otherwise it cannot be unchanged, and the hash is
+    computed in a thread while DuckDB loads the file (hashing gigabytes is not free)."""
+    size = source.total_bytes
+    same_size = con.execute("SELECT count(*) FROM load_log WHERE kind = 'billing' AND status = 'loaded' "
+                            "AND bytes = ?", [size]).fetchone()[0]
+    if same_size:
+        done: Future[str] = Future()
+        done.set_result(sha256_of(source))
+        return done
+    return _HASHING.submit(sha256_of, source)
+
+
+_HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+
+
 def _load_new(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str, ...], plan: Plan,
-              options: LoadOptions, sha: str, started: datetime, result: LoadResult) -> None:
+              digest: Future[str], started: datetime, result: LoadResult) -> None:
     load_id = con.execute("SELECT nextval('load_id_seq')").fetchone()[0]
     result.load_id = load_id
     # The lookup joins must build their hash tables on the small seed tables. DuckDB flips a join when it estimates
@@ -149,7 +165,7 @@ def _load_new(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str
             notes.append(f"{len(superseded)} period(s) skipped: a newer export is already loaded "
                          f"({', '.join(sorted(superseded))})")
         result.message = "; ".join(notes) or None
-        _log_load(con, result, source, sha, plan.dataset, started)
+        _log_load(con, result, source, digest.result(), plan.dataset, started)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -513,17 +529,24 @@ def _log_load(con: duckdb.DuckDBPyConnection, result: LoadResult, source: Source
               for t in result.totals]
     con.execute(
         """
-        INSERT INTO load_log (load_id, kind, source, files, sha256, format, dataset, export_time, rows, totals,
-                              scope, status, error, message, started_at, finished_at)
-        VALUES (?, 'billing', ?, ?, ?, ?, ?, ?, ?, ?::STRUCT(currency VARCHAR, rows BIGINT,
+        INSERT INTO load_log (load_id, kind, source, files, sha256, bytes, format, dataset, export_time, rows,
+                              totals, scope, status, error, message, started_at, finished_at)
+        VALUES (?, 'billing', ?, ?, ?, ?, ?, ?, ?, ?, ?::STRUCT(currency VARCHAR, rows BIGINT,
                 billed DECIMAL(38, 12), effective DECIMAL(38, 12))[],
                 ?::STRUCT(provider VARCHAR, account VARCHAR)[], ?, ?, ?, ?, ?)
         """,
-        [load_id, source.label, [str(f) for f in source.files], sha, result.format, dataset,
+        [load_id, source.label, [str(f) for f in source.files], sha, _size(source), result.format, dataset,
          _naive_utc(source.export_time), result.rows, totals,
          [{"provider": p, "account": a} for p, a in result.scope], result.status, result.error, result.message,
          _naive_utc(started), _naive_utc(_now())],
     )
+
+
+def _size(source: Source) -> int | None:
+    try:
+        return source.total_bytes
+    except OSError:
+        return None
 
 
 def _add_provider_aliases(con: duckdb.DuckDBPyConnection, aliases: dict[str, str]) -> None:

@@ -42,8 +42,8 @@ class Source:
     dataset_hint: str | None = None
 
     @property
-    def display_name(self) -> str:
-        return self.label
+    def total_bytes(self) -> int:
+        return sum(path.stat().st_size for path in self.files)
 
 
 def expand_paths(paths: list[str]) -> tuple[list[Source], list[tuple[str, str]]]:

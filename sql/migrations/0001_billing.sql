@@ -14,6 +14,7 @@ CREATE TABLE load_log (
     source       VARCHAR NOT NULL,            -- the file or manifest path as given
     files        VARCHAR[] NOT NULL,          -- every data file read
     sha256       VARCHAR,                     -- of the file, or of the manifest plus its blobs
+    bytes        BIGINT,                      -- total size of the data files
     format       VARCHAR,                     -- adapter that read it (NULL when none recognised it)
     dataset      VARCHAR,                     -- 'cost', 'actual' or 'amortized'
     export_time  TIMESTAMP,                   -- when the provider produced the export, when known
