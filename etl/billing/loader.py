@@ -195,7 +195,7 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[
     except duckdb.Error:
         con.execute("ROLLBACK")
         con.execute("BEGIN TRANSACTION")
-        return con.execute(build_insert(source, columns, plan, load_id)).fetchone()[0]
+        return _insert_numbered(con, source, columns, plan, load_id)
     if not offsets:  # no rows at all
         con.execute("DROP TABLE staged_rows")
         return 0
@@ -206,6 +206,50 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[
     inserted = con.execute(_resolve_insert(numbered, source, plan, load_id)).fetchone()[0]
     con.execute("DROP TABLE staged_rows")
     return inserted
+
+
+def _insert_numbered(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str, ...], plan: Plan,
+                     load_id: int) -> int:
+    """One statement, records numbered while reading, so that an error names its exact line.
+
+    DuckDB's strict CSV reader also rejects a file whose line endings are mixed (CRLF lines ending in a bare LF,
+    as in some Azure exports) without a line number. Such a file is accepted after every physical line has been
+    checked to have as many fields as the header, since the relaxed reader would not report a ragged row.
+    """
+    try:
+        return con.execute(build_insert(source, columns, plan, load_id)).fetchone()[0]
+    except duckdb.Error as exc:
+        if source.kind != "csv" or _INVALID_CSV_STATE not in str(exc):
+            raise
+    con.execute("ROLLBACK")
+    con.execute("BEGIN TRANSACTION")
+    for path in source.files:
+        _check_field_counts(con, path, len(plan.reader_columns or columns))
+    return con.execute(build_insert(source, columns, plan, load_id, strict=False)).fetchone()[0]
+
+
+_INVALID_CSV_STATE = "state machine reached an invalid state"
+_QUOTED = sql_string('"(?:[^"]|"")*"')
+
+
+def _check_field_counts(con: duckdb.DuckDBPyConnection, path: Path, expected: int) -> None:
+    """Raise for the first physical line whose field count differs from the header's. Lines with an odd number of
+    quotes belong to a record spanning several lines and are not judged."""
+    row = con.execute(
+        f"""
+        SELECT line, fields FROM (
+            SELECT row_number() OVER () + 1 AS line,
+                   length(regexp_replace(text, {_QUOTED}, '', 'g'))
+                   - length(replace(regexp_replace(text, {_QUOTED}, '', 'g'), ',', '')) + 1 AS fields,
+                   length(text) - length(replace(text, '"', '')) AS quotes
+            FROM read_csv(?, columns = {{'text': 'VARCHAR'}}, header = false, skip = 1, delim = ?, quote = '',
+                          escape = '', auto_detect = false, strict_mode = false, compression = 'auto')
+        ) WHERE quotes % 2 = 0 AND fields <> ? ORDER BY line LIMIT 1
+        """,
+        [str(path), chr(30), expected],
+    ).fetchone()
+    if row:
+        raise LoadError(f"line {row[0]}: expected {expected} fields as in the header, found {row[1]} (ragged row)")
 
 
 def _stage(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str, ...],
@@ -219,19 +263,20 @@ def _stage(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str, .
     return con.execute("SELECT x_file, min(rowid) FROM staged_rows GROUP BY x_file").fetchall()
 
 
-def build_insert(source: Source, columns: tuple[str, ...], plan: Plan, load_id: int) -> str:
+def build_insert(source: Source, columns: tuple[str, ...], plan: Plan, load_id: int, strict: bool = True) -> str:
     """One INSERT ... SELECT that reads (numbering records), parses, validates and normalises the source."""
-    return _resolve_insert(normalised_select(source.kind, list(source.files), columns, plan, numbered=True),
-                           source, plan, load_id)
+    return _resolve_insert(normalised_select(source.kind, list(source.files), columns, plan, numbered=True,
+                                             strict=strict), source, plan, load_id)
 
 
-def normalised_select(kind: str, files: list[Path], columns: tuple[str, ...], plan: Plan, numbered: bool) -> str:
+def normalised_select(kind: str, files: list[Path], columns: tuple[str, ...], plan: Plan, numbered: bool,
+                      strict: bool = True) -> str:
     """The source's rows parsed by the checked macros and mapped to FOCUS and helper columns, with x_line and
     x_file. Unnumbered, x_line is 0 (an error message would say "line 0"; see :func:`_insert_rows`)."""
     columns = plan.reader_columns or columns
     canonical = _canonical_columns(plan, columns)
     original = dict(zip(canonical, columns, strict=True))
-    reader = " UNION ALL ".join(_reader_sql(kind, path, columns, canonical, plan.read_options, numbered)
+    reader = " UNION ALL ".join(_reader_sql(kind, path, columns, canonical, plan.read_options, numbered, strict)
                                 for path in files)
     parsed = ", ".join(_parsed_field(key, found, spec, original) for key, (found, spec) in plan.fields.items())
     focus = ", ".join(
@@ -321,7 +366,7 @@ def _canonical_columns(plan: Plan, columns: tuple[str, ...]) -> list[str]:
 
 
 def _reader_sql(kind: str, path: Path, columns: tuple[str, ...], canonical: list[str], read_options: str,
-                numbered: bool) -> str:
+                numbered: bool, strict: bool) -> str:
     file_literal = sql_string(str(path.resolve()))
     line = "row_number() OVER () + {}" if numbered else "0::BIGINT"  # (not NULL: error(NULL) would not raise)
     if kind == "csv":
@@ -329,7 +374,7 @@ def _reader_sql(kind: str, path: Path, columns: tuple[str, ...], canonical: list
         return (
             f"SELECT {line.format(1)} AS x_line, {file_literal} AS x_file, * FROM read_csv("
             f"{file_literal}, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-            f"strict_mode = true, nullstr = ['', 'NULL'], compression = 'auto', columns = {spec})"
+            f"strict_mode = {str(strict).lower()}, nullstr = ['', 'NULL'], compression = 'auto', columns = {spec})"
         )
     renames = ", ".join(f"{quote_ident(orig)} AS {quote_ident(name)}" for orig, name in zip(columns, canonical,
                                                                                            strict=True))

@@ -202,3 +202,18 @@ def test_a_bad_value_in_a_large_file_is_reported_at_its_exact_line(load_billing,
     rows[2999] = focus_row("1.00", "2025-06-01")
     [result] = load_billing(write(tmp_path / "big2.csv", HEADER, *rows))
     assert 'line 4323, column "BillingCurrency": "US$" is not an ISO 4217 currency code' in result.error
+
+
+def test_mixed_line_endings_load_and_a_ragged_row_among_them_is_still_caught(load_billing, query, tmp_path):
+    good = tmp_path / "mixed.csv"
+    good.write_bytes(("\r\n".join([HEADER, focus_row("1.00", "2025-06-01"), focus_row("2.00", "2025-06-02")])
+                      + "\n").encode())
+    ragged = tmp_path / "mixed_ragged.csv"
+    ragged.write_bytes(("\r\n".join([HEADER, focus_row("1.00", "2025-06-01"), focus_row("2.00", "2025-06-02")
+                                     + ",extra"]) + "\n").encode())
+    first, second = load_billing(good, ragged)
+    assert first.status == "loaded" and first.rows == 2
+    assert query("SELECT x_SourceLine, BilledCost FROM cost ORDER BY 1") == [(2, Decimal("1.00")),
+                                                                          (3, Decimal("2.00"))]
+    assert second.status == "failed"
+    assert "line 3: expected 16 fields as in the header, found 17 (ragged row)" in second.error
