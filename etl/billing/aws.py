@@ -70,9 +70,9 @@ in Parquet they are MAP columns. Parquet strings may be empty rather than NULL, 
 ``nullif(.., '')`` there, and ``pricing_public_on_demand_rate`` (a string column in CUR 2.0) is parsed with the
 checked number macro after blanking. ``bill_invoice_id`` stays blank until AWS finalises a month; a restated
 month simply replaces the billing period (replace unit = payer account + billing period), so load the latest
-export of a month last. Each file is its own load unit: an export split into several part files
-(``...-00001``, ``...-00002``) of one period would replace itself part by part, so the load notes when it
-sees sibling parts.
+export of a month last. The part files of one export (``...-00001``, ``...-00002``) or the files its manifest
+lists load together as one unit (see ``sources.py``); a single part loaded on its own replaces the period alone,
+so the load notes when it has sibling parts.
 """
 
 from __future__ import annotations
@@ -359,5 +359,5 @@ def _part_file_note(source: Source) -> list[str]:
                 if _PART_FILE.match(p.name) and _PART_FILE.match(p.name)["stem"] == match["stem"]]
     if len(siblings) < 2:
         return []
-    return [f"{len(siblings)} part files of this export are in {path.parent}; each loads as a replacement "
-            "of its billing period, so only the last part loaded stays (load a single-part export)"]
+    return [f"{len(siblings)} part files of this export are in {path.parent} but only this one was loaded, and it "
+            "replaces the whole billing period: load the folder or all parts together"]

@@ -50,7 +50,7 @@ def run_load(args: argparse.Namespace, ctx: Context) -> int:
     sources, problems = expand_paths(args.paths)
     with ctx.warehouse.write("billing load") as con:
         results = load_sources(con, sources, options, ctx.config.get("providers.aliases"))
-    results += [LoadResult(source=path, status="failed", error=f"{path}: {error}") for path, error in problems]
+    results += [LoadResult(source=path, status="failed", error=error) for path, error in problems]
     for result in results[len(sources):]:
         log.error("failed %s", result.error)
     print(summary_table(results))

@@ -47,49 +47,90 @@ class Source:
 
 
 def expand_paths(paths: list[str]) -> tuple[list[Source], list[tuple[str, str]]]:
-    """Expand files, directories and globs into sources; returns (sources, [(path, error)])."""
-    sources: list[Source] = []
+    """Expand files, directories and globs into sources; returns (sources, [(path, error message)]).
+
+    A manifest (Azure's ``manifest.json``, AWS's ``<report>-Manifest.json``) makes its listed files one source;
+    so do the numbered parts of one export in one folder (``report-00001.csv.gz``, ``report-00002.csv.gz``…, the
+    five-digit numbering of AWS Data Exports and OCI), so that the parts of a billing period replace the period
+    together rather than each other. A folder holding a manifest contributes only the manifest.
+    """
+    candidates: list[Path] = []
     problems: list[tuple[str, str]] = []
-    seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            candidates = _directory_sources(path)
+            candidates += _directory_sources(path)
         elif path.exists():
-            candidates = [path]
+            candidates.append(path)
         elif glob.has_magic(raw):
             matched = sorted(Path(p) for p in glob.glob(raw, recursive=True))
             if not matched:
-                problems.append((raw, "no file matches this pattern"))
-            candidates = [p for p in matched if p.is_file()]
+                problems.append((raw, f"{raw}: no file matches this pattern"))
+            candidates += [p for p in matched if p.is_file()]
         else:
-            problems.append((raw, "no such file or directory"))
+            problems.append((raw, f"{raw}: no such file or directory"))
+    sources: list[Source] = []
+    seen: set[Path] = set()
+    for manifest in [c for c in candidates if is_manifest(c)]:
+        try:
+            source = manifest_source(manifest)
+        except SourceError as exc:
+            problems.append((str(manifest), str(exc)))
             continue
-        for candidate in candidates:
-            resolved = candidate.resolve()
-            if resolved in seen:
-                continue
-            seen.add(resolved)
-            try:
-                source = manifest_source(candidate) if candidate.name == MANIFEST_NAME else file_source(candidate)
-            except SourceError as exc:
-                problems.append((str(candidate), str(exc)))
-                continue
-            seen.update(f.resolve() for f in source.files)
-            sources.append(source)
+        seen.update(f.resolve() for f in source.files)
+        sources.append(source)
+    data = [c for c in dict.fromkeys(c.resolve() for c in candidates if not is_manifest(c)) if c not in seen]
+    originals = {c.resolve(): c for c in candidates}
+    for group in _group_parts([originals[c] for c in data]):
+        sources.append(group)
     return sources, problems
 
 
+_PART = re.compile(
+    r"^(?P<stem>.+)-(?P<part>\d{5})(?P<ext>\.(?:snappy\.)?(?:csv|parquet|json|jsonl|ndjson)(?:\.gz)?)$",
+    re.IGNORECASE)
+
+
+def _group_parts(files: list[Path]) -> list[Source]:
+    """One source per file, in the order given, except numbered parts sharing a folder, stem and extension, which
+    become one source (at the place of the first part)."""
+    groups: dict[tuple[Path, str, str], list[tuple[int, Path]]] = {}
+    order: list[Path | tuple[Path, str, str]] = []
+    for path in files:
+        match = _PART.match(path.name)
+        if not match:
+            order.append(path)
+            continue
+        key = (path.parent, match["stem"], match["ext"])
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append((int(match["part"]), path))
+    sources = []
+    for item in order:
+        if isinstance(item, Path):
+            sources.append(file_source(item))
+            continue
+        parts = tuple(path for _, path in sorted(groups[item]))
+        folder, stem, ext = item
+        sources.append(file_source(parts[0]) if len(parts) == 1 else
+                       Source(label=str(folder / f"{stem}-*{ext}"), files=parts, kind=file_kind(parts[0])))
+    return sources
+
+
+def is_manifest(path: Path) -> bool:
+    name = path.name.lower()
+    return name == MANIFEST_NAME or name.endswith("-manifest.json")
+
+
 def _directory_sources(directory: Path) -> list[Path]:
-    """Data files below ``directory``; a folder with a manifest contributes the manifest, not its blobs."""
-    manifests = sorted(directory.rglob(MANIFEST_NAME))
+    """Manifests and data files below ``directory``; data files in a folder below a manifest's are left to it."""
+    files = [p for p in sorted(directory.rglob("*")) if p.is_file()]
+    manifests = [p for p in files if is_manifest(p)]
     covered = {m.parent for m in manifests}
-    files = [
-        p for p in sorted(directory.rglob("*"))
-        if p.is_file() and p.name != MANIFEST_NAME and p.name.lower().endswith(DATA_SUFFIXES)
-        and not any(parent in covered for parent in p.parents)
-    ]
-    return manifests + files
+    data = [p for p in files if p.name.lower().endswith(DATA_SUFFIXES) and not is_manifest(p)
+            and not any(parent in covered for parent in p.parents)]
+    return manifests + data
 
 
 def file_kind(path: Path) -> str:
@@ -106,53 +147,77 @@ def file_source(path: Path) -> Source:
 
 
 def manifest_source(path: Path) -> Source:
-    """An Azure Cost Management partitioned export: every blob the manifest lists, as one unit."""
+    """Every data file a manifest lists, as one source: an Azure Cost Management partitioned export
+    (``blobs`` with ``dataRowCount``) or an AWS CUR delivery (``reportKeys``; CUR 2.0: ``dataFiles``)."""
     try:
         manifest = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, json.JSONDecodeError) as exc:
         raise SourceError(f"{path}: not a readable JSON manifest ({exc})") from exc
+    if not isinstance(manifest, dict):
+        raise SourceError(f"{path}: expected a JSON object")
+    if "blobs" in manifest:
+        return _azure_manifest(path, manifest)
+    keys = manifest.get("reportKeys") or manifest.get("dataFiles")
+    if isinstance(keys, list) and keys and all(isinstance(k, str) for k in keys):
+        listing = "reportKeys" if manifest.get("reportKeys") else "dataFiles"
+        return _listed_files(path, listing, keys, expected_rows=None, export_time=None, dataset=None)
+    raise SourceError(f"{path}: expected an Azure export manifest ('blobs') or an AWS CUR manifest "
+                      "('reportKeys' or 'dataFiles')")
+
+
+def _azure_manifest(path: Path, manifest: dict) -> Source:
     blobs = manifest.get("blobs")
     if not isinstance(blobs, list) or not blobs:
         raise SourceError(f"{path}: manifest has no 'blobs' list; expected an Azure export manifest")
-    files: list[Path] = []
+    names: list[str] = []
     expected = 0
     for index, blob in enumerate(blobs):
         name = blob.get("blobName") if isinstance(blob, dict) else None
         if not name:
             raise SourceError(f"{path}: blobs[{index}] has no 'blobName'")
-        located = _locate_blob(path.parent, name)
-        if located is None:
-            raise SourceError(
-                f"{path}: blobs[{index}] '{name}' ({blob.get('dataRowCount', '?')} rows) was not found next to "
-                f"the manifest; download every blob of the export before loading it"
-            )
-        files.append(located)
         count = blob.get("dataRowCount")
         if not isinstance(count, int):
             raise SourceError(f"{path}: blobs[{index}] has no integer 'dataRowCount'")
+        names.append(name)
         expected += count
     if isinstance(manifest.get("dataRowCount"), int) and manifest["dataRowCount"] != expected:
         raise SourceError(
             f"{path}: dataRowCount {manifest['dataRowCount']} differs from the sum over its blobs ({expected})"
         )
-    kinds = {file_kind(f) for f in files}
-    if len(kinds) != 1:
-        raise SourceError(f"{path}: blobs mix file types {sorted(kinds)}")
     export_type = str((manifest.get("exportConfig") or {}).get("type", "")).lower()
     dataset = {"actualcost": "actual", "amortizedcost": "amortized"}.get(export_type)
-    return Source(
-        label=str(path), files=tuple(files), kind=kinds.pop(), expected_rows=expected,
-        export_time=_manifest_export_time(manifest, blobs[0]["blobName"]), dataset_hint=dataset,
-    )
+    return _listed_files(path, "blobs", names, expected, _manifest_export_time(manifest, names[0]), dataset,
+                         [blob.get("dataRowCount") for blob in blobs])
+
+
+def _listed_files(path: Path, listing: str, names: list[str], expected_rows: int | None,
+                  export_time: datetime | None, dataset: str | None,
+                  row_counts: list[int | None] | None = None) -> Source:
+    files: list[Path] = []
+    for index, name in enumerate(names):
+        located = _locate_blob(path.parent, name)
+        if located is None:
+            rows = f" ({row_counts[index]} rows)" if row_counts else ""
+            raise SourceError(f"{path}: {listing}[{index}] '{name}'{rows} was not found next to the manifest; "
+                              "download every file of the export before loading it")
+        files.append(located)
+    kinds = {file_kind(f) for f in files}
+    if len(kinds) != 1:
+        raise SourceError(f"{path}: the listed files mix file types {sorted(kinds)}")
+    return Source(label=str(path), files=tuple(files), kind=kinds.pop(), expected_rows=expected_rows,
+                  export_time=export_time, dataset_hint=dataset)
 
 
 def _locate_blob(folder: Path, blob_name: str) -> Path | None:
-    """Blob names are container paths; look for the longest suffix of that path under the manifest's folder."""
-    parts = Path(blob_name).parts
-    for start in range(len(parts)):
-        candidate = folder.joinpath(*parts[start:])
-        if candidate.is_file():
-            return candidate
+    """Listed names are bucket or container paths (``s3://…`` too): look for the longest suffix of that path under
+    the manifest's folder and, for AWS CUR 2.0 whose manifest sits in a ``metadata`` tree, its parents."""
+    parts = [part for part in Path(blob_name.split("://", 1)[-1]).parts if part not in ("/", "")]
+    for depth, base in enumerate((folder, *list(folder.parents)[:3])):
+        # next to the manifest the file name alone may match; further up, a folder and the name must
+        for start in range(len(parts) - (1 if depth else 0)):
+            candidate = base.joinpath(*parts[start:])
+            if candidate.is_file():
+                return candidate
     return None
 
 
