@@ -85,6 +85,7 @@ class FxBatch:
     currency: str
     frame: pd.DataFrame  # date, rate
     notes: list[str] = field(default_factory=list)
+    rate_source: str = ""  # fx_rates.source; default "yahoo:<pair>"
 
 
 @dataclass
@@ -169,7 +170,8 @@ def store(con: duckdb.DuckDBPyConnection, batch: FxBatch, loaded_at: datetime) -
                    ?::TIMESTAMP AS loaded_at
             FROM staged_fx
             """,
-            [batch.currency, QUOTE, f"yahoo:{result.source}", result.load_id, naive_utc(loaded_at)],
+            [batch.currency, QUOTE, batch.rate_source or f"yahoo:{result.source}", result.load_id,
+             naive_utc(loaded_at)],
         )
         con.execute(
             """

@@ -1,0 +1,62 @@
+"""The demo, run as cron or `make run` runs it: synthetic exports in native formats, loaded by the normal adapters."""
+
+from __future__ import annotations
+
+import duckdb
+
+from etl.demo.generator import ACCOUNTS, DEMO_TAG_KEY, write_demo_exports
+from tests.conftest import run_process
+
+
+def test_demo_builds_a_labelled_synthetic_warehouse_offline_and_is_idempotent(tmp_path):
+    env = {"SPENDSCOPE_DB": str(tmp_path / "w.duckdb"), "SPENDSCOPE_DEMO__ROWS": "1500",
+           "SPENDSCOPE_CONFIG": str(tmp_path / "none.toml")}
+    (tmp_path / "none.toml").write_text("")
+    first = run_process(["demo", "--out", str(tmp_path / "exports")], env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "stored SYNTHETIC prices for 10 tickers and 1 FX rate series" in first.stdout
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    formats = dict(con.execute("SELECT ServiceProviderName, any_value(x_SourceFormat) FROM cost GROUP BY 1").fetchall())
+    assert formats == {"Google Cloud": "gcp", "Microsoft": "azure", "AWS": "aws", "Oracle": "oci",
+                       "CoreWeave": "focus"}
+    accounts = dict(con.execute("SELECT DISTINCT BillingAccountId, BillingAccountName FROM cost").fetchall())
+    assert set(accounts) == {account for account, _ in ACCOUNTS.values()}
+    # Google's and Oracle's exports carry no billing account name; every name present marks the data as a demo
+    assert {name for name in accounts.values() if name} == {ACCOUNTS[p][1] for p in ("Microsoft", "AWS",
+                                                                                      "CoreWeave")}
+    assert con.execute(f"SELECT count(*) FROM cost WHERE Tags->>'{DEMO_TAG_KEY}' = 'synthetic' "
+                       f"OR Tags->>'user_{DEMO_TAG_KEY.replace('-', '_')}' = 'synthetic'").fetchone()[0] == \
+        con.execute("SELECT count(*) FROM cost").fetchone()[0]
+    assert con.execute("SELECT min(ChargePeriodStart)::DATE::VARCHAR, max(ChargePeriodStart)::DATE::VARCHAR "
+                       "FROM cost").fetchone() == ("2024-01-01", "2025-12-31")
+    assert con.execute("SELECT DISTINCT format FROM load_log WHERE kind <> 'billing'").fetchall() == [("synthetic",)]
+    con.close()
+
+    again = run_process(["demo", "--out", str(tmp_path / "exports")], env=env, cwd=tmp_path)
+    assert again.returncode == 0
+    status = [line.split()[-1] for line in again.stdout.splitlines() if line.startswith(str(tmp_path))]
+    assert status and set(status) == {"unchanged"}
+    assert run_process(["status"], env=env, cwd=tmp_path).returncode == 0
+
+
+def test_google_cloud_spend_shifts_up_from_june_2025(tmp_path, load_billing, query):
+    load_billing(*write_demo_exports(tmp_path, rows=3000))
+    share = dict(query(
+        """
+        SELECT date_trunc('month', date)::DATE::VARCHAR, sum(effective_cost) FILTER (provider = 'Google Cloud')
+               / sum(effective_cost) FILTER (currency = 'USD')
+        FROM daily_spend WHERE date BETWEEN '2025-05-01' AND '2025-06-30' GROUP BY 1
+        """))
+    assert share["2025-06-01"] > 1.5 * share["2025-05-01"]
+
+
+def test_synthetic_prices_never_replace_real_ones(tmp_path, cli):
+    csv = tmp_path / "MSFT.csv"
+    csv.write_text("Date,Open,High,Low,Close,Adj Close,Volume\n2025-06-09,1,1,1,472.75,472.75,100\n"
+                   "2025-06-10,1,1,1,470.92,470.92,100\n")
+    assert cli("prices", "import", str(csv)).code == 0
+    assert cli("demo", "--out", str(tmp_path / "exports"), "--rows", "600").code == 0
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    assert con.execute("SELECT date::VARCHAR, close FROM prices WHERE ticker = 'MSFT' ORDER BY 1").fetchall() == [
+        ("2025-06-09", 472.75), ("2025-06-10", 470.92)]
+    assert con.execute("SELECT count(*) > 700 FROM prices WHERE ticker = 'GOOGL'").fetchone()[0]
