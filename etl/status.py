@@ -54,6 +54,16 @@ def _print_status(con: duckdb.DuckDBPyConnection, path: Path, recent: int) -> in
     print(format_table(["provider", "currency", "rows", "billed", "effective", "first day", "last day"],
                        [(p, c, n, f"{b:,.2f}", f"{e:,.2f}", d0, d1) for p, c, n, b, e, d0, d1 in spend]))
     _print_market(con)
+    unmapped = con.execute(
+        """
+        SELECT ServiceProviderName, ServiceName, count(*) FROM cost_line WHERE x_CategorySource = 'default'
+        GROUP BY ALL ORDER BY 3 DESC
+        """
+    ).fetchall()
+    if unmapped:
+        print(f"\n{len(unmapped)} service(s) without a category mapping, counted as Other "
+              "(add them to sql/seed/service_category_map.csv):")
+        print(format_table(["provider", "service", "rows"], unmapped[:20]))
     loads = con.execute(
         """
         SELECT load_id, kind, source, format, rows, status, coalesce(error, message, ''),

@@ -160,7 +160,7 @@ def _load_new(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str
         _reconcile_datasets(con, load_id)
         result.rows, result.totals, result.scope = _load_summary(con, load_id)
         result.status = "loaded" if result.rows else "superseded"
-        notes = list(plan.notes)
+        notes = list(plan.notes) + _unmapped_services(con, load_id)
         if superseded:
             notes.append(f"{len(superseded)} period(s) skipped: a newer export is already loaded "
                          f"({', '.join(sorted(superseded))})")
@@ -313,6 +313,8 @@ def _resolve_insert(normalised: str, source: Source, plan: Plan, load_id: int) -
                         'line {{}}, column "BillingCurrency": "{{}}" is not an ISO 4217 currency code '
                         '(expected e.g. USD, EUR, CAD)', n.x_line, n.BillingCurrency))
                      ELSE cur.code END AS BillingCurrency,
+                CASE WHEN n.ServiceCategory IS NOT NULL THEN 'file' WHEN scm.service_category IS NOT NULL
+                     THEN 'map' ELSE 'default' END AS x_CategorySource,
                 CASE WHEN n.ServiceCategory IS NULL THEN coalesce(scm.service_category, 'Other')
                      WHEN sc.service_category IS NULL THEN error(format(
                         'line {{}}, column "ServiceCategory": "{{}}" is not a FOCUS 1.2 service category',
@@ -532,6 +534,18 @@ def refresh_daily_rollup(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute("COMMIT")
     con.execute("DELETE FROM touched")
+
+
+def _unmapped_services(con: duckdb.DuckDBPyConnection, load_id: int) -> list[str]:
+    """A note naming the services of this load that no mapping row covers (counted as Other)."""
+    names = [name for (name,) in con.execute(
+        "SELECT DISTINCT ServiceProviderName || ' ' || ServiceName FROM cost_line "
+        "WHERE x_LoadId = ? AND x_CategorySource = 'default' ORDER BY 1", [load_id]).fetchall()]
+    if not names:
+        return []
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return [f"{len(names)} service(s) without a category mapping, counted as Other ({shown}): add them to "
+            "sql/seed/service_category_map.csv"]
 
 
 def _unchanged_load(con: duckdb.DuckDBPyConnection, sha: str, plan: Plan) -> int | None:

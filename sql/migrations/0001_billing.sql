@@ -72,7 +72,8 @@ CREATE TABLE cost_line (
     x_LoadId               BIGINT NOT NULL,
     x_Dataset              VARCHAR NOT NULL,  -- 'cost' (one dataset), 'actual' or 'amortized' (Azure)
     x_ExportTime           TIMESTAMP,         -- when the provider produced the export, when known
-    x_ReplaceKey           VARCHAR NOT NULL   -- the unit a newer export replaces (see etl/billing/loader.py)
+    x_ReplaceKey           VARCHAR NOT NULL,  -- the unit a newer export replaces (see etl/billing/loader.py)
+    x_CategorySource       VARCHAR NOT NULL   -- ServiceCategory from the 'file', the 'map', or 'default' (Other)
 );
 
 -- Which load currently owns each replaceable unit (a provider/account/billing period/dataset, or a file).

@@ -217,3 +217,16 @@ def test_mixed_line_endings_load_and_a_ragged_row_among_them_is_still_caught(loa
                                                                           (3, Decimal("2.00"))]
     assert second.status == "failed"
     assert "line 3: expected 16 fields as in the header, found 17 (ragged row)" in second.error
+
+
+def test_a_service_without_a_category_mapping_is_other_and_named(load_billing, query, cli, tmp_path):
+    header = HEADER.replace(",ServiceCategory", "")
+    path = write(tmp_path / "unmapped.csv", header, focus_row("1.00", "2025-06-01", service="Quantum Annealer")
+                 .rsplit(",", 1)[0], focus_row("2.00", "2025-06-01", service="GPU Compute").rsplit(",", 1)[0])
+    [result] = load_billing(path)
+    assert query("SELECT ServiceName, ServiceCategory FROM cost ORDER BY 1") == [("GPU Compute", "Compute"),
+                                                                               ("Quantum Annealer", "Other")]
+    assert ("1 service(s) without a category mapping, counted as Other (CoreWeave Quantum Annealer)"
+            in result.message)
+    status = cli("status")
+    assert "1 service(s) without a category mapping" in status.out and "Quantum Annealer" in status.out
