@@ -105,7 +105,7 @@ def test_ea_2024_08_01_totals_match_the_raw_file(load_billing, query):
     raw = read_csv_rows(EA_2024)
     assert (result.status, result.format, result.rows, len(raw)) == ("loaded", "azure", 7, 7)
     assert {t.currency: t.billed for t in result.totals} == totals(raw, cost_of)
-    assert result.message == "dataset actual (default)"
+    assert result.message.startswith("dataset actual (default); 1 service(s) without a category mapping")
     assert_reconciles(query, raw)
     assert query("SELECT DISTINCT x_Dataset, x_SourceFormat FROM cost_line") == [("actual", "azure")]
 
