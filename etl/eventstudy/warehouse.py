@@ -31,6 +31,7 @@ from datetime import date
 from functools import cache
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from etl.events.day0 import Day0, decide_day0, exchange_calendar
@@ -136,7 +137,7 @@ def compute_event_studies(prices: duckdb.DuckDBPyConnection | pd.DataFrame, even
     for pair in pairs:
         if not pair.failure:
             groups[(pair.event_id, pair.benchmark, pair.day0)].append(pair)
-    parts: dict[str, list[pd.DataFrame]] = defaultdict(list)
+    runs: list[_Run] = []
     for (event_id, benchmark, day0), members in groups.items():
         tickers = [m.ticker for m in members]
         panel = panels[benchmark]
@@ -148,16 +149,12 @@ def compute_event_studies(prices: duckdb.DuckDBPyConnection | pd.DataFrame, even
                 member.failure = reason
             continue
         result = run_event_study(window[tickers], window[benchmark], pd.Timestamp(day0), settings.engine_config())
-        for name, frame in _frames(result, window, event_id, benchmark, settings).items():
-            parts[name].append(frame)
+        runs.append(_Run.of(event_id, benchmark, result, window))
     failures = pd.DataFrame([(p.event_id, p.ticker, p.benchmark, p.failure) for p in pairs if p.failure],
                             columns=FAILURE_COLUMNS)
     day0 = pd.DataFrame(day0_rows, columns=DAY0_COLUMNS)
-    columns = {"daily": DAILY_COLUMNS, "results": RESULT_COLUMNS, "cross": CROSS_COLUMNS,
-               "cross_daily": CROSS_DAILY_COLUMNS, "exclusions": EXCLUSION_COLUMNS, "notes": NOTE_COLUMNS}
-    frames = {name: _concat(parts[name], cols) for name, cols in columns.items()}
     return StudyTables(day0=day0, overlaps=event_overlaps(day0, settings), failures=failures, settings=settings,
-                       **frames)
+                       **_assemble(runs, settings))
 
 
 def event_overlaps(day0: pd.DataFrame, settings: StudySettings) -> pd.DataFrame:
@@ -288,44 +285,64 @@ def _event_slice(panel: _Panel, day0: date, settings: StudySettings) -> pd.DataF
     return panel.returns.iloc[max(min(starts), 0): max(ends) + 1]
 
 
-def _frames(result: EventStudyResult, window: pd.DataFrame, event_id: str, benchmark: str,
-            settings: StudySettings) -> dict[str, pd.DataFrame]:
-    """The stored frames of one engine result (one event, one benchmark)."""
-    cross_keys = {"event_id": event_id, "benchmark": benchmark, "model": settings.model,
-                  "returns_kind": settings.returns_kind}
-    day0 = pd.Timestamp(result.day0)
-    out = {
-        "exclusions": pd.DataFrame(
-            [{"event_id": event_id, "ticker": e.firm, "benchmark": benchmark, "model": settings.model,
-              "reason": e.reason, "returns_kind": settings.returns_kind} for e in result.exclusions],
-            columns=EXCLUSION_COLUMNS),
-        "notes": pd.DataFrame([(event_id, benchmark, note) for note in result.notes], columns=NOTE_COLUMNS),
-    }
-    if result.firms.empty:
+@dataclass(frozen=True)
+class _Run:
+    """One engine call (an event and a benchmark) with the returns of its path-window rows."""
+
+    event_id: str
+    benchmark: str
+    result: EventStudyResult
+    ret: np.ndarray  # per firm_daily row: the ticker's return
+    market_ret: np.ndarray  # per firm_daily row: the benchmark's return
+
+    @classmethod
+    def of(cls, event_id: str, benchmark: str, result: EventStudyResult, window: pd.DataFrame) -> _Run:
+        daily = result.firm_daily
+        rows = window.index.get_indexer(daily["session"])
+        values = window.to_numpy()
+        columns = window.columns.get_indexer(daily["firm"])
+        return cls(event_id, benchmark, result, values[rows, columns],
+                   values[rows, window.columns.get_loc(benchmark)])
+
+
+def _assemble(runs: Sequence[_Run], settings: StudySettings) -> dict[str, pd.DataFrame]:
+    """The stored frames of all engine calls, built once (not per event: pandas overhead dominates)."""
+    tested = [run for run in runs if not run.result.firms.empty]
+    exclusions = [(run.event_id, e.firm, run.benchmark, settings.model, e.reason, settings.returns_kind)
+                  for run in runs for e in run.result.exclusions]
+    notes = [(run.event_id, run.benchmark, note) for run in runs for note in run.result.notes]
+    frames = {"exclusions": pd.DataFrame(exclusions, columns=EXCLUSION_COLUMNS),
+              "notes": pd.DataFrame(notes, columns=NOTE_COLUMNS)}
+    if not tested:
+        empty = {"daily": DAILY_COLUMNS, "results": RESULT_COLUMNS, "cross": CROSS_COLUMNS,
+                 "cross_daily": CROSS_DAILY_COLUMNS}
+        return frames | {name: pd.DataFrame(columns=columns) for name, columns in empty.items()}
+
+    def keyed(part: str) -> pd.DataFrame:
+        """``part`` of every tested run stacked, with event_id, benchmark, model, returns_kind and day0."""
+        pieces = [getattr(run.result, part) for run in tested]
+        lengths = [len(piece) for piece in pieces]
+        out = pd.concat(pieces, ignore_index=True)
+        out["event_id"] = np.repeat([run.event_id for run in tested], lengths)
+        out["benchmark"] = np.repeat([run.benchmark for run in tested], lengths)
+        out["day0"] = np.repeat([pd.Timestamp(run.result.day0) for run in tested], lengths)
+        out["model"], out["returns_kind"] = settings.model, settings.returns_kind
         return out
-    daily = result.firm_daily
-    rows = window.index.get_indexer(daily["session"])
-    values = window.to_numpy()
-    position = {name: i for i, name in enumerate(window.columns)}
-    out["daily"] = daily.rename(columns={"firm": "ticker", "session": "date"}).assign(
-        **cross_keys, ret=values[rows, [position[f] for f in daily["firm"]]],
-        market_ret=values[rows, position[benchmark]])
-    estimation = {"estimation_start": pd.Timestamp(result.estimation_window[0]),
-                  "estimation_end": pd.Timestamp(result.estimation_window[1]), "day0": day0}
-    spans = result.windows[["window", "window_start", "window_end", "start_day", "end_day"]]
-    firms = result.firms.rename(columns={"firm": "ticker"})
-    out["results"] = (result.firm_windows.rename(columns={"firm": "ticker", "car_t_stars": "stars"})
-                      .merge(spans, on="window").merge(firms, on="ticker")
-                      .assign(**cross_keys, **estimation))
-    out["cross"] = result.windows.assign(**cross_keys, day0=day0,
-                                         tickers=[list(result.firms["firm"])] * len(result.windows))
-    out["cross_daily"] = result.daily.rename(columns={"session": "date"}).assign(**cross_keys, day0=day0)
-    return out
 
-
-def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    """Frames stacked in ``columns`` order (an empty frame with those columns when there are none)."""
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat([f[columns] for f in frames], ignore_index=True)
+    daily = keyed("firm_daily").rename(columns={"firm": "ticker", "session": "date"})
+    daily["ret"] = np.concatenate([run.ret for run in tested])
+    daily["market_ret"] = np.concatenate([run.market_ret for run in tested])
+    firms = keyed("firms").rename(columns={"firm": "ticker"})
+    lengths = [len(run.result.firms) for run in tested]
+    firms["estimation_start"] = np.repeat([pd.Timestamp(run.result.estimation_window[0]) for run in tested], lengths)
+    firms["estimation_end"] = np.repeat([pd.Timestamp(run.result.estimation_window[1]) for run in tested], lengths)
+    windows = keyed("windows")
+    spans = windows[["event_id", "benchmark", "day0", "window", "window_start", "window_end", "start_day",
+                     "end_day"]]
+    results = (keyed("firm_windows").rename(columns={"firm": "ticker", "car_t_stars": "stars"})
+               .merge(spans, on=["event_id", "benchmark", "day0", "window"])
+               .merge(firms.drop(columns=["model", "returns_kind"]), on=["event_id", "benchmark", "day0", "ticker"]))
+    windows["tickers"] = [list(run.result.firms["firm"]) for run in tested for _ in range(len(run.result.windows))]
+    cross_daily = keyed("daily").rename(columns={"session": "date"})
+    return frames | {"daily": daily[DAILY_COLUMNS], "results": results[RESULT_COLUMNS],
+                     "cross": windows[CROSS_COLUMNS], "cross_daily": cross_daily[CROSS_DAILY_COLUMNS]}
