@@ -75,7 +75,7 @@ def main() -> int:
             start = time.perf_counter()
             store_study(write_con, tables, list(events["event_id"]), datetime.now(UTC))
             stored = time.perf_counter() - start
-    status = tables.pair_status()["status"].value_counts()
+    status = tables.pairs["status"].value_counts()
     best = min(timings)
     print(f"{len(events)} events x {len(TICKERS)} tickers = {len(events) * len(TICKERS)} pairs "
           f"({status.get('computed', 0)} computed, {status.get('excluded', 0)} excluded by the engine, "

@@ -180,7 +180,7 @@ def run_study_command(args: argparse.Namespace, ctx: Context) -> int:
         run_id = store_study(con, tables, list(events["event_id"]), started)
     for note in tables.notes.itertuples():
         log.info("%s (%s): %s", note.event_id, note.benchmark, note.note)
-    status = tables.pair_status()
+    status = tables.pairs
     print(_summary(status, tables.results, settings))
     failed = status[status["status"] == "failed"]
     for row in failed.itertuples():

@@ -30,7 +30,7 @@ def store_study(con: duckdb.DuckDBPyConnection, tables: StudyTables, event_ids: 
                 started_at: datetime) -> int:
     """Write ``tables`` as one run (see the module docstring); returns the run id."""
     settings = tables.settings
-    status = tables.pair_status()
+    status = tables.pairs
     ran = status.loc[status["status"] != "failed", ["event_id", "ticker", "benchmark"]].drop_duplicates()
     failed = status[status["status"] == "failed"]
     run_id = con.execute("SELECT nextval('event_study_run_seq')").fetchall()[0][0]

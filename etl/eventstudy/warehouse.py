@@ -61,6 +61,7 @@ CROSS_DAILY_COLUMNS = [*CROSS_KEYS, "relative_day", "date", "n", "aar", *_DAILY_
                        *(f"{s}_p" for s in _DAILY_TESTS), *(f"{s}_stars" for s in _DAILY_TESTS), "day0"]
 EXCLUSION_COLUMNS = ["event_id", "ticker", "benchmark", "model", "reason", "returns_kind"]
 FAILURE_COLUMNS = ["event_id", "ticker", "benchmark", "reason"]
+PAIR_COLUMNS = ["event_id", "ticker", "benchmark", "day0", "status", "reason"]
 NOTE_COLUMNS = ["event_id", "benchmark", "note"]
 
 
@@ -73,7 +74,9 @@ class StudyTables:
     - ``results``: per event, ticker and window (car, bhar, scar, car_t, estimation facts);
     - ``cross`` / ``cross_daily``: cross-section of the tickers sharing a benchmark, per window / per day;
     - ``exclusions``: tickers the engine left out, with its reason; ``failures``: pairs that could not run;
-    - ``overlaps``: events of the same ticker whose windows overlap; ``notes``: the engine's notes.
+    - ``overlaps``: events of the same ticker whose windows overlap; ``notes``: the engine's notes;
+    - ``pairs``: one row per event and ticker asked for: benchmark, day 0, status (``computed``,
+      ``excluded`` or ``failed``) and the reason of an exclusion or failure.
     """
 
     day0: pd.DataFrame
@@ -85,21 +88,8 @@ class StudyTables:
     overlaps: pd.DataFrame
     failures: pd.DataFrame
     notes: pd.DataFrame
+    pairs: pd.DataFrame
     settings: StudySettings = field(default_factory=StudySettings)
-
-    def pair_status(self) -> pd.DataFrame:
-        """One row per event and ticker asked for: benchmark, day 0, status (computed, excluded, failed) and
-        the reason of an exclusion or failure."""
-        frames = [
-            self.results[["event_id", "ticker", "benchmark"]].drop_duplicates().assign(status="computed", reason=""),
-            self.exclusions[["event_id", "ticker", "benchmark", "reason"]].assign(status="excluded"),
-            self.failures.assign(status="failed"),
-        ]
-        status = pd.concat([f for f in frames if not f.empty] or [frames[0]], ignore_index=True)
-        day0 = self.day0[["event_id", "ticker", "day0"]]
-        return status.merge(day0, on=["event_id", "ticker"], how="left")[
-            ["event_id", "ticker", "benchmark", "day0", "status", "reason"]]
-
 
 @dataclass
 class _Pair:
@@ -152,9 +142,14 @@ def compute_event_studies(prices: duckdb.DuckDBPyConnection | pd.DataFrame, even
         runs.append(_Run.of(event_id, benchmark, result, window))
     failures = pd.DataFrame([(p.event_id, p.ticker, p.benchmark, p.failure) for p in pairs if p.failure],
                             columns=FAILURE_COLUMNS)
+    excluded = {(run.event_id, e.firm): e.reason for run in runs for e in run.result.exclusions}
+    status = [(p.event_id, p.ticker, p.benchmark, p.day0,
+               *(("failed", p.failure) if p.failure else
+                 ("excluded", excluded[(p.event_id, p.ticker)]) if (p.event_id, p.ticker) in excluded else
+                 ("computed", ""))) for p in pairs]
     day0 = pd.DataFrame(day0_rows, columns=DAY0_COLUMNS)
     return StudyTables(day0=day0, overlaps=event_overlaps(day0, settings), failures=failures, settings=settings,
-                       **_assemble(runs, settings))
+                       pairs=pd.DataFrame(status, columns=PAIR_COLUMNS), **_assemble(runs, settings))
 
 
 def event_overlaps(day0: pd.DataFrame, settings: StudySettings) -> pd.DataFrame:

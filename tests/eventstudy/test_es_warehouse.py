@@ -235,6 +235,9 @@ def test_options_log_returns_other_model_windows_and_estimation_dates(study_db, 
 
 
 def test_usage_errors(study_db, cli, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli("eventstudy", "run", "--help")
+    assert exit_info.value.code == 0 and "--estimation START:END" in capsys.readouterr().out
     assert cli("eventstudy", "run", "--event", "nope").code == 2
     assert cli("eventstudy", "run", "--min-obs", "2").code == 2
     with pytest.raises(SystemExit) as exit_info:
@@ -256,4 +259,4 @@ def test_the_dashboard_api_on_a_prices_frame_equals_the_connection(study_db, cli
         pd.testing.assert_frame_equal(getattr(from_con, name), getattr(from_frame, name), obj=name)
     assert list(from_con.results.columns) == RESULT_COLUMNS
     assert set(from_con.results["event_id"]) == {"ny-event", "tokyo"}
-    assert from_con.pair_status()["status"].value_counts().to_dict() == {"computed": 3, "excluded": 1}
+    assert from_con.pairs["status"].value_counts().to_dict() == {"computed": 3, "excluded": 1}
