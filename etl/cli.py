@@ -17,6 +17,8 @@ from etl.billing import cli as billing_cli
 from etl.config import ConfigError, load_config
 from etl.context import Context
 from etl.demo import cli as demo_cli
+from etl.events import cli as events_cli
+from etl.events.catalog import refresh_catalog
 from etl.eventstudy import cli as eventstudy_cli
 from etl.logs import setup_logging
 from etl.market import cli as market_cli
@@ -31,6 +33,7 @@ COMMAND_GROUPS: tuple[CommandGroup, ...] = (
     demo_cli.register,
     market_cli.register,
     eventstudy_cli.register,
+    events_cli.register,
 )
 
 
@@ -46,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="logging level (default: setting `log_level`)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     init = commands.add_parser("init", help="create the warehouse or upgrade its schema",
-                               description="Create the warehouse file, or apply pending schema migrations.")
+                               description="Create the warehouse file, or apply pending schema migrations, and "
+                                           "load the shipped event catalog.")
     init.set_defaults(func=run_init)
     for register in COMMAND_GROUPS:
         register(commands)
@@ -72,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_init(args: argparse.Namespace, ctx: Context) -> int:
     warehouse = ctx.warehouse
-    with warehouse.write("init"):
-        pass
-    print(f"warehouse {warehouse.path} is at schema version {latest_schema_version()}")
+    with warehouse.write("init") as con:
+        catalog = refresh_catalog(con, ctx.config)
+    print(f"warehouse {warehouse.path} is at schema version {latest_schema_version()}"
+          + (f"; event catalog: {catalog}" if catalog else ""))
     return 0

@@ -77,6 +77,18 @@ SETTINGS: tuple[Setting, ...] = (
             "Currencies whose USD rates `fx fetch` keeps, besides every billing currency in the warehouse."),
     Setting("fx.max_rate_age_days", int, 7,
             "Oldest FX rate, in days before a charge date, that may convert it; an older one flags the row."),
+    Setting("eventstudy.benchmarks", dict, {"XNYS": "SPY", "XNAS": "SPY", "XTKS": "^N225"},
+            "Benchmark of the event studies per listing calendar (ISO MIC): a ticker is compared with the "
+            "benchmark of its own exchange calendar; merged over the defaults (map a calendar to \"\" to drop it)."),
+    Setting("eventstudy.model", str, "market",
+            "Normal-return model of `eventstudy run`: market, market_adjusted or constant_mean."),
+    Setting("eventstudy.returns", str, "simple", "Returns of the event studies, from adj_close: simple or log."),
+    Setting("eventstudy.estimation", str, "-250:-11",
+            "Estimation window: session offsets from day 0 (START:END) or dates (YYYY-MM-DD:YYYY-MM-DD)."),
+    Setting("eventstudy.windows", list, ["0:0", "-1:1", "0:1", "-5:5"],
+            "Event windows as session offsets from day 0 (START:END)."),
+    Setting("eventstudy.min_obs", int, 60,
+            "Fewest estimation-window sessions with both returns for a ticker to be tested (at least 5)."),
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}

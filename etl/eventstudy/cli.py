@@ -1,28 +1,53 @@
-"""``python -m etl eventstudy ...`` commands; :func:`register` adds them to the main parser."""
+"""``python -m etl eventstudy ...`` commands; :func:`register` adds them to the main parser.
+
+``eventstudy file`` runs one study on CSV files; ``eventstudy run`` computes the stored events from table
+``prices`` and stores the results (exit 0 when every event/ticker pair ran or was excluded by the engine,
+1 when some pair failed, e.g. for lack of prices; 2 for a usage or settings error).
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import get_args
 
+import pandas as pd
+
 from etl.context import Context
+from etl.events.catalog import refresh_catalog
+from etl.events.store import read_events
 from etl.eventstudy.engine import Model, ReturnKind
 from etl.eventstudy.filemode import FileModeRequest, parse_date_range, run_file_mode, write_outputs
-from etl.eventstudy.windows import LabelWindow, label_text
+from etl.eventstudy.settings import OPTION_LIKE_NEGATIVE, StudySettings, parse_estimation, parse_windows
+from etl.eventstudy.store import store_study
+from etl.eventstudy.warehouse import compute_event_studies
+from etl.eventstudy.windows import label_text
+from etl.report import format_table
 
 log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 1
+EXIT_USAGE = 2
 
 
-def _date_range(text: str) -> LabelWindow:
-    try:
-        return parse_date_range(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _argument(parse: Callable[[str], object]) -> Callable[[str], object]:
+    """An argparse ``type`` from a parser that raises ValueError with the reason."""
+
+    def convert(text: str) -> object:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
+
+
+_date_range = _argument(parse_date_range)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -72,6 +97,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     file_cmd.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
     file_cmd.set_defaults(func=run_file_command)
+    _register_run(commands)
+
+
+def _register_run(commands: argparse._SubParsersAction) -> None:
+    run_cmd = commands.add_parser(
+        "run",
+        help="compute the stored events from table prices and store the results",
+        description="Event studies of the events in the warehouse (all, or --event) on adjusted closes of table "
+        "prices: each ticker against the benchmark of its listing calendar (setting eventstudy.benchmarks) or "
+        "--benchmark, day 0 by that calendar. Stores event_study_daily, event_study_results, event_study_cross, "
+        "event_study_cross_daily, event_study_exclusions, event_study_overlaps and a row of event_study_runs, "
+        "and prints a summary. Exit 0 when every event/ticker pair ran or was excluded, 1 when some pair "
+        "failed (e.g. no prices). Defaults come from the eventstudy.* settings.",
+    )
+    # values such as -250:-11 or -1:1,0:0 start with '-': read them as values, not as options
+    run_cmd._negative_number_matcher = OPTION_LIKE_NEGATIVE
+    run_cmd.add_argument("--event", action="append", metavar="ID", help="event id (repeatable; default: every event)")
+    run_cmd.add_argument("--tickers", nargs="+", metavar="TICKER",
+                         help="study these tickers for every event instead of each event's own tickers")
+    run_cmd.add_argument("--benchmark", metavar="TICKER",
+                         help="benchmark of every ticker (default: setting eventstudy.benchmarks by calendar)")
+    run_cmd.add_argument("--model", choices=get_args(Model), help="normal-return model (setting eventstudy.model)")
+    run_cmd.add_argument("--estimation", type=_argument(parse_estimation), metavar="START:END",
+                         help="estimation window: offsets such as -250:-11, or dates YYYY-MM-DD:YYYY-MM-DD")
+    run_cmd.add_argument("--windows", type=_argument(parse_windows), metavar="A:B,...",
+                         help="event windows as offsets, e.g. 0:0,-1:1,0:1,-5:5")
+    run_cmd.add_argument("--returns", choices=get_args(ReturnKind), help="simple (default) or log returns")
+    run_cmd.add_argument("--min-obs", type=int, metavar="N", help="minimum estimation sessions per ticker")
+    run_cmd.set_defaults(func=run_study_command)
 
 
 def run_file_command(args: argparse.Namespace, ctx: Context) -> int:
@@ -99,3 +153,57 @@ def run_file_command(args: argparse.Namespace, ctx: Context) -> int:
         f"CAAR {window['caar']:.4%} (car_t_test p = {window['car_t_test_p']:.3g}) -> {request.out_dir}"
     )
     return EXIT_OK
+
+
+def run_study_command(args: argparse.Namespace, ctx: Context) -> int:
+    """Run ``eventstudy run``: compute, store one run, print the summary; see the module docstring."""
+    tickers = tuple(dict.fromkeys(t.strip().upper() for text in args.tickers or [] for t in text.split(",")
+                                  if t.strip()))
+    try:
+        settings = StudySettings.from_config(
+            ctx.config, model=args.model, returns_kind=args.returns, estimation=args.estimation,
+            windows=args.windows, min_obs=args.min_obs, tickers=tickers or None,
+            benchmark=args.benchmark.strip().upper() if args.benchmark else None)
+    except ValueError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    started = datetime.now(UTC)
+    with ctx.warehouse.write("eventstudy run") as con:
+        refresh_catalog(con, ctx.config)
+        events = read_events(con, args.event)
+        unknown = sorted(set(args.event or []) - set(events["event_id"]))
+        if unknown:
+            print(f"error: no event {', '.join(unknown)} in the warehouse (see `python -m etl events list`)",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        tables = compute_event_studies(con, events, settings)
+        run_id = store_study(con, tables, list(events["event_id"]), started)
+    for note in tables.notes.itertuples():
+        log.info("%s (%s): %s", note.event_id, note.benchmark, note.note)
+    status = tables.pairs
+    print(_summary(status, tables.results, settings))
+    failed = status[status["status"] == "failed"]
+    for row in failed.itertuples():
+        log.error("%s / %s: %s", row.event_id, row.ticker, row.reason)
+        print(f"error: {row.event_id} / {row.ticker}: {row.reason}")
+    counts = status["status"].value_counts()
+    print(f"eventstudy run {run_id}: {len(events)} events, {len(status)} event/ticker pairs: "
+          f"{counts.get('computed', 0)} computed, {counts.get('excluded', 0)} excluded, {len(failed)} failed "
+          f"({settings.model} model, {settings.returns_kind} returns)")
+    return EXIT_BAD_INPUT if len(failed) else EXIT_OK
+
+
+def _summary(status: pd.DataFrame, results: pd.DataFrame, settings: StudySettings) -> str:
+    """One line per event and ticker: benchmark, day 0, status, CAR of each window with stars, reason."""
+    labels = [str(w) for w in settings.windows]
+    car = {(r.event_id, r.ticker, r.window): f"{r.car:+.2%}{r.stars}" for r in results.itertuples()
+           if pd.notna(r.car)}
+    rows = [(row.event_id, row.ticker, row.benchmark or "", row.day0 if pd.notna(row.day0) else "", row.status,
+             *(car.get((row.event_id, row.ticker, label), "") for label in labels), _shorten(row.reason))
+            for row in status.itertuples()]
+    return format_table(["event", "ticker", "benchmark", "day 0", "status", *(f"CAR{w}" for w in labels),
+                         "detail"], rows)
+
+
+def _shorten(text: str, width: int = 70) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
