@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from pathlib import Path
 
 from etl.billing.base import LoadOptions
@@ -12,6 +13,11 @@ from etl.billing.sources import expand_paths
 from etl.context import Context
 from etl.demo.generator import write_demo_exports
 from etl.demo.market import store_synthetic_market
+from etl.events.catalog import refresh_catalog
+from etl.events.store import read_events
+from etl.eventstudy.settings import StudySettings
+from etl.eventstudy.store import store_study
+from etl.eventstudy.warehouse import compute_event_studies
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -41,12 +47,19 @@ def run_demo(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     sources, problems = expand_paths([str(f) for f in files])
     seed = args.seed if args.seed is not None else ctx.config.get("demo.seed")
+    started = datetime.now(UTC)
     with ctx.warehouse.write("demo load") as con:
         results = load_sources(con, sources, LoadOptions(), ctx.config.get("providers.aliases"))
         market = [] if args.no_market else store_synthetic_market(
             con, seed, ctx.config.get("reporting_currency"), ctx.config.get("fx.max_rate_age_days"))
+        if market:  # the catalog's event studies over those prices, so every dashboard page has data offline
+            refresh_catalog(con, ctx.config)
+            events = read_events(con)
+            tables = compute_event_studies(con, events, StudySettings.from_config(ctx.config))
+            store_study(con, tables, list(events["event_id"]), started)
     print(summary_table(results))
     if market:
         print(f"stored SYNTHETIC prices for {sum(r.kind == 'prices' for r in market)} tickers and "
-              f"{sum(r.kind == 'fx' for r in market)} FX rate series (load_log format 'synthetic')")
+              f"{sum(r.kind == 'fx' for r in market)} FX rate series (load_log format 'synthetic'), and the event "
+              f"studies of {len(events)} catalog events over them")
     return 0 if all(r.ok for r in results + market) and not problems else 1

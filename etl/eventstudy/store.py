@@ -63,22 +63,22 @@ def store_study(con: duckdb.DuckDBPyConnection, tables: StudyTables, event_ids: 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, run_id: int) -> None:
     if frame.empty:
         return
-    con.register("incoming", frame.assign(run_id=run_id))
+    con.register("study_rows", frame.assign(run_id=run_id))
     try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM study_rows")
     finally:
-        con.unregister("incoming")
+        con.unregister("study_rows")
 
 
 def _store_day0(con: duckdb.DuckDBPyConnection, day0: pd.DataFrame) -> None:
     if day0.empty:
         return
-    con.register("incoming", day0[DAY0_COLUMNS])
+    con.register("study_rows", day0[DAY0_COLUMNS])
     try:
-        con.execute("DELETE FROM event_day0 d USING incoming i WHERE d.event_id = i.event_id AND d.ticker = i.ticker")
-        con.execute("INSERT INTO event_day0 BY NAME SELECT * FROM incoming")
+        con.execute("DELETE FROM event_day0 d USING study_rows i WHERE d.event_id = i.event_id AND d.ticker = i.ticker")
+        con.execute("INSERT INTO event_day0 BY NAME SELECT * FROM study_rows")
     finally:
-        con.unregister("incoming")
+        con.unregister("study_rows")
 
 
 def _store_overlaps(con: duckdb.DuckDBPyConnection, tables: StudyTables, run_id: int) -> None:
