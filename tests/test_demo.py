@@ -29,7 +29,9 @@ def test_demo_builds_a_labelled_synthetic_warehouse_offline_and_is_idempotent(tm
         con.execute("SELECT count(*) FROM cost").fetchone()[0]
     assert con.execute("SELECT min(ChargePeriodStart)::DATE::VARCHAR, max(ChargePeriodStart)::DATE::VARCHAR "
                        "FROM cost").fetchone() == ("2024-01-01", "2025-12-31")
-    assert con.execute("SELECT DISTINCT format FROM load_log WHERE kind <> 'billing'").fetchall() == [("synthetic",)]
+    assert con.execute("SELECT DISTINCT format FROM load_log WHERE kind IN ('prices', 'fx')").fetchall() == [
+        ("synthetic",)]
+    assert con.execute("SELECT count(DISTINCT event_id) FROM event_study_results").fetchone()[0] >= 20
     con.close()
 
     again = run_process(["demo", "--out", str(tmp_path / "exports")], env=env, cwd=tmp_path)
