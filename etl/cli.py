@@ -27,13 +27,13 @@ from etl.warehouse import WarehouseBusyError, latest_schema_version
 log = logging.getLogger(__name__)
 
 CommandGroup = Callable[[argparse._SubParsersAction], None]
-COMMAND_GROUPS: tuple[CommandGroup, ...] = (
-    billing_cli.register,
+COMMAND_GROUPS: tuple[CommandGroup, ...] = (  # in the order `--help` lists them, after `init`
     status_command.register,
     demo_cli.register,
+    billing_cli.register,
     market_cli.register,
-    eventstudy_cli.register,
     events_cli.register,
+    eventstudy_cli.register,
 )
 
 

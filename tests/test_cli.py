@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
+from etl.cli import build_parser
 from tests.billing.test_loader import HEADER, focus_row, write
 from tests.conftest import run_process
 
-COMMANDS = [[], ["init"], ["billing"], ["billing", "load"], ["billing", "formats"], ["status"], ["demo"]]
+
+def command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[list[str]]:
+    """Every command and sub-command of the CLI, walked from the parser itself."""
+    paths = [list(prefix)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                paths += command_paths(sub, (*prefix, name))
+    return paths
+
+
+COMMANDS = command_paths(build_parser())
 
 
 def test_help_lists_every_command():
     result = run_process(["--help"])
     assert result.returncode == 0
-    for command in ("init", "billing", "status", "demo"):
-        assert command in result.stdout
+    for command in ("init", "status", "demo", "billing", "prices", "fx", "events", "eventstudy"):
+        assert f"\n    {command} " in result.stdout
     assert "--db PATH" in result.stdout
 
 
