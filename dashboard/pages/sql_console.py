@@ -1,5 +1,6 @@
 """SQL: the documented views and tables, their columns, and example queries to copy."""
 
+import _bootstrap  # before any dashboard import: puts the repository root on sys.path
 import streamlit as st
 
 from dashboard.queries.schema import catalog, columns
@@ -8,6 +9,7 @@ from dashboard.ui.context import app_context
 from dashboard.ui.widgets import empty_warehouse
 from etl.warehouse import WarehouseMissingError
 
+_bootstrap.through_router()
 st.title("SQL")
 st.caption("What analysts can query. Open the warehouse read-only with `duckdb -readonly PATH` (a read-write "
            "session would block the ETL's publish step), or wait for the in-app console.")
