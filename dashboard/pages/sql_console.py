@@ -3,10 +3,11 @@
 import _bootstrap  # before any dashboard import: puts the repository root on sys.path
 import streamlit as st
 
+from dashboard.queries.reader import QueryError
 from dashboard.queries.schema import catalog, columns
 from dashboard.ui.cache import cached
 from dashboard.ui.context import app_context
-from dashboard.ui.widgets import empty_warehouse
+from dashboard.ui.widgets import empty_warehouse, query_failed
 from etl.warehouse import WarehouseMissingError
 
 _bootstrap.through_router()
@@ -19,6 +20,9 @@ try:
     live = cached(columns, ctx.reader)
 except WarehouseMissingError:
     empty_warehouse("There is no warehouse yet, so there is no schema to show.")
+    st.stop()
+except QueryError as exc:
+    query_failed(exc)
     st.stop()
 
 for relation in catalog():

@@ -50,7 +50,10 @@ class Reader:
                              "AND table_name = ?", [name])[0])
 
     def _run(self, sql: str, params: list | dict | None, fetch: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        con = connect_readonly(self.path)  # WarehouseMissingError propagates: the UI shows how to load data
+        try:
+            con = connect_readonly(self.path)  # WarehouseMissingError propagates: the UI shows how to load data
+        except duckdb.Error as exc:  # e.g. not a DuckDB file, or one written by a newer DuckDB
+            raise QueryError(f"cannot open the warehouse {self.path}: {str(exc).splitlines()[0]}") from exc
         try:
             return fetch(con.execute(sql, params or []))
         except duckdb.Error as exc:

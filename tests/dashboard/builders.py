@@ -87,7 +87,7 @@ def expected(first: date, last: date, measure: str = "effective", *, providers: 
     return total
 
 
-def _focus_line(provider: str, account: str, name: str, currency: str, service: str, category: str, tags: str,
+def focus_line(provider: str, account: str, name: str, currency: str, service: str, category: str, tags: str,
                 day: date) -> str:
     amount = billed(provider, service, day)
     period = day.replace(day=1)
@@ -102,7 +102,7 @@ def write_spend_files(folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     files = []
     for provider in dict.fromkeys(s[0] for s in SERVICES):
-        lines = [HEADER] + [_focus_line(*s[:7], day) for day in days() for s in SERVICES if s[0] == provider]
+        lines = [HEADER] + [focus_line(*s[:7], day) for day in days() for s in SERVICES if s[0] == provider]
         path = folder / f"{provider.lower().replace(' ', '_')}.csv"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         files.append(path)
