@@ -45,3 +45,21 @@ def spend_db(spend_template: Path, db_path: Path) -> Path:
     from tests.dashboard import builders
 
     return builders.copy(spend_template, db_path)
+
+
+@pytest.fixture
+def csvs(monkeypatch: pytest.MonkeyPatch) -> dict:
+    """Every CSV download a page offers during the test: file name -> the DataFrame it writes."""
+    import pandas as pd
+
+    from dashboard.ui import widgets
+
+    offered: dict[str, pd.DataFrame] = {}
+    original = widgets.download_csv
+
+    def record(frame: pd.DataFrame, name: str, label: str = "Download CSV") -> None:
+        offered[name] = frame.copy()
+        original(frame, name, label)
+
+    monkeypatch.setattr(widgets, "download_csv", record)
+    return offered

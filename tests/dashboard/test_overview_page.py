@@ -2,52 +2,19 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-import numpy as np
 import pandas as pd
-import pytest
 
 from dashboard.queries import spend
 from dashboard.queries.reader import Reader
 from dashboard.queries.spend import SpendFilter
-from dashboard.ui import widgets
 from dashboard.ui.widgets import money, money_short
 from etl.billing.base import LoadOptions
+from tests.dashboard.apptest import figures, traces, values
 from tests.dashboard.builders import FIRST, HEADER, LAST, expected, focus_line
-
-
-def figures(at) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def values(data: list | dict) -> list:
-    """A trace's x or y as a list: plotly writes numeric arrays as base64 typed arrays ({dtype, bdata})."""
-    if isinstance(data, dict) and "bdata" in data:
-        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"]).tolist()
-    return list(data)
-
-
-def traces(figure: dict) -> dict[str, list[float]]:
-    return {trace["name"]: values(trace["y"]) for trace in figure["data"]}
-
-
-@pytest.fixture
-def csvs(monkeypatch) -> dict[str, pd.DataFrame]:
-    """Every CSV download a page offers: file name -> the frame it writes."""
-    offered: dict[str, pd.DataFrame] = {}
-    original = widgets.download_csv
-
-    def record(frame: pd.DataFrame, name: str, label: str = "Download CSV") -> None:
-        offered[name] = frame.copy()
-        original(frame, name, label)
-
-    monkeypatch.setattr(widgets, "download_csv", record)
-    return offered
 
 
 def test_an_empty_warehouse_says_which_command_loads_data(app):
