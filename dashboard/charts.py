@@ -63,25 +63,28 @@ def spend_bars(frame: pd.DataFrame, by: str, currency: str, measure: str, title:
     return fig
 
 
-def _add_events(fig: go.Figure, events: pd.DataFrame, y: float, row: int | None = None, col: int | None = None,
+def _add_events(fig: go.Figure, events: pd.DataFrame, y: float, row: int = 1, col: int = 1,
                 showlegend: bool = True, panel: str | None = None) -> None:
-    """Dashed vertical lines at the events' dates and one marker each, whose hover shows the headline."""
+    """Dotted vertical lines at the events' dates and one marker each, whose hover shows the headline.
+
+    The lines are appended to the layout's shapes in one go (``add_vline`` per event re-validates the whole
+    layout each time, which costs seconds on a grid of panels with many events)."""
     if events is None or events.empty:
         return
     dates = pd.to_datetime(events["date"])
-    for day in dates.drop_duplicates():
-        kwargs = {"row": row, "col": col} if row else {}
-        fig.add_vline(x=day.timestamp() * 1000, line={"color": EVENT_COLOR, "dash": "dot", "width": 1}, **kwargs)
+    subplot = fig.get_subplot(row, col)
+    xref = subplot.xaxis.plotly_name.replace("axis", "")
+    yref = subplot.yaxis.plotly_name.replace("axis", "") + " domain"
+    line = {"color": EVENT_COLOR, "dash": "dot", "width": 1}
+    shapes = [{"type": "line", "xref": xref, "yref": yref, "x0": day, "x1": day, "y0": 0, "y1": 1, "line": line}
+              for day in dates.drop_duplicates()]
+    fig.layout.shapes = (*fig.layout.shapes, *shapes)
     text = [f"{d:%Y-%m-%d} · {p}<br>{h}" for d, p, h in zip(dates, events["provider"], events["headline"],
                                                               strict=True)]
-    trace = go.Scatter(x=dates, y=[y] * len(events), mode="markers", name="Events",
-                       marker={"symbol": "triangle-down", "size": 11, "color": EVENT_COLOR},
-                       hovertext=text, hovertemplate="%{hovertext}<extra></extra>", showlegend=showlegend,
-                       legendgroup="events", meta=panel)
-    if row:
-        fig.add_trace(trace, row=row, col=col, secondary_y=False)
-    else:
-        fig.add_trace(trace, secondary_y=False)
+    fig.add_trace(go.Scatter(x=dates, y=[y] * len(events), mode="markers", name="Events",
+                             marker={"symbol": "triangle-down", "size": 11, "color": EVENT_COLOR},
+                             hovertext=text, hovertemplate="%{hovertext}<extra></extra>", showlegend=showlegend,
+                             legendgroup="events", meta=panel), row=row, col=col, secondary_y=False)
 
 
 def spend_vs_stock(spend: pd.DataFrame, line: StockLine, provider: str, currency: str, measure: str, grain: str,

@@ -3,9 +3,11 @@ catalog's events as markers, and each event's change in the provider's share of 
 
 Stock lines use ``prices``: the raw ``close`` for the price view, the total-return ``adj_close`` for
 returns (a ticker without an adjusted close, e.g. one imported without a dividends file, falls back to its
-close, which is its total return when it pays no dividend). Abnormal returns come from ``etl.eventstudy``
+close, which is its total return when it pays no dividend). Abnormal returns use ``etl.eventstudy``
 (:func:`~etl.eventstudy.engine.fit_normal_model`, :func:`~etl.eventstudy.engine.expected_returns`,
-:func:`~etl.eventstudy.engine.run_event_study`); the conventions are in README "Dashboard".
+:func:`~etl.eventstudy.engine.returns_from_prices`); an event's CAR[-1,+1] computed here equals the one
+:func:`~etl.eventstudy.engine.run_event_study` gives with the market model (a test checks it), without the
+test statistics; the conventions are in README "Dashboard".
 
 The ``events``, ``event_day0`` and ``event_study_results`` tables arrive with a later migration: every
 function here that reads them checks :meth:`Reader.has_relation` first and returns an empty result without
@@ -23,14 +25,8 @@ import pandas as pd
 
 from dashboard.queries.reader import Reader
 from dashboard.queries.spend import MEASURES
-from etl.eventstudy.engine import (
-    EventStudyConfig,
-    expected_returns,
-    fit_normal_model,
-    returns_from_prices,
-    run_event_study,
-)
-from etl.eventstudy.windows import OffsetWindow
+from etl.eventstudy.engine import EventStudyConfig, expected_returns, fit_normal_model, returns_from_prices
+from etl.eventstudy.windows import DEFAULT_ESTIMATION
 
 VIEWS = {"price": "Price", "return": "Cumulative return", "car": "Cumulative abnormal return"}
 MODELS = {"market_adjusted": "Market-adjusted (R − R_benchmark)",
@@ -39,6 +35,8 @@ ESTIMATION_SESSIONS = 250
 """Sessions before the start of a CAR line over which the market model is fitted."""
 MIN_ESTIMATION_SESSIONS = 60
 """Fewer sessions with both returns than this: the market model is not fitted (market-adjusted instead)."""
+MIN_EVENT_SESSIONS = EventStudyConfig().min_obs
+"""An event CAR computed here needs this many estimation sessions, as ``run_event_study`` does (60)."""
 SHARE_WINDOWS = (30, 90)
 EVENT_CAR_WINDOW = "[-1,+1]"
 EXCHANGE_TIMEZONES = {"XNYS": "America/New_York", "XNAS": "America/New_York", "XTKS": "Asia/Tokyo",
@@ -61,10 +59,10 @@ def price_tickers(reader: Reader) -> pd.DataFrame:
 
 
 def _closes(reader: Reader, tickers: list[str], start: date | None = None, end: date | None = None) -> pd.DataFrame:
-    """Long frame ticker, date (Timestamp), close, total (adj_close, or close where it is NULL)."""
+    """Long frame ticker, date (Timestamp), close, total (adj_close, or close where it is NULL), exchange."""
     return reader.frame(
         """
-        SELECT ticker, date::TIMESTAMP AS date, close, coalesce(adj_close, close) AS total
+        SELECT ticker, date::TIMESTAMP AS date, close, coalesce(adj_close, close) AS total, exchange
         FROM prices
         WHERE list_contains($tickers::VARCHAR[], ticker)
           AND ($start IS NULL OR date >= $start) AND ($end IS NULL OR date <= $end)
@@ -257,7 +255,8 @@ def event_share_changes(reader: Reader, currency: str, measure: str = "effective
     for n in windows:
         columns += [f"share_before_{n}d", f"share_after_{n}d", f"complete_{n}d"]
     columns += ["car_source", "car_note", "event_id"]
-    if not has_events(reader):
+    relations = _relations(reader)
+    if "events" not in relations:
         return pd.DataFrame(columns=columns)
     column = MEASURES[measure]
     long = reader.frame(
@@ -301,23 +300,25 @@ def event_share_changes(reader: Reader, currency: str, measure: str = "effective
     ticker_of = dict(tickers)
     wide["ticker"] = wide["provider"].map(ticker_of)
     cars = event_cars(reader, tuple(sorted({(e, t) for e, t in zip(wide["event_id"], wide["ticker"], strict=True)
-                                            if isinstance(t, str)})), benchmark)
+                                            if isinstance(t, str)})), benchmark, relations)
     wide = wide.merge(cars, on=["event_id", "ticker"], how="left")
     wide = wide.sort_values(["date", "provider", "event_id"]).reset_index(drop=True)
     return wide.reindex(columns=columns)
 
 
-def event_cars(reader: Reader, pairs: tuple[tuple[str, str], ...], benchmark: str = "SPY") -> pd.DataFrame:
+def event_cars(reader: Reader, pairs: tuple[tuple[str, str], ...], benchmark: str = "SPY",
+               relations: frozenset[str] | None = None) -> pd.DataFrame:
     """CAR[-1,+1] of each (event_id, ticker): from ``event_study_results`` when it has the row (preferring the
-    configured benchmark, then the market model, then simple returns), else computed here with
-    ``run_event_study`` (market model, estimation [-250,-11], simple returns, day 0 from ``event_day0`` or
-    :func:`event_day0`). Columns event_id, ticker, car_m1_p1, car_source, car_note."""
+    configured benchmark, then the market model, then simple returns), else computed here (see
+    :func:`car_m1_p1`; day 0 from ``event_day0``, else :func:`event_day0`). Columns event_id, ticker,
+    car_m1_p1, car_source (``event_study_results`` or ``computed``), car_note."""
     out = pd.DataFrame({"event_id": [p[0] for p in pairs], "ticker": [p[1] for p in pairs]}, dtype=object)
     out["car_m1_p1"], out["car_source"], out["car_note"] = np.nan, None, None
     if not pairs:
         return out
-    stored = pd.DataFrame(columns=["event_id", "ticker", "car", "note"])
-    if reader.has_relation("event_study_results"):
+    relations = _relations(reader) if relations is None else relations
+    found: dict[tuple[str, str], tuple[float, str]] = {}
+    if "event_study_results" in relations:
         stored = reader.frame(
             """
             SELECT event_id, ticker, car, format('{} model, {} returns, vs {}', model, returns_kind, benchmark) AS note
@@ -329,65 +330,85 @@ def event_cars(reader: Reader, pairs: tuple[tuple[str, str], ...], benchmark: st
             """,
             {"window": EVENT_CAR_WINDOW, "events": sorted({p[0] for p in pairs}), "bench": benchmark},
         )
-    found = {(e, t): (car, note) for e, t, car, note in stored.itertuples(index=False)}
+        found = {(e, t): (car, note) for e, t, car, note in stored.itertuples(index=False)}
     todo = [p for p in pairs if p not in found]
-    computed = _compute_cars(reader, todo, benchmark) if todo else {}
-    for i, pair in enumerate(pairs):
-        if pair in found:
-            out.loc[i, ["car_m1_p1", "car_source", "car_note"]] = [found[pair][0], "event_study_results",
-                                                                  found[pair][1]]
-        else:
-            car, note = computed.get(pair, (np.nan, "not computed"))
-            out.loc[i, ["car_m1_p1", "car_source", "car_note"]] = [car, "computed", note]
-    out["car_m1_p1"] = out["car_m1_p1"].astype(float)
+    computed = _compute_cars(reader, todo, benchmark, relations) if todo else {}
+    rows = [(*found[p], "event_study_results") if p in found else (*computed[p], "computed") for p in pairs]
+    out["car_m1_p1"] = [float(car) for car, _, _ in rows]
+    out["car_source"] = [source for _, _, source in rows]
+    out["car_note"] = [note for _, note, _ in rows]
     return out
 
 
-def _compute_cars(reader: Reader, pairs: list[tuple[str, str]], benchmark: str) -> dict[tuple[str, str],
-                                                                                        tuple[float, str]]:
-    events = reader.frame(
-        "SELECT event_id, announced_at, time_precision, market_time FROM events "
-        "WHERE list_contains($ids::VARCHAR[], event_id)", {"ids": sorted({e for e, _ in pairs})},
-    ).set_index("event_id")
-    day0s: dict[tuple[str, str], pd.Timestamp] = {}
-    if reader.has_relation("event_day0"):
-        stored = reader.frame("SELECT event_id, ticker, day0::TIMESTAMP AS day0 FROM event_day0 "
-                              "WHERE list_contains($ids::VARCHAR[], event_id)", {"ids": sorted({e for e, _ in pairs})})
-        day0s = {(e, t): d for e, t, d in stored.itertuples(index=False)}
+def _relations(reader: Reader) -> frozenset[str]:
+    frame = reader.frame("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'wh'")
+    return frozenset(frame["table_name"])
+
+
+def car_m1_p1(firm: pd.Series, benchmark: pd.Series, day0: pd.Timestamp) -> tuple[float, str]:
+    """CAR[-1,+1] of one event, as ``run_event_study`` computes it with the market model, simple returns, the
+    engine's default estimation window (sessions [-250,-11]) and minimum sample, but without the test
+    statistics the table does not show. ``firm`` and ``benchmark``: total-return prices; the benchmark is
+    aligned to the firm's sessions. Returns (CAR, note); NaN with the reason when it cannot be computed."""
+    firm = firm.dropna().sort_index()
+    r = returns_from_prices(firm).to_numpy()
+    m = returns_from_prices(benchmark.sort_index().reindex(firm.index)).to_numpy()
+    if day0 not in firm.index:
+        return np.nan, "day 0 is not a session of the ticker"
+    pos = int(firm.index.get_loc(day0))
+    first, last = max(pos + DEFAULT_ESTIMATION.start, 0), pos + DEFAULT_ESTIMATION.end
+    sample = np.zeros(len(r), dtype=bool)
+    if last >= 0:
+        sample[first:last + 1] = True
+    sample &= ~np.isnan(r) & ~np.isnan(m)
+    sessions = int(sample.sum())
+    if sessions < MIN_EVENT_SESSIONS:
+        return np.nan, (f"only {sessions} sessions with both returns in the estimation window [-250,-11] "
+                        f"(minimum {MIN_EVENT_SESSIONS})")
+    fit = fit_normal_model(r[:, None], m[:, None], sample[:, None], "market")
+    if not np.isfinite(fit.beta[0]):
+        return np.nan, "the benchmark's return is constant over the estimation window"
+    rows = np.arange(max(pos - 1, 0), min(pos + 1, len(r) - 1) + 1)
+    ar = r[rows] - expected_returns(fit, m[rows][:, None], "market")[:, 0]
+    if np.isnan(ar).all():
+        return np.nan, "no return in [-1,+1]"
+    clipped = "; [-1,+1] clipped by the end of the prices" if len(rows) < 3 else ""
+    return float(np.nansum(ar)), f"day 0 {day0.date()}{clipped}"
+
+
+def _compute_cars(reader: Reader, pairs: list[tuple[str, str]], benchmark: str,
+                  relations: frozenset[str]) -> dict[tuple[str, str], tuple[float, str]]:
+    ids = sorted({e for e, _ in pairs})
+    if "event_day0" in relations:
+        events = reader.frame(
+            """
+            SELECT e.event_id, d.ticker, e.announced_at, e.time_precision, e.market_time, d.day0::TIMESTAMP AS day0
+            FROM events e LEFT JOIN event_day0 d USING (event_id) WHERE list_contains($ids::VARCHAR[], e.event_id)
+            """, {"ids": ids})
+    else:
+        events = reader.frame(
+            "SELECT event_id, NULL::VARCHAR AS ticker, announced_at, time_precision, market_time, "
+            "NULL::TIMESTAMP AS day0 FROM events WHERE list_contains($ids::VARCHAR[], event_id)", {"ids": ids})
+    announced = events.drop_duplicates("event_id").set_index("event_id")
+    day0s = {(e, t): d for e, t, d in events[["event_id", "ticker", "day0"]].dropna().itertuples(index=False)}
     tickers = sorted({t for _, t in pairs} | {benchmark})
-    closes = _closes(reader, tickers) if reader.has_relation("prices") else pd.DataFrame(
-        columns=["ticker", "date", "close", "total"])
-    exchanges = {} if closes.empty else dict(reader.frame(
-        "SELECT ticker, any_value(exchange) AS exchange FROM prices WHERE list_contains($t::VARCHAR[], ticker) "
-        "GROUP BY ticker", {"t": tickers}).itertuples(index=False))
+    closes = _closes(reader, tickers) if "prices" in relations else pd.DataFrame(
+        columns=["ticker", "date", "close", "total", "exchange"])
     series = {t: g.set_index("date")["total"] for t, g in closes.groupby("ticker")}
-    config = EventStudyConfig(model="market", returns_kind="simple", event_windows=(OffsetWindow(-1, 1),),
-                              path_window=OffsetWindow(-1, 1))
+    exchanges = dict(zip(closes["ticker"], closes["exchange"], strict=True))
     results: dict[tuple[str, str], tuple[float, str]] = {}
     for event_id, ticker in pairs:
         if ticker not in series or benchmark not in series:
             results[(event_id, ticker)] = (np.nan, f"no prices of {ticker if ticker not in series else benchmark}")
             continue
         firm = series[ticker]
-        event = events.loc[event_id]
+        event = announced.loc[event_id]
         day0 = day0s.get((event_id, ticker)) or event_day0(firm.index, event["announced_at"],
                                                             event["time_precision"], event["market_time"],
                                                             exchanges.get(ticker))
-        if day0 is None or day0 not in firm.index:
+        if day0 is None:
             results[(event_id, ticker)] = (np.nan, "no session of the ticker on or after the event")
             continue
-        returns = returns_from_prices(firm).to_frame(ticker)
-        market = returns_from_prices(series[benchmark].reindex(firm.index))
-        try:
-            result = run_event_study(returns, market, day0, config)
-        except ValueError as exc:
-            results[(event_id, ticker)] = (np.nan, str(exc))
-            continue
-        if result.exclusions:
-            results[(event_id, ticker)] = (np.nan, result.exclusions[0].reason)
-            continue
-        car = float(result.firm_windows["car"].iloc[0])
-        notes = "; ".join(n for n in result.notes if "single firm" not in n)
-        results[(event_id, ticker)] = (car, f"market model vs {benchmark}, day 0 {day0.date()}"
-                                            + (f"; {notes}" if notes else ""))
+        car, note = car_m1_p1(firm, series[benchmark], pd.Timestamp(day0))
+        results[(event_id, ticker)] = (car, f"market model vs {benchmark}, {note}")
     return results

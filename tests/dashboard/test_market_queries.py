@@ -10,6 +10,8 @@ import pytest
 
 from dashboard.queries import market
 from dashboard.queries.reader import Reader
+from etl.eventstudy.engine import EventStudyConfig, returns_from_prices, run_event_study
+from etl.eventstudy.windows import OffsetWindow
 from etl.warehouse import Warehouse
 from tests.dashboard import builders
 from tests.dashboard.builders import FIRST, LAST, expected
@@ -182,3 +184,16 @@ def test_a_car_without_prices_says_why(with_events):
     cars = market.event_cars(with_events, (("ev-tpu", "AMZN"),), "SPY")
     assert cars[["car_source", "car_note"]].values.tolist() == [["computed", "no prices of AMZN"]]
     assert np.isnan(cars["car_m1_p1"][0])
+
+
+@pytest.mark.parametrize("day0", ["2025-05-01", "2025-06-03", "2024-04-03", "2025-06-30"])
+def test_a_computed_car_equals_the_event_study_engines(day0):
+    firm, bench = stored("CRWV"), stored("SPY")
+    car, note = market.car_m1_p1(firm, bench, pd.Timestamp(day0))
+    config = EventStudyConfig(model="market", event_windows=(OffsetWindow(-1, 1),), path_window=OffsetWindow(-1, 1))
+    result = run_event_study(returns_from_prices(firm).to_frame("CRWV"), returns_from_prices(bench), day0, config)
+    if result.exclusions:  # 2024-04-03: fewer than 60 estimation sessions
+        assert np.isnan(car) and "minimum 60" in note and "minimum 60" in result.exclusions[0].reason
+    else:
+        assert car == pytest.approx(float(result.firm_windows["car"].iloc[0]), rel=1e-12)
+    assert ("clipped" in note) == (day0 == "2025-06-30")
