@@ -9,7 +9,14 @@ from dashboard.queries import health, meta
 from dashboard.ui.cache import cached
 from dashboard.ui.context import app_context
 from dashboard.ui.guard import load
-from dashboard.ui.widgets import download_csv, empty_warehouse, query_failed, synthetic_market_label, table
+from dashboard.ui.widgets import (
+    download_csv,
+    empty_warehouse,
+    query_failed,
+    synthetic_label,
+    synthetic_market_label,
+    table,
+)
 from etl.warehouse import WarehouseMissingError
 
 _bootstrap.through_router()
@@ -32,6 +39,7 @@ except Exception as exc:  # a query error is shown, never a stack trace
     query_failed(exc)
     st.stop()
 
+synthetic_label(load(meta.summary, ctx.reader))
 st.subheader("Billing feeds")
 st.caption(f"Exports are expected daily: a feed is stale when its last successful load is more than "
            f"{stale_after:g} hours old (setting `freshness.billing_hours`). Amounts are in each row's own "

@@ -16,6 +16,7 @@ from dashboard.ui.widgets import (
     empty_warehouse,
     money,
     money_short,
+    needs,
     synthetic_label,
     synthetic_market_label,
     table,
@@ -33,7 +34,7 @@ if facts.empty:
     empty_warehouse("No billing data is loaded yet.")
     st.stop()
 if "fx_rates" not in load(meta.relations, ctx.reader):
-    empty_warehouse("This warehouse predates the reporting-currency views: run `python -m etl init` to upgrade it.")
+    needs("This warehouse predates the reporting-currency views: run `python -m etl init` to upgrade it.")
     st.stop()
 synthetic_label(facts)
 synthetic_market_label(load(meta.synthetic_market, ctx.reader), "exchange rates")

@@ -14,6 +14,7 @@ from dashboard.ui.guard import load
 from dashboard.ui.widgets import (
     download_csv,
     empty_warehouse,
+    needs,
     synthetic_label,
     synthetic_market_label,
     table,
@@ -33,7 +34,7 @@ if facts.empty:
     st.stop()
 relations = load(meta.relations, ctx.reader)
 if "prices" not in relations:
-    empty_warehouse("This warehouse predates market data: run `python -m etl init` to upgrade it.")
+    needs("This warehouse predates market data: run `python -m etl init` to upgrade it.")
     st.stop()
 synthetic_label(facts)
 synthetic_market_label(load(meta.synthetic_market, ctx.reader))
@@ -43,7 +44,8 @@ mapping = provider_tickers(ctx.config)
 with_ticker = [p for p in options.providers if p in mapping]
 priced = [p for p in with_ticker if mapping[p] in set(tickers["ticker"])]
 if tickers.empty:
-    empty_warehouse("No prices are loaded yet: run `python -m etl prices fetch` (or `prices import FILE...`).")
+    needs("No prices are loaded yet: run `python -m etl prices fetch` (or `python -m etl prices import FILE...`), "
+          "then reload this page.")
     st.stop()
 if not priced:
     st.info("None of the providers in the spend has prices of its parent's ticker ("

@@ -7,7 +7,7 @@ from dashboard.queries.reader import QueryError
 from dashboard.queries.schema import catalog, columns
 from dashboard.ui.cache import cached
 from dashboard.ui.context import app_context
-from dashboard.ui.widgets import empty_warehouse, query_failed
+from dashboard.ui.widgets import download_csv, empty_warehouse, query_failed
 from etl.warehouse import WarehouseMissingError
 
 _bootstrap.through_router()
@@ -33,5 +33,6 @@ for relation in catalog():
             st.caption("Not in this warehouse yet (run `python -m etl init` to upgrade it).")
         else:
             st.dataframe(shown, hide_index=True, width="stretch", key=f"columns-{relation.name}")
+            download_csv(shown, f"columns of {relation.name}")
         for example in relation.examples:
             st.code(example, language="sql")

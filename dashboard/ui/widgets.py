@@ -32,6 +32,11 @@ def empty_warehouse(reason: str) -> None:
     st.info(f"{reason}\n\n{LOAD_HINT}", icon=":material/database:")
 
 
+def needs(what: str) -> None:
+    """A page cannot show something until a command has run (an upgrade, a fetch): say which."""
+    st.info(what, icon=":material/info:")
+
+
 def query_failed(error: Exception) -> None:
     st.error(f"The query failed: {error}", icon=":material/error:")
 

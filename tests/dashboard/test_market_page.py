@@ -106,3 +106,11 @@ def test_the_line_of_a_figure_matches_the_csv(spend_db):
     spend_frame = pd.DataFrame({"period": [pd.Timestamp("2025-03-03")], "amount": [1.0]})
     table = charts.figure_frame(charts.spend_vs_stock(spend_frame, line, "Microsoft", "USD", "effective", "week"))
     assert table[table["series"] == line.label]["y"].tolist() == line.frame["value"].tolist()
+
+
+def test_synthetic_market_data_is_labelled(market_page, spend_db):
+    with Warehouse(spend_db).write("mark as demo") as con:  # as `python -m etl demo` records its price loads
+        con.execute("UPDATE load_log SET format = 'synthetic', source = 'demo:' || source WHERE kind = 'prices'")
+    at = market_page()
+    label = "**Synthetic market data.** The prices of CRWV, GOOGL, MSFT, SPY were made up by `python -m etl demo`"
+    assert any(w.value.startswith(label) for w in at.warning)

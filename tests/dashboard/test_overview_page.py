@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pandas as pd
+import pytest
 
 from dashboard.queries import spend
 from dashboard.queries.reader import Reader
@@ -119,12 +120,13 @@ def test_amounts_without_a_rate_are_shown_apart_with_a_warning(app, spend_db):
     assert expected(FIRST, LAST) == expected(FIRST, LAST, converted_only=False) - Decimal("405")
 
 
-def test_synthetic_demo_data_is_labelled(app, load_billing, tmp_path):
+@pytest.mark.parametrize("page", ["overview", "spend_vs_market", "data_health"])
+def test_synthetic_demo_data_is_labelled_on_every_page_that_shows_it(app, load_billing, tmp_path, page):
     path = tmp_path / "demo.csv"
     path.write_text(HEADER + "\n" + focus_line("CoreWeave", "D-1", "DEMO Synthetic AI Labs", "USD", "GPU Compute",
-                                                 "Compute", "", date(2025, 6, 1)) + "\n")
+                                                "Compute", "", date(2025, 6, 1)) + "\n")
     load_billing(path, options=LoadOptions())
-    at = app()
+    at = app(page)
     assert any("Synthetic demo data" in w.value for w in at.warning)
 
 
