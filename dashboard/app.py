@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit ru
 import streamlit as st
 
 from dashboard.queries.meta import summary
+from dashboard.queries.reader import QueryError
 from dashboard.ui.cache import cached
 from dashboard.ui.context import app_context
 from etl.warehouse import WarehouseMissingError
@@ -19,6 +20,10 @@ from etl.warehouse import WarehouseMissingError
 st.set_page_config(page_title="SpendScope", page_icon="☁️", layout="wide")  # no web font: works offline
 
 PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True,
+            help="Spend per provider, service category and service in the reporting currency; top movers."),
+    st.Page("pages/spend_vs_market.py", title="Spend vs market", icon=":material/candlestick_chart:",
+            url_path="market", help="Each provider's spend next to its parent's stock, with the catalog's events."),
     st.Page("pages/data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="health",
             help="Freshness of every billing feed, failed loads with their errors, and recent loads."),
     st.Page("pages/sql_console.py", title="SQL", icon=":material/terminal:", url_path="sql",
@@ -34,6 +39,8 @@ with st.sidebar:
         facts = cached(summary, ctx.reader)
     except WarehouseMissingError:
         st.caption("No warehouse yet.")
+    except QueryError:
+        st.caption("The warehouse cannot be read (see the page).")
     else:
         if facts.synthetic:
             st.caption(":orange-badge[:material/science: Synthetic demo data]")

@@ -54,6 +54,14 @@ SETTINGS: tuple[Setting, ...] = (
             "standard export."),
     Setting("freshness.billing_hours", float, 36.0,
             "Hours after the last successful load of a billing feed before the dashboard calls it stale."),
+    Setting("freshness.prices_hours", float, 96.0,
+            "Hours after a ticker's latest stored session (from the end of that day, UTC) before the dashboard "
+            "calls its prices stale; 96 covers weekends and one-day holidays."),
+    Setting("freshness.fx_hours", float, 96.0,
+            "Hours after an FX pair's latest stored rate (from the end of that day, UTC) before the dashboard "
+            "calls it stale."),
+    Setting("dashboard.benchmark", str, "SPY",
+            "Benchmark ticker of the dashboard's cumulative abnormal returns and event CARs (Spend vs market)."),
     Setting("providers.aliases", dict, {},
             "Extra ServiceProviderName aliases, e.g. `{\"Lambda Labs\" = \"Lambda\"}`; merged over the "
             "built-in aliases."),

@@ -63,3 +63,63 @@ def recent_loads(reader: Reader, limit: int = 50) -> pd.DataFrame:
         """,
         [limit],
     )
+
+
+def price_feeds(reader: Reader, now: datetime, stale_after_hours: float) -> pd.DataFrame:
+    """One row per ticker: first and last session, rows, when its rows were last written and by which load, and
+    whether it is stale: more than ``stale_after_hours`` since the end (24:00 UTC) of its last session."""
+    if not reader.has_relation("prices"):
+        return pd.DataFrame(columns=["ticker", "exchange", "currency", "first_session", "last_session", "rows",
+                                     "loaded_at", "last_load", "hours_since_session", "stale"])
+    return reader.frame(
+        """
+        WITH loads AS (
+            SELECT source AS ticker, max(finished_at) AS last_load FROM load_log
+            WHERE kind = 'prices' AND status IN ('loaded', 'unchanged') GROUP BY 1
+        )
+        SELECT p.ticker, any_value(p.exchange) AS exchange, any_value(p.currency) AS currency,
+               min(p.date) AS first_session, max(p.date) AS last_session, count(*) AS rows,
+               max(p.loaded_at) AS loaded_at, greatest(max(p.loaded_at), any_value(l.last_load)) AS last_load,
+               round(date_diff('second', (max(p.date) + 1)::TIMESTAMP, $now) / 3600, 1) AS hours_since_session,
+               date_diff('second', (max(p.date) + 1)::TIMESTAMP, $now) / 3600 > $limit AS stale
+        FROM prices p LEFT JOIN loads l USING (ticker)
+        GROUP BY p.ticker ORDER BY p.ticker
+        """,
+        {"now": now, "limit": stale_after_hours},
+    )
+
+
+def fx_feeds(reader: Reader, now: datetime, stale_after_hours: float) -> pd.DataFrame:
+    """One row per FX pair (currency against its quote currency): first and last rate date, rows, latest rate,
+    source, when last written, and whether it is stale (more than ``stale_after_hours`` since the end of the
+    day of its latest rate)."""
+    if not reader.has_relation("fx_rates"):
+        return pd.DataFrame(columns=["pair", "currency", "quote_currency", "first_date", "last_date", "rows",
+                                     "last_rate", "source", "loaded_at", "hours_since_rate", "stale"])
+    return reader.frame(
+        """
+        SELECT currency || quote_currency AS pair, currency, quote_currency, min(date) AS first_date,
+               max(date) AS last_date, count(*) AS rows, arg_max(rate, date)::DOUBLE AS last_rate,
+               arg_max(source, date) AS source, max(loaded_at) AS loaded_at,
+               round(date_diff('second', (max(date) + 1)::TIMESTAMP, $now) / 3600, 1) AS hours_since_rate,
+               date_diff('second', (max(date) + 1)::TIMESTAMP, $now) / 3600 > $limit AS stale
+        FROM fx_rates GROUP BY currency, quote_currency ORDER BY currency, quote_currency
+        """,
+        {"now": now, "limit": stale_after_hours},
+    )
+
+
+def fx_coverage(reader: Reader, currency: str, max_age_days: int) -> pd.DataFrame:
+    """Spend that cannot be shown in ``currency``, per billing currency: cost rows, billed and effective
+    amounts (in that currency), first and last charge date, days affected, and the latest reason (fx_issue).
+    Reads the daily rollup; empty when every row converts."""
+    return reader.frame(
+        """
+        SELECT currency, sum(rows)::BIGINT AS rows, sum(billed_cost) AS billed_cost,
+               sum(effective_cost) AS effective_cost, min(date) AS first_day, max(date) AS last_day,
+               count(DISTINCT date) AS days, arg_max(fx_issue, date) AS fx_issue
+        FROM daily_spend_in_currency($cur, max_age_days := $age)
+        WHERE fx_missing GROUP BY currency ORDER BY currency
+        """,
+        {"cur": currency.upper(), "age": max_age_days},
+    )

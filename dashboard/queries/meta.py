@@ -36,3 +36,38 @@ def summary(reader: Reader) -> WarehouseSummary:
         [DEMO_ACCOUNT_PREFIX],
     )
     return WarehouseSummary(rows, first_day, last_day, tuple(providers or ()), tuple(currencies or ()), synthetic)
+
+
+@dataclass(frozen=True)
+class SyntheticMarket:
+    """Whether the market data in the warehouse includes rows written by ``python -m etl demo``."""
+
+    prices: tuple[str, ...]  # tickers with synthetic prices
+    fx: tuple[str, ...]  # currencies with synthetic rates
+
+    def __bool__(self) -> bool:
+        return bool(self.prices or self.fx)
+
+
+def synthetic_market(reader: Reader) -> SyntheticMarket:
+    """Tickers and currencies whose rows were written by a synthetic load: ``load_log`` rows of kind ``prices``
+    or ``fx`` with format ``synthetic`` and a source starting with ``demo:``, that wrote rows still stored."""
+    if not (reader.has_relation("prices") and reader.has_relation("fx_rates")):
+        return SyntheticMarket((), ())
+    prices, fx = reader.row(
+        """
+        WITH demo AS (SELECT load_id, kind FROM load_log
+                      WHERE kind IN ('prices', 'fx') AND format = 'synthetic' AND starts_with(source, 'demo:'))
+        SELECT (SELECT list_sort(list(DISTINCT ticker)) FROM prices
+                WHERE load_id IN (SELECT load_id FROM demo WHERE kind = 'prices')),
+               (SELECT list_sort(list(DISTINCT currency)) FROM fx_rates
+                WHERE load_id IN (SELECT load_id FROM demo WHERE kind = 'fx'))
+        """
+    )
+    return SyntheticMarket(tuple(prices or ()), tuple(fx or ()))
+
+
+def relations(reader: Reader) -> frozenset[str]:
+    """Names of the tables and views of the warehouse (an older warehouse lacks newer ones)."""
+    frame = reader.frame("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'wh'")
+    return frozenset(frame["table_name"])

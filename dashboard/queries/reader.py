@@ -44,13 +44,27 @@ class Reader:
         """Run one SELECT and return its first row as Python values (dates stay ``datetime.date``)."""
         return self._run(sql, params, lambda result: result.fetchone())
 
+    def using(self, function: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """``function(connection)`` on a private read-only snapshot, for code that takes a DuckDB connection
+        (``etl.events.store.read_events``, ``etl.eventstudy.warehouse.compute_event_studies``)."""
+        con = connect_readonly(self.path)
+        try:
+            return function(con)
+        except duckdb.Error as exc:
+            raise QueryError(str(exc).splitlines()[0]) from exc
+        finally:
+            con.close()
+
     def has_relation(self, name: str) -> bool:
         """Whether a table or view of that name exists (an older warehouse may lack newer ones)."""
         return bool(self.row("SELECT count(*) FROM information_schema.tables WHERE table_catalog = 'wh' "
                              "AND table_name = ?", [name])[0])
 
     def _run(self, sql: str, params: list | dict | None, fetch: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        con = connect_readonly(self.path)  # WarehouseMissingError propagates: the UI shows how to load data
+        try:
+            con = connect_readonly(self.path)  # WarehouseMissingError propagates: the UI shows how to load data
+        except duckdb.Error as exc:  # e.g. not a DuckDB file, or one written by a newer DuckDB
+            raise QueryError(f"cannot open the warehouse {self.path}: {str(exc).splitlines()[0]}") from exc
         try:
             return fetch(con.execute(sql, params or []))
         except duckdb.Error as exc:

@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from dashboard.queries.meta import WarehouseSummary
+from dashboard.queries.meta import SyntheticMarket, WarehouseSummary
 
 LOAD_HINT = (
     "Load data with `python -m etl demo` (synthetic demo data, offline) or "
@@ -32,5 +32,63 @@ def empty_warehouse(reason: str) -> None:
     st.info(f"{reason}\n\n{LOAD_HINT}", icon=":material/database:")
 
 
+def needs(what: str) -> None:
+    """A page cannot show something until a command has run (an upgrade, a fetch): say which."""
+    st.info(what, icon=":material/info:")
+
+
 def query_failed(error: Exception) -> None:
     st.error(f"The query failed: {error}", icon=":material/error:")
+
+
+def synthetic_market_label(flags: SyntheticMarket, what: str = "market data") -> None:
+    """Label market data written by ``python -m etl demo`` (synthetic prices or FX rates) as such."""
+    parts = []
+    if flags.prices:
+        parts.append(f"prices of {', '.join(flags.prices)}")
+    if flags.fx:
+        parts.append(f"FX rates of {', '.join(flags.fx)}")
+    if parts:
+        st.warning(f"**Synthetic {what}.** The {' and the '.join(parts)} were made up by `python -m etl demo`; "
+                   "they are not real market data.", icon=":material/science:")
+
+
+def money(amount: object, currency: str) -> str:
+    """An exact amount, to the cent: ``USD 12,345.67``."""
+    return f"{currency} {float(amount):,.2f}"  # type: ignore[arg-type]
+
+
+def money_short(amount: object, currency: str) -> str:
+    """An amount short enough for a KPI tile: ``USD 12,346``, ``USD 4.10M``, ``USD 1.25B``."""
+    value = float(amount)  # type: ignore[arg-type]
+    for limit, suffix in ((1e9, "B"), (1e6, "M")):
+        if abs(value) >= limit:
+            return f"{currency} {value / limit:,.2f}{suffix}"
+    return f"{currency} {value:,.0f}"
+
+
+def unconverted_warning(frame: pd.DataFrame, currency: str, key: str) -> None:
+    """The amounts a conversion into ``currency`` could not convert, per original currency, shown apart from the
+    totals (never added in), with their CSV."""
+    if frame.empty:
+        return
+    parts = [f"**{row.currency} {row.amount:,.2f}** ({row.rows:,} cost rows, {row.first_day:%Y-%m-%d} to "
+             f"{row.last_day:%Y-%m-%d}: {row.fx_issue})" for row in frame.itertuples()]
+    st.warning(f"Not included in the {currency} amounts on this page, for want of a usable exchange rate: "
+               + "; ".join(parts) + ". Load the missing rates with `python -m etl fx fetch`.",
+               icon=":material/currency_exchange:")
+    with st.expander("Amounts without a rate"):
+        st.dataframe(frame, hide_index=True, width="stretch",
+                     column_config={"amount": st.column_config.NumberColumn("amount (own currency)", format="%.2f")})
+        download_csv(frame, f"{key} amounts without a rate")
+
+
+def table(frame: pd.DataFrame, key: str, column_config: dict | None = None) -> None:
+    """``st.dataframe`` of ``frame`` as is; date columns (datetimes at midnight, as DuckDB's DATE arrives) are
+    shown as dates."""
+    config: dict = {}
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(column) and column.dropna().eq(column.dropna().dt.normalize()).all():
+            config[name] = st.column_config.DateColumn(format="YYYY-MM-DD")
+    st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config | (column_config or {}))

@@ -28,3 +28,38 @@ def app(db_path: Path, monkeypatch: pytest.MonkeyPatch):
         return at
 
     return open_page
+
+
+@pytest.fixture(scope="session")
+def spend_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture warehouse of tests/dashboard/builders.py, built once per test process."""
+    from tests.dashboard import builders
+
+    work = tmp_path_factory.mktemp("spend-template")
+    return builders.build(work / "template.duckdb", work)
+
+
+@pytest.fixture
+def spend_db(spend_template: Path, db_path: Path) -> Path:
+    """A private copy of the fixture warehouse at the test's ``db_path``."""
+    from tests.dashboard import builders
+
+    return builders.copy(spend_template, db_path)
+
+
+@pytest.fixture
+def csvs(monkeypatch: pytest.MonkeyPatch) -> dict:
+    """Every CSV download a page offers during the test: file name -> the DataFrame it writes."""
+    import pandas as pd
+
+    from dashboard.ui import widgets
+
+    offered: dict[str, pd.DataFrame] = {}
+    original = widgets.download_csv
+
+    def record(frame: pd.DataFrame, name: str, label: str = "Download CSV") -> None:
+        offered[name] = frame.copy()
+        original(frame, name, label)
+
+    monkeypatch.setattr(widgets, "download_csv", record)
+    return offered

@@ -1,9 +1,9 @@
 """Every page of the running app in a real headless Chromium: no Streamlit exception, no console error.
 
 Starts ``streamlit run dashboard/app.py`` as a separate process against a warehouse built from the project's
-fixtures, drives Debian's Chromium with Playwright and saves a full-page PNG per page under
-``tests/artifacts/`` (ignored by git). Skipped, with the reason, where Chromium is not installed;
-``.ci/run`` installs it.
+fixtures (spend, FX rates, prices and an event catalog), drives Debian's Chromium with Playwright and saves a
+full-page PNG per page under ``tests/artifacts/`` (ignored by git). Skipped, with the reason, where Chromium is
+not installed; ``.ci/run`` installs it.
 """
 
 from __future__ import annotations
@@ -20,11 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, REPO
+from etl.warehouse import Warehouse
+from tests.conftest import REPO
+from tests.dashboard import builders
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
-PAGES = {"health": "Data health", "sql": "SQL"}  # url path: title (the page's h1)
+PAGES = {"overview": "Overview", "market": "Spend vs market", "health": "Data health",
+         "sql": "SQL"}  # url path: title (the page's h1)
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -42,8 +45,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def running_app(load_billing, db_path: Path, tmp_path: Path) -> Iterator[str]:
-    load_billing(FIXTURES / "billing" / "focus" / "focus_1_2_two_providers.csv")
+def running_app(db_path: Path, tmp_path: Path) -> Iterator[str]:
+    builders.build(db_path, tmp_path / "fixtures")
+    builders.create_events(Warehouse(db_path))
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPENDSCOPE_")}
     env |= {"SPENDSCOPE_DB": str(db_path), "SPENDSCOPE_CONFIG": str(tmp_path / "none.toml")}
@@ -76,7 +80,8 @@ def test_every_page_renders_without_errors(running_app: str):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        _a_shared_link_on_a_fresh_server(browser, running_app)
+        page = browser.new_page(viewport=VIEWPORT)
         console_errors: list[str] = []
         page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
         page.on("pageerror", lambda error: console_errors.append(str(error)))
@@ -92,9 +97,39 @@ def test_every_page_renders_without_errors(running_app: str):
             page.locator('[data-testid="stMainBlockContainer"] h1', has_text=title).wait_for(timeout=30_000)
             _wait_until_rendered(page)
             assert page.locator('[data-testid="stException"]').count() == 0, path
-            page.screenshot(path=str(ARTIFACTS / f"{path}.png"), full_page=True)
+            _full_page_screenshot(page, ARTIFACTS / f"{path}.png", charts=CHARTS.get(path, 0))
         browser.close()
     assert console_errors == []
+
+
+VIEWPORT = {"width": 1400, "height": 900}
+CHARTS = {"overview": 3, "market": 2}  # plotly charts each page draws with the fixture data
+
+
+def _a_shared_link_on_a_fresh_server(browser, url: str) -> None:
+    """The first request of a fresh server is a link with view parameters: it opens that view through the
+    router (not as a bare legacy pages/ script), with the parameters applied."""
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(f"{url}/overview?ov_basis=Billed+cost&ov_grain=Weekly", wait_until="networkidle")
+    page.locator('[data-testid="stMainBlockContainer"] h1', has_text="Overview").wait_for(timeout=30_000)
+    _wait_until_rendered(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_role("link", name="Spend vs market", exact=True).wait_for(timeout=30_000)  # the router's navigation
+    page.get_by_text("Weekly billed cost per provider (USD)").wait_for(timeout=30_000)  # the chart of that view
+    page.close()
+
+
+def _full_page_screenshot(page, path: Path, charts: int = 0) -> None:
+    """Streamlit scrolls inside its main container, so grow the viewport to the content, wait until the page's
+    ``charts`` plotly charts are drawn, then shoot."""
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], height + 40)})
+    _wait_until_rendered(page)
+    page.wait_for_function("n => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                           ".filter(plot => plot.querySelector('.main-svg')).length >= n", arg=charts, timeout=30_000)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(VIEWPORT)
 
 
 def _wait_until_rendered(page) -> None:

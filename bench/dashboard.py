@@ -1,0 +1,317 @@
+"""Dashboard benchmark: every page's queries and a full AppTest render against a 10-million-row warehouse.
+
+The warehouse is built once and kept in ``--dir`` (default ``data/bench-dashboard``): the demo generator's
+SYNTHETIC exports (``write_demo_exports(rows=10_000_000, monthly_files=False)``, one file per provider)
+loaded through the normal loader, synthetic prices of GOOGL, MSFT, AMZN, ORCL, CRWV, NVDA, SPY and QQQ on
+NYSE sessions 2023-2025 imported through the normal ``prices import`` path, and synthetic EUR/USD rates stored
+through the FX store, plus a bench-only ``events`` table of ``--events`` SYNTHETIC events shaped like the
+events contract (the real table comes with migration 0003). Building takes a few minutes (190 s on two cores:
+95 s generating, 94 s loading) and about 7 GB of disk while the exports exist, 0.5 GB once they are deleted;
+later runs reuse the warehouse (``built.json`` records the build).
+
+Then, for each page:
+
+* each query function the page calls, run directly (no Streamlit cache) ``--runs`` times after one warm-up
+  run: the median and the maximum in milliseconds;
+* the page rendered by ``AppTest`` through the real router: once cold (empty Streamlit cache), then
+  ``--runs`` warm renders (cache filled, as for a user who changes nothing): median seconds.
+
+Targets: median query under 200 ms, warm render under 1 s.
+
+    .venv/bin/python bench/dashboard.py                     # build (once) and measure
+    .venv/bin/python bench/dashboard.py --runs 3            # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+ROWS = 10_000_000
+TICKERS = ("GOOGL", "MSFT", "AMZN", "ORCL", "CRWV", "NVDA", "SPY", "QQQ")
+PRICE_START, PRICE_END = date(2023, 1, 1), date(2025, 12, 31)
+TARGET_QUERY_MS = 200
+TARGET_RENDER_S = 1.0
+
+
+def build(folder: Path, rows: int) -> tuple[Path, dict]:
+    """The benchmark warehouse in ``folder``, built unless a previous run finished building it."""
+    db = folder / "warehouse.duckdb"
+    marker = folder / "built.json"
+    if marker.exists() and db.exists():
+        facts = json.loads(marker.read_text())
+        if facts.get("rows") == rows:
+            print(f"reusing {db} ({facts['cost_rows']:,} cost rows, built in {facts['build_s']:.0f} s)", flush=True)
+            return db, facts
+    from etl.billing.base import LoadOptions
+    from etl.billing.loader import load_sources
+    from etl.billing.sources import expand_paths
+    from etl.demo.generator import write_demo_exports
+    from etl.warehouse import Warehouse, connect_readonly
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("warehouse.duckdb*"):
+        old.unlink()
+    started = time.perf_counter()
+    files = write_demo_exports(folder / "exports", rows=rows, monthly_files=False)
+    generated = time.perf_counter() - started
+    print(f"generated {len(files)} synthetic export files in {generated:.0f} s", flush=True)
+    sources, problems = expand_paths([str(f) for f in files])
+    assert not problems, problems
+    warehouse = Warehouse(db)
+    with warehouse.write("benchmark load") as con:
+        results = load_sources(con, sources, LoadOptions())
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok]
+    loaded = time.perf_counter() - started - generated
+    print(f"loaded them in {loaded:.0f} s", flush=True)
+    write_market_data(warehouse, folder / "prices")
+    build_s = time.perf_counter() - started
+    con = connect_readonly(db)
+    try:
+        cost_rows, rollup_rows = con.execute(
+            "SELECT (SELECT count(*) FROM cost_line), (SELECT count(*) FROM daily_spend_rollup)").fetchone()
+    finally:
+        con.close()
+    facts = {"rows": rows, "cost_rows": cost_rows, "rollup_rows": rollup_rows, "generate_s": generated,
+             "load_s": loaded, "build_s": build_s, "db_mb": db.stat().st_size / 2**20}
+    marker.write_text(json.dumps(facts, indent=2))
+    for file in files:  # the exports are no longer needed
+        file.unlink()
+    print(f"built {db} in {build_s:.0f} s: {cost_rows:,} cost rows, {rollup_rows:,} rollup rows", flush=True)
+    return db, facts
+
+
+def write_market_data(warehouse, folder: Path) -> None:
+    """Synthetic prices (random walks with a common market factor) and EUR/USD rates."""
+    import numpy as np
+    import pandas as pd
+
+    from etl.config import load_config
+    from etl.market import calendars, fx, prices
+    from etl.market.csv_import import expand_price_paths, read_price_file
+    from etl.market.store import MarketResult
+    from etl.market.tickers import provider_tickers
+
+    folder.mkdir(parents=True, exist_ok=True)
+    sessions = calendars.sessions("XNYS", PRICE_START, PRICE_END)
+    rng = np.random.default_rng(20250610)
+    market = rng.normal(0.0004, 0.011, len(sessions))
+    for i, ticker in enumerate(TICKERS):
+        beta = 1.0 if ticker in ("SPY", "QQQ") else 0.8 + 0.1 * i
+        returns = beta * market + rng.normal(0.0002, 0.004 if ticker in ("SPY", "QQQ") else 0.015, len(sessions))
+        close = 100.0 * np.exp(np.cumsum(returns))
+        pd.DataFrame({"Date": sessions.strftime("%Y-%m-%d"), "Open": close, "High": close * 1.01,
+                      "Low": close * 0.99, "Close": close, "Adj Close": close, "Volume": 1_000_000}
+                     ).to_csv(folder / f"{ticker}.csv", index=False)
+    files, problems = expand_price_paths([str(folder)])
+    assert not problems, problems
+    now = datetime.now(UTC)
+    days = pd.date_range("2023-01-01", "2025-12-31", freq="D")
+    rates = pd.DataFrame({"date": days, "rate": 1.08 + 0.03 * np.sin(np.arange(len(days)) / 60)})
+    with warehouse.write("benchmark market data") as con:
+        prices.store_all(con, [read_price_file(f) for f in files], [], provider_tickers(load_config(environ={})),
+                         now)
+        fx.store(con, fx.FxBatch(MarketResult("fx", "EURUSD=X", "failed", "synthetic", subject="EUR"), "EUR",
+                                 rates), now)
+
+
+def add_events(db: Path, count: int) -> None:
+    """A bench-only ``events`` table shaped like the events contract (migration 0003 of the events branch):
+    ``count`` SYNTHETIC events spread over 2024-2025, each naming one provider."""
+    from etl.warehouse import Warehouse
+
+    with Warehouse(db).write("benchmark events") as con:
+        if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'events'").fetchone()[0]:
+            return
+        con.execute("""
+            CREATE TABLE events (
+                event_id VARCHAR PRIMARY KEY, announced_at TIMESTAMP, time_precision VARCHAR, market_time VARCHAR,
+                headline VARCHAR, companies VARCHAR[], tickers VARCHAR[], providers VARCHAR[],
+                source_urls VARCHAR[], notes VARCHAR, reported_moves MAP(VARCHAR, DOUBLE), origin VARCHAR,
+                added_at TIMESTAMP)""")
+        con.execute("""
+            INSERT INTO events
+            SELECT format('bench-{:03d}', i), TIMESTAMP '2024-01-15 14:30:00' + INTERVAL (i * 17) DAY, 'minute',
+                   'intraday', format('SYNTHETIC benchmark event {}', i), [], [t], [p], [], NULL, MAP {}, 'bench',
+                   now()::TIMESTAMP
+            FROM (SELECT i, ['Google Cloud', 'Microsoft', 'AWS', 'Oracle', 'CoreWeave'][i % 5 + 1] AS p,
+                         ['GOOGL', 'MSFT', 'AMZN', 'ORCL', 'CRWV'][i % 5 + 1] AS t FROM range(?) r(i))
+            """, [count])
+
+
+def timed(function: Callable[[], object], runs: int) -> list[float]:
+    function()  # warm-up: DuckDB's and the OS's caches
+    out = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        out.append(time.perf_counter() - started)
+    return out
+
+
+def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
+    """The query functions each page calls on its default view, with the arguments it passes."""
+    from dashboard.queries import health, market, meta, schema, spend
+    from dashboard.queries.reader import Reader
+    from etl.config import load_config
+    from etl.market.tickers import provider_tickers
+
+    reader = Reader(db)
+    config = load_config(environ={"SPENDSCOPE_DB": str(db)})
+    currency, age = config.get("reporting_currency"), config.get("fx.max_rate_age_days")
+    options = spend.filter_options(reader)
+    flt = spend.SpendFilter(options.first_day, options.last_day, currency=currency, max_age_days=age)
+    tagged = spend.SpendFilter(options.first_day, options.last_day, currency=currency, max_age_days=age,
+                               tag_key="team", tag_value="training")
+    current, previous = spend.mover_periods(options.last_day)
+    pairs = tuple(sorted(provider_tickers(config).items()))
+    benchmark = config.get("dashboard.benchmark")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    first, last = options.first_day, options.last_day
+    common = [("meta.summary", lambda: meta.summary(reader)), ("meta.relations", lambda: meta.relations(reader)),
+              ("meta.synthetic_market", lambda: meta.synthetic_market(reader))]
+    return {
+        "Overview": [
+            *common,
+            ("spend.filter_options", lambda: spend.filter_options(reader)),
+            ("spend.tag_keys", lambda: spend.tag_keys(reader, first, last)),
+            ("spend.kpis", lambda: spend.kpis(reader, flt)),
+            ("spend.unconverted", lambda: spend.unconverted(reader, flt)),
+            ("spend.spend_over_time month/provider", lambda: spend.spend_over_time(reader, flt, "month", "provider")),
+            ("spend.spend_over_time day/service", lambda: spend.spend_over_time(reader, flt, "day", "service")),
+            ("spend.spend_by service_category", lambda: spend.spend_by(reader, flt, "service_category")),
+            ("spend.spend_by service", lambda: spend.spend_by(reader, flt, "service")),
+            ("spend.top_movers", lambda: spend.top_movers(reader, flt, current, previous)),
+        ],
+        "Overview, tag filter team=training": [
+            ("spend.tag_values", lambda: spend.tag_values(reader, "team", first, last)),
+            ("spend.kpis (tagged)", lambda: spend.kpis(reader, tagged)),
+            ("spend.unconverted (tagged)", lambda: spend.unconverted(reader, tagged)),
+            ("spend.spend_over_time (tagged)", lambda: spend.spend_over_time(reader, tagged, "month", "provider")),
+            ("spend.spend_by service (tagged)", lambda: spend.spend_by(reader, tagged, "service")),
+            ("spend.top_movers (tagged)", lambda: spend.top_movers(reader, tagged, current, previous)),
+        ],
+        "Spend vs market": [
+            *common,
+            ("market.price_tickers", lambda: market.price_tickers(reader)),
+            ("spend.spend_over_time week/provider", lambda: spend.spend_over_time(reader, flt, "week", "provider",
+                                                                                  top=1000)),
+            ("market.event_markers", lambda: market.event_markers(reader, first, last, pairs)),
+            ("market.stock_line price", lambda: market.stock_line(reader, "MSFT", first, last, "price")),
+            ("market.stock_line return", lambda: market.stock_line(reader, "MSFT", first, last, "return")),
+            ("market.stock_line CAR (market model)", lambda: market.stock_line(reader, "MSFT", first, last, "car",
+                                                                               benchmark, "market")),
+            ("market.event_share_changes (events)", lambda: market.event_share_changes(
+                reader, currency, "effective", age, pairs, benchmark)),
+        ],
+        "Data health": [
+            *common,
+            ("health.billing_feeds", lambda: health.billing_feeds(reader, now, 36)),
+            ("health.failing_sources", lambda: health.failing_sources(reader)),
+            ("health.recent_loads", lambda: health.recent_loads(reader)),
+            ("health.price_feeds", lambda: health.price_feeds(reader, now, 96)),
+            ("health.fx_feeds", lambda: health.fx_feeds(reader, now, 96)),
+            ("health.fx_coverage", lambda: health.fx_coverage(reader, currency, age)),
+        ],
+        "SQL": [("schema.columns", lambda: schema.columns(reader))],
+    }
+
+
+RENDERED = {  # page: (file to switch to, URL parameters)
+    "Overview": (None, {}),
+    "Overview, tag filter team=training": (None, {"ov_tag_key": "team", "ov_tag_value": "training"}),
+    "Spend vs market": ("pages/spend_vs_market.py", {}),
+    "Data health": ("pages/data_health.py", {}),
+    "SQL": ("pages/sql_console.py", {}),
+}
+
+
+def render_times(runs: int) -> dict[str, tuple[float, float]]:
+    """Per page: (cold render with an empty Streamlit cache, median warm render) in seconds, through the router."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    out = {}
+    for name, (page, params) in RENDERED.items():
+        st.cache_data.clear()
+        at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=600)
+        for key, value in params.items():
+            at.query_params[key] = value
+        started = time.perf_counter()
+        at.run()
+        if page:
+            at.switch_page(page).run()
+        cold = time.perf_counter() - started
+        assert not at.exception, [e.value for e in at.exception]
+        warm = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            at.run()
+            warm.append(time.perf_counter() - started)
+        assert not at.exception, [e.value for e in at.exception]
+        out[name] = (cold, statistics.median(warm))
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dir", type=Path, default=REPO / "data" / "bench-dashboard",
+                        help="folder of the benchmark warehouse, built once and reused (default data/bench-dashboard)")
+    parser.add_argument("--rows", type=int, default=ROWS, help=f"cost rows of the warehouse (default {ROWS:,})")
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per query and per render (default 7)")
+    parser.add_argument("--events", type=int, default=40, help="synthetic events in a bench-only events table")
+    parser.add_argument("--build-only", action="store_true", help="build the warehouse and stop")
+    args = parser.parse_args()
+
+    db, facts = build(args.dir.resolve(), args.rows)
+    if args.events:
+        add_events(db, args.events)
+    if args.build_only:
+        return 0
+    os.environ["SPENDSCOPE_DB"] = str(db)
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+
+    print(f"\nwarehouse: {facts['cost_rows']:,} cost rows, {facts['rollup_rows']:,} daily rollup rows, "
+          f"{facts['db_mb']:,.0f} MiB; built in {facts['build_s']:.0f} s (generate {facts['generate_s']:.0f} s, "
+          f"load {facts['load_s']:.0f} s)\n")
+    ok = True
+    results: dict[str, dict] = {}
+    print(f"{'page':<36}{'query':<42}{'median ms':>10}{'max ms':>9}")
+    for page, queries in page_queries(db).items():
+        medians = []
+        for name, function in queries:
+            times = timed(function, args.runs)
+            median = statistics.median(times) * 1000
+            medians.append(median)
+            ok &= median < TARGET_QUERY_MS
+            print(f"{page:<36}{name:<42}{median:>10.1f}{max(times) * 1000:>9.1f}", flush=True)
+        results[page] = {"queries": len(medians), "median_ms": statistics.median(medians),
+                         "slowest_median_ms": max(medians)}
+    print(f"\n{'page':<36}{'queries':>8}{'median of medians ms':>22}{'slowest median ms':>19}"
+          f"{'cold render s':>15}{'warm render s':>15}")
+    renders = render_times(args.runs)
+    for page, r in results.items():
+        cold, warm = renders.get(page, (float("nan"), float("nan")))
+        ok &= page not in renders or warm < TARGET_RENDER_S
+        print(f"{page:<36}{r['queries']:>8}{r['median_ms']:>22.1f}{r['slowest_median_ms']:>19.1f}"
+              f"{cold:>15.2f}{warm:>15.2f}")
+        r |= {"cold_render_s": cold, "warm_render_s": warm}
+    (args.dir / "results.json").write_text(json.dumps({"facts": facts, "pages": results}, indent=2))
+    print(f"\ntargets: every median query < {TARGET_QUERY_MS} ms, warm render < {TARGET_RENDER_S:g} s: "
+          f"{'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,171 @@
+"""Plotly figures of the dashboard, built from the query functions' DataFrames. No Streamlit here.
+
+Every figure has a title and axis titles with their units (the reporting currency for spend, the trading
+currency or % for stock lines). :func:`figure_frame` turns a figure back into the long table of exactly the
+points it draws, for the CSV download next to it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.queries.market import VIEWS, StockLine
+from dashboard.queries.spend import DIMENSION_LABELS, MEASURE_LABELS
+
+GRAIN_LABELS = {"day": "Day", "week": "Week (from Monday)", "month": "Month"}
+GRAIN_ADJECTIVES = {"day": "Daily", "week": "Weekly", "month": "Monthly"}
+_PERIOD = {"day": 86_400_000, "week": 7 * 86_400_000, "month": "M1"}  # plotly xperiod of one bar
+EVENT_COLOR = "#d62728"
+
+
+def _money_axis(measure: str, currency: str) -> str:
+    return f"{MEASURE_LABELS[measure]} ({currency})"
+
+
+def _stock_axis(line: StockLine) -> str:
+    if line.view == "price":
+        return f"{line.ticker} close ({line.unit})" if line.unit else f"{line.ticker} close"
+    if line.view == "return":
+        return f"{line.ticker} cumulative return (%)"
+    return f"{line.label} (%)"
+
+
+def _hover_money(currency: str) -> str:
+    return "%{fullData.name}<br>%{x|%Y-%m-%d}: %{y:,.2f} " + currency + "<extra></extra>"
+
+
+def stacked_spend(frame: pd.DataFrame, by: str, grain: str, currency: str, measure: str) -> go.Figure:
+    """Stacked bars of ``spend_over_time``: one trace per group, x = period start, y = amount."""
+    fig = go.Figure()
+    for group, rows in frame.groupby(by, sort=False):
+        fig.add_bar(x=rows["period"], y=rows["amount"], name=str(group), xperiod=_PERIOD[grain],
+                    xperiodalignment="middle", hovertemplate=_hover_money(currency))
+    title = f"{GRAIN_ADJECTIVES[grain]} {MEASURE_LABELS[measure].lower()} per {DIMENSION_LABELS[by].lower()} " \
+            f"({currency})"
+    fig.update_layout(barmode="relative", title=title, xaxis_title=GRAIN_LABELS[grain],
+                      yaxis_title=_money_axis(measure, currency), legend_title=DIMENSION_LABELS[by],
+                      hovermode="closest", margin={"t": 60})
+    return fig
+
+
+def spend_bars(frame: pd.DataFrame, by: str, currency: str, measure: str, title: str) -> go.Figure:
+    """Horizontal bars of ``spend_by``, largest on top."""
+    fig = go.Figure(go.Bar(x=frame["amount"], y=frame[by].astype(str), orientation="h",
+                           name=MEASURE_LABELS[measure], customdata=frame["share"] * 100,
+                           hovertemplate="%{y}: %{x:,.2f} " + currency + " (%{customdata:.1f} %)<extra></extra>"))
+    fig.update_layout(title=f"{title} ({currency})", xaxis_title=_money_axis(measure, currency),
+                      yaxis_title=DIMENSION_LABELS[by], yaxis_autorange="reversed", margin={"t": 60},
+                      height=max(300, 32 * len(frame) + 120))
+    return fig
+
+
+def _add_events(fig: go.Figure, events: pd.DataFrame, y: float, row: int = 1, col: int = 1,
+                showlegend: bool = True, panel: str | None = None) -> None:
+    """Dotted vertical lines at the events' dates and one marker each, whose hover shows the headline.
+
+    The lines are appended to the layout's shapes in one go (``add_vline`` per event re-validates the whole
+    layout each time, which costs seconds on a grid of panels with many events)."""
+    if events is None or events.empty:
+        return
+    dates = pd.to_datetime(events["date"])
+    subplot = fig.get_subplot(row, col)
+    xref = subplot.xaxis.plotly_name.replace("axis", "")
+    yref = subplot.yaxis.plotly_name.replace("axis", "") + " domain"
+    line = {"color": EVENT_COLOR, "dash": "dot", "width": 1}
+    shapes = [{"type": "line", "xref": xref, "yref": yref, "x0": day, "x1": day, "y0": 0, "y1": 1, "line": line}
+              for day in dates.drop_duplicates()]
+    fig.layout.shapes = (*fig.layout.shapes, *shapes)
+    text = [f"{d:%Y-%m-%d} · {p}<br>{h}" for d, p, h in zip(dates, events["provider"], events["headline"],
+                                                              strict=True)]
+    fig.add_trace(go.Scatter(x=dates, y=[y] * len(events), mode="markers", name="Events",
+                             marker={"symbol": "triangle-down", "size": 11, "color": EVENT_COLOR},
+                             hovertext=text, hovertemplate="%{hovertext}<extra></extra>", showlegend=showlegend,
+                             legendgroup="events", meta=panel), row=row, col=col, secondary_y=False)
+
+
+def spend_vs_stock(spend: pd.DataFrame, line: StockLine, provider: str, currency: str, measure: str, grain: str,
+                   events: pd.DataFrame | None = None) -> go.Figure:
+    """One provider's spend per period (bars, left axis) with its parent's stock line (right axis) and the
+    events as vertical markers. ``spend``: columns period, amount."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Bar(x=spend["period"], y=spend["amount"], name=f"{provider} spend", xperiod=_PERIOD[grain],
+                         xperiodalignment="middle", opacity=0.75, hovertemplate=_hover_money(currency)),
+                  secondary_y=False)
+    unit = "%" if line.view != "price" else f" {line.unit}"
+    fig.add_trace(go.Scatter(x=line.frame["date"], y=line.frame["value"], name=line.label, mode="lines",
+                             hovertemplate="%{fullData.name}<br>%{x|%Y-%m-%d}: %{y:,.2f}" + unit + "<extra></extra>"),
+                  secondary_y=True)
+    top = float(spend["amount"].max()) if len(spend) else 1.0
+    _add_events(fig, events, top * 1.05 if top > 0 else 1.0)
+    fig.update_layout(title=f"{provider}: {GRAIN_ADJECTIVES[grain].lower()} {MEASURE_LABELS[measure].lower()} "
+                            f"({currency}) and {line.label}", hovermode="closest", margin={"t": 60},
+                      legend={"orientation": "h", "y": -0.2})
+    fig.update_xaxes(title_text="Date")
+    fig.update_yaxes(title_text=_money_axis(measure, currency), secondary_y=False, rangemode="tozero")
+    fig.update_yaxes(title_text=_stock_axis(line), secondary_y=True, showgrid=False)
+    return fig
+
+
+def small_multiples(spend: pd.DataFrame, lines: dict[str, StockLine], currency: str, measure: str, grain: str,
+                    view: str, events: pd.DataFrame | None = None, columns: int = 2) -> go.Figure:
+    """One panel per provider of ``lines`` (provider -> its stock line): spend bars and the stock line on a
+    second axis. ``spend``: columns period, provider, amount."""
+    providers = list(lines)
+    rows = max(math.ceil(len(providers) / columns), 1)
+    fig = make_subplots(rows=rows, cols=columns, specs=[[{"secondary_y": True}] * columns] * rows,
+                        subplot_titles=[f"{p} ({lines[p].ticker})" for p in providers], vertical_spacing=0.12,
+                        horizontal_spacing=0.12)
+    for i, provider in enumerate(providers):
+        row, col = i // columns + 1, i % columns + 1
+        mine = spend[spend["provider"] == provider]
+        line = lines[provider]
+        fig.add_trace(go.Bar(x=mine["period"], y=mine["amount"], name=f"Spend ({currency})", xperiod=_PERIOD[grain],
+                             xperiodalignment="middle", marker_color="#1f77b4", opacity=0.7, legendgroup="spend",
+                             showlegend=i == 0, meta=provider,
+                             hovertemplate="%{meta}<br>%{x|%Y-%m-%d}: %{y:,.2f} " + currency
+                                           + "<extra></extra>"), row=row, col=col, secondary_y=False)
+        fig.add_trace(go.Scatter(x=line.frame["date"], y=line.frame["value"], name=f"{VIEWS[view]}", mode="lines",
+                                 line={"color": "#ff7f0e"}, legendgroup="stock", showlegend=i == 0,
+                                 meta=provider, text=[line.label] * len(line.frame),
+                                 hovertemplate="%{text}<br>%{x|%Y-%m-%d}: %{y:,.2f}"
+                                               + (f" {line.unit}" if view == "price" else "%") + "<extra></extra>"),
+                      row=row, col=col, secondary_y=True)
+        fig.update_yaxes(title_text=currency, row=row, col=col, secondary_y=False, rangemode="tozero")
+        fig.update_yaxes(title_text=line.unit if view == "price" else "%", row=row, col=col, secondary_y=True,
+                         showgrid=False)
+        if events is not None and len(events):
+            top = float(mine["amount"].max()) if len(mine) else 1.0
+            _add_events(fig, events[events["provider"] == provider], top * 1.05 if top > 0 else 1.0, row, col,
+                        showlegend=False, panel=provider)
+    unit = "trading currency" if view == "price" else "%"
+    fig.update_layout(title=f"{GRAIN_ADJECTIVES[grain]} {MEASURE_LABELS[measure].lower()} ({currency}, bars) and "
+                            f"{VIEWS[view].lower()} ({unit}, line) per provider",
+                      height=300 * rows + 120, hovermode="closest", margin={"t": 80},
+                      legend={"orientation": "h", "y": -0.08})
+    return fig
+
+
+def figure_frame(fig: go.Figure) -> pd.DataFrame:
+    """Every point a figure draws, as a long table: panel (the trace's ``meta``: the provider of a small
+    multiple), series, x, y, axis (the value axis title, with its unit) and text (hover text, e.g. an
+    event's headline)."""
+    layout = fig.layout
+    rows = []
+    for trace in fig.data:
+        horizontal = getattr(trace, "orientation", None) == "h"
+        ref = (trace.xaxis or "x") if horizontal else (trace.yaxis or "y")
+        axis_name = ref[0] + "axis" + ref[1:]
+        axis = layout[axis_name].title.text if axis_name in layout else None
+        xs = list(trace.x) if trace.x is not None else []
+        ys = list(trace.y) if trace.y is not None else []
+        if horizontal:
+            xs, ys = ys, xs
+        texts = list(trace.hovertext) if trace.hovertext is not None else [None] * len(xs)
+        for x, y, text in zip(xs, ys, texts, strict=False):
+            rows.append({"panel": trace.meta or "", "series": trace.name, "x": x, "y": y, "axis": axis,
+                         "text": text})
+    return pd.DataFrame(rows, columns=["panel", "series", "x", "y", "axis", "text"])

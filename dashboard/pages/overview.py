@@ -1,0 +1,155 @@
+"""Overview: where the compute money goes, per provider, in the reporting currency.
+
+A thin page: filters (kept in the URL), then cached query functions of ``dashboard.queries.spend`` and the
+figures of ``dashboard.charts``. Every chart and table has a CSV download of exactly what it shows.
+"""
+
+import _bootstrap  # before any dashboard import: puts the repository root on sys.path
+import streamlit as st
+
+from dashboard import charts
+from dashboard.queries import meta, spend
+from dashboard.ui.context import app_context
+from dashboard.ui.guard import load
+from dashboard.ui.widgets import (
+    download_csv,
+    empty_warehouse,
+    money,
+    money_short,
+    needs,
+    synthetic_label,
+    synthetic_market_label,
+    table,
+    unconverted_warning,
+)
+
+_bootstrap.through_router()
+st.title("Overview")
+ctx = app_context()
+currency = ctx.config.get("reporting_currency").upper()
+max_age = ctx.config.get("fx.max_rate_age_days")
+
+facts = load(meta.summary, ctx.reader)
+if facts.empty:
+    empty_warehouse("No billing data is loaded yet.")
+    st.stop()
+if "fx_rates" not in load(meta.relations, ctx.reader):
+    needs("This warehouse predates the reporting-currency views: run `python -m etl init` to upgrade it.")
+    st.stop()
+synthetic_label(facts)
+synthetic_market_label(load(meta.synthetic_market, ctx.reader), "exchange rates")
+options = load(spend.filter_options, ctx.reader)
+accounts = dict(options.accounts)
+
+# --- filters (sidebar; every one is kept in the URL, so a link reopens this view) ---------------------------
+with st.sidebar:
+    st.subheader("Filters")
+    picked = st.date_input("Date range", value=(options.first_day, options.last_day), min_value=options.first_day,
+                           max_value=options.last_day, key="ov_dates", bind="query-params")
+    providers = st.multiselect("Providers", options.providers, key="ov_providers", bind="query-params",
+                               placeholder="All providers")
+    account_ids = st.multiselect("Billing accounts", list(accounts), format_func=accounts.get, key="ov_accounts",
+                                 bind="query-params", placeholder="All billing accounts")
+    categories = st.multiselect("Service categories", options.categories, key="ov_categories",
+                                bind="query-params", placeholder="All service categories")
+    keys = load(spend.tag_keys, ctx.reader, start=options.first_day, end=options.last_day)
+    tag_key = st.selectbox("Tag", keys, index=None, key="ov_tag_key", bind="query-params",
+                           placeholder="No tag filter", help="Filters on the cost rows' tags (slower than the "
+                                                             "other filters, which read the daily rollup).")
+    tag_value = None
+    if tag_key:
+        values = load(spend.tag_values, ctx.reader, key=tag_key, start=options.first_day, end=options.last_day)
+        tag_value = st.selectbox(f"Value of `{tag_key}`", list(values["value"]), index=None, key="ov_tag_value",
+                                 bind="query-params", placeholder="Pick a value")
+
+start, end = (picked[0], picked[-1]) if isinstance(picked, tuple | list) and picked else (options.first_day,
+                                                                                          options.last_day)
+measure = st.segmented_control("Cost basis", list(spend.MEASURES), default="effective", required=True,
+                               format_func=spend.MEASURE_LABELS.get, key="ov_basis", bind="query-params",
+                               help="Effective cost: amortized commitments, net of discounts and credits (the "
+                                    "default). Billed cost: as invoiced. List cost: at public list prices.")
+flt = spend.SpendFilter(start=start, end=end, currency=currency, measure=measure or "effective",
+                        max_age_days=max_age, providers=tuple(providers), accounts=tuple(account_ids),
+                        categories=tuple(categories), tag_key=tag_key if tag_value else None,
+                        tag_value=tag_value if tag_key else None)
+label = spend.MEASURE_LABELS[flt.measure]
+scope = f"{start:%Y-%m-%d} to {end:%Y-%m-%d}" + (f", tag `{tag_key}` = `{tag_value}`" if flt.tagged else "")
+st.caption(f"{label} in {currency} (setting `reporting_currency`), {scope}. Costs in other currencies are converted "
+           f"with the rate of their charge date or the latest earlier one, at most {max_age} days older "
+           "(`fx.max_rate_age_days`).")
+
+# --- KPI tiles ----------------------------------------------------------------------------------------------
+k = load(spend.kpis, ctx.reader, flt=flt)
+if k.as_of is None:
+    empty_warehouse("No billing data is loaded yet.")
+    st.stop()
+mom, share, ai = k.month_over_month, k.top_provider_share, k.ai_compute_share
+first = st.columns(3)
+first[0].metric(f"Spend {k.this_month_start:%b %Y}", money_short(k.this_month, currency), border=True,
+                help=f"{label} from {k.this_month_start} to {k.as_of} (to date when the range ends mid-month).")
+first[1].metric(f"Spend {k.last_month_start:%b %Y}", money_short(k.last_month, currency), border=True,
+                help=f"{label} of the whole month before.")
+first[2].metric("Month over month", "–" if mom is None else f"{mom:+.1%}", border=True,
+                help=f"{k.this_month_start:%b} 1–{k.as_of.day} against the same days of {k.last_month_start:%B}, "
+                     "so a month in progress compares like with like.")
+second = st.columns(3)
+second[0].metric("Spend in the range", money_short(k.total, currency), border=True,
+                 help=f"{label} from {start} to {end}.")
+second[1].metric(f"Top provider: {k.top_provider or '–'}", "–" if share is None else f"{share:.1%}", border=True,
+                 help="The largest provider's share of the range's spend.")
+second[2].metric("AI/compute share", "–" if ai is None else f"{ai:.1%}", border=True,
+                 help="Share of the range's spend in the FOCUS service categories 'AI and Machine Learning' and "
+                      "'Compute'.")
+st.caption(f"Exact: {k.this_month_start:%b %Y} to {k.as_of} {money(k.this_month, currency)}; "
+           f"{k.last_month_start:%b %Y} {money(k.last_month, currency)} (days 1–{k.as_of.day}: "
+           f"{money(k.last_month_same_days, currency)}); range {money(k.total, currency)}, of which "
+           f"{k.top_provider or 'the top provider'} {money(k.top_provider_amount, currency)} and AI/compute "
+           f"{money(k.ai_compute, currency)}.")
+unconverted_warning(load(spend.unconverted, ctx.reader, flt=flt), currency, "overview")
+
+# --- spend over time ----------------------------------------------------------------------------------------
+st.subheader("Spend over time")
+left, right = st.columns(2)
+grain = left.segmented_control("Period", list(spend.GRAINS), default="month", required=True,
+                               format_func=lambda g: charts.GRAIN_ADJECTIVES[g], key="ov_grain",
+                               bind="query-params") or "month"
+by = right.segmented_control("Stacked by", ["provider", "service_category", "service"], default="provider",
+                             required=True, format_func=spend.DIMENSION_LABELS.get, key="ov_by",
+                             bind="query-params") or "provider"
+over_time = load(spend.spend_over_time, ctx.reader, flt=flt, grain=grain, by=by)
+st.plotly_chart(charts.stacked_spend(over_time, by, grain, currency, flt.measure), key="ov-over-time",
+                alt=f"{label} per {spend.DIMENSION_LABELS[by].lower()} over time")
+download_csv(over_time, f"spend per {grain} and {by}")
+
+# --- breakdowns ---------------------------------------------------------------------------------------------
+left, right = st.columns(2)
+with left:
+    by_category = load(spend.spend_by, ctx.reader, flt=flt, by="service_category")
+    st.plotly_chart(charts.spend_bars(by_category, "service_category", currency, flt.measure,
+                                      f"{label} by service category"), key="ov-by-category",
+                    alt=f"{label} by service category")
+    download_csv(by_category, "spend by service category")
+with right:
+    by_service = load(spend.spend_by, ctx.reader, flt=flt, by="service")
+    st.plotly_chart(charts.spend_bars(by_service, "service", currency, flt.measure, f"{label} by service"),
+                    key="ov-by-service", alt=f"{label} by service, largest first")
+    download_csv(by_service, "spend by service")
+
+# --- top movers ---------------------------------------------------------------------------------------------
+st.subheader("Top movers")
+compare = st.selectbox("Compare", list(spend.MOVER_PERIODS), format_func=spend.MOVER_PERIODS.get, key="ov_compare",
+                       bind="query-params")
+current, previous = spend.mover_periods(k.as_of, compare or "month")
+st.caption(f"Services whose {label.lower()} changed most from {previous[0]} – {previous[1]} (previous) to "
+           f"{current[0]} – {current[1]} (current), in {currency}; the filters apply, the date range only "
+           f"through its end ({k.as_of}).")
+movers = load(spend.top_movers, ctx.reader, flt=flt, current=current, previous=previous)
+if movers.empty:
+    st.info("No service's spend changed between these two periods.")
+else:
+    money_format = st.column_config.NumberColumn(format="%.2f")
+    table(movers, "ov-movers", column_config={
+        "previous": money_format, "current": money_format, "change": money_format,
+        "change_pct": st.column_config.NumberColumn("change %", format="%+.1f %%")})
+download_csv(movers, "top movers")
+

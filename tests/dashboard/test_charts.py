@@ -1,0 +1,81 @@
+"""dashboard.charts: titles, axis titles with units and currency, and trace data equal to the input frames."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dashboard import charts
+from dashboard.queries.market import StockLine
+
+
+@pytest.fixture
+def over_time() -> pd.DataFrame:
+    return pd.DataFrame({"period": pd.to_datetime(["2025-05-01", "2025-05-01", "2025-06-01", "2025-06-01"]),
+                         "provider": ["AWS", "Oracle", "AWS", "Oracle"], "amount": [10.0, 5.0, 12.0, 4.0]})
+
+
+def test_stacked_spend(over_time):
+    fig = charts.stacked_spend(over_time, "provider", "month", "EUR", "effective")
+    assert fig.layout.title.text == "Monthly effective cost per provider (EUR)"
+    assert fig.layout.yaxis.title.text == "Effective cost (EUR)"
+    assert fig.layout.xaxis.title.text == "Month"
+    assert fig.layout.barmode == "relative"  # stacked, credits below zero
+    assert [(t.name, list(t.y)) for t in fig.data] == [("AWS", [10.0, 12.0]), ("Oracle", [5.0, 4.0])]
+    assert list(fig.data[0].x) == list(over_time["period"][:1]) + list(over_time["period"][2:3])
+    assert "EUR" in fig.data[0].hovertemplate
+
+
+def test_spend_bars():
+    frame = pd.DataFrame({"service_category": ["Compute", "Storage"], "amount": [30.0, 10.0], "share": [0.75, 0.25]})
+    fig = charts.spend_bars(frame, "service_category", "USD", "billed", "Billed cost by service category")
+    assert fig.layout.title.text == "Billed cost by service category (USD)"
+    assert fig.layout.xaxis.title.text == "Billed cost (USD)"
+    assert fig.layout.yaxis.title.text == "Service category"
+    assert (list(fig.data[0].y), list(fig.data[0].x)) == (["Compute", "Storage"], [30.0, 10.0])
+    assert charts.figure_frame(fig)[["x", "y", "axis"]].values.tolist() == [
+        ["Compute", 30.0, "Billed cost (USD)"], ["Storage", 10.0, "Billed cost (USD)"]]
+
+
+def line(view: str, unit: str = "%") -> StockLine:
+    frame = pd.DataFrame({"date": pd.to_datetime(["2025-05-01", "2025-05-02"]), "value": [1.5, -0.5]})
+    label = {"price": "MSFT close", "return": "MSFT cumulative return", "car": "MSFT CAR vs SPY"}[view]
+    return StockLine("MSFT", view, frame, unit, label)
+
+
+@pytest.mark.parametrize(("view", "unit", "axis"), [
+    ("price", "USD", "MSFT close (USD)"),
+    ("return", "%", "MSFT cumulative return (%)"),
+    ("car", "%", "MSFT CAR vs SPY (%)"),
+])
+def test_spend_vs_stock_puts_the_stock_on_a_second_axis(view, unit, axis):
+    spend = pd.DataFrame({"period": pd.to_datetime(["2025-04-28"]), "amount": [700.0]})
+    events = pd.DataFrame({"date": [pd.Timestamp("2025-05-01")], "provider": ["Microsoft"],
+                           "headline": ["A big deal"]})
+    fig = charts.spend_vs_stock(spend, line(view, unit), "Microsoft", "USD", "effective", "week", events)
+    assert fig.layout.title.text.startswith("Microsoft: weekly effective cost (USD) and ")
+    assert fig.layout.yaxis.title.text == "Effective cost (USD)"
+    assert fig.layout.yaxis2.title.text == axis
+    assert fig.layout.xaxis.title.text == "Date"
+    bars, stock, markers = fig.data
+    assert (list(bars.y), stock.yaxis, list(stock.y)) == ([700.0], "y2", [1.5, -0.5])
+    assert list(markers.hovertext) == ["2025-05-01 · Microsoft<br>A big deal"]
+    assert len(fig.layout.shapes) == 1  # the event's vertical line
+    table = charts.figure_frame(fig)
+    assert table["series"].tolist() == ["Microsoft spend", line(view).label, line(view).label, "Events"]
+    assert table["axis"].tolist() == ["Effective cost (USD)", axis, axis, "Effective cost (USD)"]
+    assert table["text"].tolist()[-1] == "2025-05-01 · Microsoft<br>A big deal"
+
+
+def test_small_multiples_one_panel_per_provider(over_time):
+    lines = {"AWS": line("return"), "Oracle": line("return")}
+    fig = charts.small_multiples(over_time, lines, "USD", "effective", "month", "return")
+    assert [a.text for a in fig.layout.annotations] == ["AWS (MSFT)", "Oracle (MSFT)"]
+    assert fig.layout.title.text == ("Monthly effective cost (USD, bars) and cumulative return (%, line) per "
+                                     "provider")
+    assert fig.layout.yaxis.title.text == "USD" and fig.layout.yaxis2.title.text == "%"
+    table = charts.figure_frame(fig)
+    assert table.groupby(["panel", "series"]).size().to_dict() == {
+        ("AWS", "Cumulative return"): 2, ("AWS", "Spend (USD)"): 2, ("Oracle", "Cumulative return"): 2,
+        ("Oracle", "Spend (USD)"): 2}
+    assert table[(table["panel"] == "Oracle") & (table["series"] == "Spend (USD)")]["y"].tolist() == [5.0, 4.0]
