@@ -24,6 +24,8 @@ PAGES = [
             help="Spend per provider, service category and service in the reporting currency; top movers."),
     st.Page("pages/spend_vs_market.py", title="Spend vs market", icon=":material/candlestick_chart:",
             url_path="market", help="Each provider's spend next to its parent's stock, with the catalog's events."),
+    st.Page("pages/event_study.py", title="Event study", icon=":material/query_stats:", url_path="events",
+            help="The market's reaction to chosen announcements: CAR paths, every test statistic, estimation facts."),
     st.Page("pages/data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="health",
             help="Freshness of every billing feed, failed loads with their errors, and recent loads."),
     st.Page("pages/sql_console.py", title="SQL", icon=":material/terminal:", url_path="sql",

@@ -149,6 +149,29 @@ def small_multiples(spend: pd.DataFrame, lines: dict[str, StockLine], currency: 
     return fig
 
 
+def car_paths(paths: pd.DataFrame, model: str) -> go.Figure:
+    """CAR lines per event and ticker over the relative days, each with its 95 % band (``car_paths`` query)."""
+    fig = go.Figure()
+    for (event_id, ticker), rows in paths.groupby(["event_id", "ticker"], sort=False):
+        name = f"{ticker} ({event_id})" if paths["event_id"].nunique() > 1 else ticker
+        fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["upper"] * 100, mode="lines", line={"width": 0},
+                                 showlegend=False, hoverinfo="skip", legendgroup=name, meta=name))
+        fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["lower"] * 100, mode="lines", line={"width": 0},
+                                 fill="tonexty", opacity=0.2, showlegend=False, hoverinfo="skip",
+                                 legendgroup=name, meta=name, name=f"{name} 95 % band"))
+        fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["car"] * 100, mode="lines+markers", name=name,
+                                 legendgroup=name, meta=name, customdata=rows["date"].astype(str),
+                                 hovertemplate="%{meta}, day %{x} (%{customdata}): CAR %{y:.2f} %<extra></extra>"))
+    fig.add_vline(x=0, line_dash="dot", line_color=EVENT_COLOR)
+    fig.update_layout(title=f"Cumulative abnormal return around day 0 ({MODEL_LABELS.get(model, model)}), "
+                            "with 95 % bands", xaxis_title="Sessions relative to day 0",
+                      yaxis_title="Cumulative abnormal return (%)", hovermode="closest", margin={"t": 60})
+    return fig
+
+
+MODEL_LABELS = {"market": "market model", "market_adjusted": "market-adjusted", "constant_mean": "constant mean"}
+
+
 def figure_frame(fig: go.Figure) -> pd.DataFrame:
     """Every point a figure draws, as a long table: panel (the trace's ``meta``: the provider of a small
     multiple), series, x, y, axis (the value axis title, with its unit) and text (hover text, e.g. an

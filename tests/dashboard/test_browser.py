@@ -26,7 +26,7 @@ from tests.dashboard import builders
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
-PAGES = {"overview": "Overview", "market": "Spend vs market", "health": "Data health",
+PAGES = {"overview": "Overview", "market": "Spend vs market", "events": "Event study", "health": "Data health",
          "sql": "SQL"}  # url path: title (the page's h1)
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]

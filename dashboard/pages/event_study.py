@@ -1,0 +1,140 @@
+"""Event study: the market's reaction to chosen announcements, with every statistic of docs/eventstudy.md.
+
+A thin page over ``dashboard.queries.events`` (the warehouse-mode event study, computed on demand and cached
+per warehouse version and choice) and ``dashboard.charts.car_paths``. Choices are kept in the URL.
+"""
+
+import _bootstrap  # before any dashboard import: puts the repository root on sys.path
+import streamlit as st
+
+from dashboard import charts
+from dashboard.queries import events as queries
+from dashboard.queries import market, meta
+from dashboard.ui.context import app_context
+from dashboard.ui.guard import load
+from dashboard.ui.widgets import download_csv, needs, synthetic_market_label, table
+from etl.eventstudy.engine import CAR_STATISTICS, DAILY_STATISTICS
+
+_bootstrap.through_router()
+st.title("Event study")
+ctx = app_context()
+relations = load(meta.relations, ctx.reader)
+if "events" not in relations:
+    needs("This warehouse predates the event catalog: run `python -m etl init` to upgrade it.")
+    st.stop()
+catalog = load(queries.event_list, ctx.reader)
+tickers = load(market.price_tickers, ctx.reader)
+if catalog.empty:
+    needs("No events yet: `python -m etl init` loads the catalog, `python -m etl events add` adds your own.")
+    st.stop()
+if tickers.empty:
+    needs("No prices are loaded yet: run `python -m etl prices fetch` (or `prices import FILE...`).")
+    st.stop()
+synthetic_market_label(load(meta.synthetic_market, ctx.reader), "prices")
+
+# --- choices (kept in the URL) ------------------------------------------------------------------------------
+ids = list(catalog["event_id"])  # readable slugs, also what a shared link carries
+default_event = "openai-google-cloud-2025" if "openai-google-cloud-2025" in ids else ids[0]
+priced = list(tickers["ticker"])
+with st.sidebar:
+    st.subheader("Study")
+    chosen = st.multiselect("Events", ids, default=[default_event], key="es_events", bind="query-params",
+                            help="Newest first; 'All events' on the page lists their dates and headlines.")
+    picked = st.multiselect("Tickers (default: each event's own)", priced, key="es_tickers", bind="query-params")
+    benchmark = st.selectbox("Benchmark", ["", *priced], format_func=lambda t: t or "per exchange (setting)",
+                             key="es_benchmark", bind="query-params",
+                             help="Default: `eventstudy.benchmarks`, e.g. SPY for US listings, ^N225 for Tokyo.")
+    model = st.radio("Normal-return model", list(charts.MODEL_LABELS), format_func=charts.MODEL_LABELS.get,
+                     key="es_model", bind="query-params")
+    returns_kind = st.radio("Returns", ["simple", "log"], key="es_returns", bind="query-params")
+    windows = st.text_input("Event windows", "0:0,-1:1,0:1,-5:5", key="es_windows", bind="query-params",
+                            help="Session offsets START:END from day 0, separated by commas.")
+    estimation = st.text_input("Estimation window", "-250:-11", key="es_estimation", bind="query-params",
+                               help="Offsets START:END, or dates YYYY-MM-DD:YYYY-MM-DD.")
+if not chosen:
+    st.info("Choose one or more events in the sidebar.", icon=":material/event:")
+    st.stop()
+
+events = load(queries.event_details, ctx.reader, event_ids=tuple(chosen))
+tables = load(queries.study, ctx.reader, event_ids=tuple(chosen), tickers=tuple(picked), benchmark=benchmark or "",
+              model=model or "market", returns_kind=returns_kind or "simple", estimation=estimation, windows=windows)
+st.caption("Abnormal returns around each announcement, beyond what the benchmark did, as "
+           "`python -m etl eventstudy run` computes them (docs/eventstudy.md gives every formula and the "
+           "reference each statistic reproduces). Close-to-close returns of adjusted closes; day 0 is the "
+           "session of each ticker's listing exchange the announcement falls in.")
+
+# --- the events -----------------------------------------------------------------------------------------------
+with st.expander(f"All events ({len(catalog)})"):
+    table(catalog, "es-catalog")
+    download_csv(catalog, "events")
+for event in events.itertuples():
+    with st.expander(f"{event.headline}", expanded=len(events) == 1):
+        precision = "to the minute" if event.time_precision == "minute" else "date only"
+        st.markdown(f"**Announced** {event.announced_at:%Y-%m-%d %H:%M} UTC ({precision}; market time: "
+                    f"{event.market_time}) · **tickers** {', '.join(event.tickers)} · **providers** "
+                    f"{', '.join(event.providers) or '—'}")
+        if event.notes:
+            st.caption(event.notes)
+        for url in event.source_urls:
+            st.markdown(f"- <{url}>")
+day0 = tables.day0[tables.day0["event_id"].isin(chosen)]
+table(day0, "es-day0")
+download_csv(day0, "event study day 0")
+
+media = queries.media_comparison(events, tables)
+for row in media[media["differs"]].itertuples():
+    st.warning(f"The media reported **{row.ticker} {row.reported:+.2%}** for this announcement; close to close on "
+               f"day 0 ({row.day0:%Y-%m-%d}) it moved **{row.close_to_close:+.2%}**. Headline figures are often "
+               "intraday or after-hours moves; this page reports close-to-close.", icon=":material/newspaper:")
+
+# --- CAR paths ------------------------------------------------------------------------------------------------
+paths = queries.car_paths(tables)
+if paths.empty:
+    st.info("No ticker could be studied; the reasons are below.", icon=":material/info:")
+else:
+    st.plotly_chart(charts.car_paths(paths, tables.settings.model), width="stretch", key="es-paths")
+    download_csv(paths, "event study car paths")
+
+# --- results --------------------------------------------------------------------------------------------------
+st.subheader("Abnormal returns per ticker and window")
+st.caption("CAR: cumulative abnormal return; BHAR: buy-and-hold abnormal return; car_t: the ticker's time-series "
+           "t (CAR / (s·√L)), with its two-sided p-value and stars (* 10 %, ** 5 %, *** 1 %).")
+results = tables.results[["event_id", "ticker", "benchmark", "window", "window_start", "window_end", "days", "car",
+                          "bhar", "car_t", "car_t_p", "stars"]]
+pct = st.column_config.NumberColumn(format="percent")
+table(results, "es-results", column_config={"car": pct, "bhar": pct})
+download_csv(results, "event study results")
+
+st.subheader("Cross-section per window")
+st.caption("Across the tickers of each event that share a benchmark: CAAR and its tests (t, Brown & Warner 1985, "
+           "Patell, BMP, Corrado/Cowan rank) with p-values and stars. With one ticker the cross-sectional tests do "
+           "not apply (empty).")
+cross = tables.cross[["event_id", "benchmark", "window", "n", "days", "caar", "mean_daily_aar", "mean_bhar",
+                      *CAR_STATISTICS, *(f"{s}_p" for s in CAR_STATISTICS), *(f"{s}_stars" for s in CAR_STATISTICS)]]
+table(cross, "es-cross", column_config={"caar": pct, "mean_daily_aar": pct, "mean_bhar": pct})
+download_csv(cross, "event study cross section")
+
+with st.expander("Daily statistics (AAR and every daily test)"):
+    daily = tables.cross_daily[["event_id", "benchmark", "relative_day", "date", "n", "aar", *DAILY_STATISTICS,
+                                *(f"{s}_p" for s in DAILY_STATISTICS)]]
+    table(daily, "es-daily", column_config={"aar": pct})
+    download_csv(daily, "event study daily statistics")
+
+st.subheader("Estimation facts")
+facts = tables.results.drop_duplicates(["event_id", "ticker", "benchmark"])[
+    ["event_id", "ticker", "benchmark", "estimation_start", "estimation_end", "T", "alpha", "beta", "r2", "s"]]
+table(facts, "es-facts")
+download_csv(facts, "event study estimation facts")
+
+left_out = tables.pairs[tables.pairs["status"] != "computed"]
+if not left_out.empty:
+    st.subheader("Excluded or failed")
+    table(left_out, "es-left-out")
+    download_csv(left_out, "event study exclusions")
+overlaps = tables.overlaps[tables.overlaps["event_id"].isin(chosen)]
+if not overlaps.empty:
+    st.subheader("Overlapping events")
+    st.caption("Another announcement for the same ticker falls in this event's windows or estimation period, so "
+               "its move is mixed into this one's.")
+    table(overlaps, "es-overlaps")
+    download_csv(overlaps, "event study overlaps")
