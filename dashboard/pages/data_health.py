@@ -95,8 +95,7 @@ else:
     download_csv(fx_feeds, "fx feeds")
 
 st.subheader("FX coverage")
-currency = ctx.config.get("reporting_currency").upper()
-max_age = ctx.config.get("fx.max_rate_age_days")
+currency, max_age = ctx.currency, ctx.max_rate_age_days
 coverage = load(health.fx_coverage, ctx.reader, currency=currency, max_age_days=max_age)
 st.caption(f"Spend that cannot be shown in the reporting currency {currency} (setting `reporting_currency`): no rate "
            f"on or before the charge date, or only one more than {max_age} days older (`fx.max_rate_age_days`). "

@@ -9,8 +9,7 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.queries import meta, spend
-from dashboard.ui.context import app_context
-from dashboard.ui.guard import load
+from dashboard.ui.guard import load, spend_page, stop
 from dashboard.ui.widgets import (
     download_csv,
     empty_warehouse,
@@ -24,15 +23,8 @@ from dashboard.ui.widgets import (
 )
 
 _bootstrap.through_router()
-st.title("Overview")
-ctx = app_context()
-currency = ctx.config.get("reporting_currency").upper()
-max_age = ctx.config.get("fx.max_rate_age_days")
-
-facts = load(meta.summary, ctx.reader)
-if facts.empty:
-    empty_warehouse("No billing data is loaded yet.")
-    st.stop()
+ctx, facts = spend_page("Overview")
+currency, max_age = ctx.currency, ctx.max_rate_age_days
 if "fx_rates" not in load(meta.relations, ctx.reader):
     needs("This warehouse predates the reporting-currency views: run `python -m etl init` to upgrade it.")
     st.stop()
@@ -81,8 +73,7 @@ st.caption(f"{label} in {currency} (setting `reporting_currency`), {scope}. Cost
 # --- KPI tiles ----------------------------------------------------------------------------------------------
 k = load(spend.kpis, ctx.reader, flt=flt)
 if k.as_of is None:
-    empty_warehouse("No billing data is loaded yet.")
-    st.stop()
+    stop(empty_warehouse, "No billing data is loaded yet.")
 mom, share, ai = k.month_over_month, k.top_provider_share, k.ai_compute_share
 first = st.columns(3)
 first[0].metric(f"Spend {k.this_month_start:%b %Y}", money_short(k.this_month, currency), border=True,

@@ -9,11 +9,9 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.queries import market, meta, spend
-from dashboard.ui.context import app_context
-from dashboard.ui.guard import load
+from dashboard.ui.guard import load, spend_page
 from dashboard.ui.widgets import (
     download_csv,
-    empty_warehouse,
     needs,
     synthetic_label,
     synthetic_market_label,
@@ -23,15 +21,8 @@ from dashboard.ui.widgets import (
 from etl.market.tickers import provider_tickers
 
 _bootstrap.through_router()
-st.title("Spend vs market")
-ctx = app_context()
-currency = ctx.config.get("reporting_currency").upper()
-max_age = ctx.config.get("fx.max_rate_age_days")
-
-facts = load(meta.summary, ctx.reader)
-if facts.empty:
-    empty_warehouse("No billing data is loaded yet.")
-    st.stop()
+ctx, facts = spend_page("Spend vs market")
+currency, max_age = ctx.currency, ctx.max_rate_age_days
 relations = load(meta.relations, ctx.reader)
 if "prices" not in relations:
     needs("This warehouse predates market data: run `python -m etl init` to upgrade it.")

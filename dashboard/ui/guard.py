@@ -11,8 +11,11 @@ from typing import NoReturn, TypeVar
 
 import streamlit as st
 
+from dashboard.queries import meta
+from dashboard.queries.meta import WarehouseSummary
 from dashboard.queries.reader import QueryError, Reader
 from dashboard.ui.cache import cached
+from dashboard.ui.context import AppContext, app_context
 from dashboard.ui.widgets import empty_warehouse, query_failed
 from etl.warehouse import WarehouseMissingError
 
@@ -27,6 +30,17 @@ def load(function: Callable[..., T], reader: Reader, **params: Hashable) -> T:
         stop(empty_warehouse, "There is no warehouse yet.")
     except (QueryError, ValueError) as exc:
         stop(query_failed, exc)
+
+
+def spend_page(title: str) -> tuple[AppContext, WarehouseSummary]:
+    """The start of a page about spend: its title, the context, and a stop with the loading hint when the
+    warehouse holds no billing data yet."""
+    st.title(title)
+    ctx = app_context()
+    facts = load(meta.summary, ctx.reader)
+    if facts.empty:
+        stop(empty_warehouse, "No billing data is loaded yet.")
+    return ctx, facts
 
 
 def stop(show: Callable[..., None], *args: object) -> NoReturn:

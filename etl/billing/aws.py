@@ -80,7 +80,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from etl.billing.base import Field, LoadOptions, Plan, resolve_fields, snake_name, sql_string
+from etl.billing.base import Field, LoadOptions, Plan, resolve_fields, snake_name, sql_string, unique_names
 from etl.billing.sources import Source
 
 NAME = "aws"
@@ -155,14 +155,8 @@ def detect(columns: tuple[str, ...], options: LoadOptions) -> int:
 
 
 def canonical_columns(columns: tuple[str, ...]) -> list[str]:
-    """The names the loader reads the columns under: canonical, a repeated one suffixed ``_dup``."""
-    names: list[str] = []
-    for column in columns:
-        name = canonical(column)
-        while name in names:
-            name += "_dup"
-        names.append(name)
-    return names
+    """The names the loader reads the columns under."""
+    return unique_names(canonical(c) for c in columns)
 
 
 def tag_columns(columns: tuple[str, ...]) -> list[tuple[str, str]]:

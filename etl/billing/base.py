@@ -135,6 +135,17 @@ def snake_name(header: str) -> str:
     return name.strip("_").lower()
 
 
+def unique_names(names: Iterable[str]) -> list[str]:
+    """The loader's column names for a header, in order: a repeated (canonical) name gets ``_dup`` appended, so
+    adapters that refer to a column by position see the names the loader reads it under."""
+    unique: list[str] = []
+    for name in names:
+        while name in unique:
+            name += "_dup"
+        unique.append(name)
+    return unique
+
+
 def resolve_fields(
     adapter: str, fields: Mapping[str, Field], columns: Iterable[str]
 ) -> dict[str, tuple[str | None, Field]]:

@@ -43,6 +43,7 @@ from etl.billing.base import (
     Plan,
     quote_ident,
     sql_string,
+    unique_names,
 )
 from etl.billing.sources import Source, check_same_header, read_columns, sha256_of
 
@@ -356,15 +357,9 @@ def _resolve_insert(normalised: str, source: Source, plan: Plan, load_id: int) -
 
 
 def _canonical_columns(plan: Plan, columns: tuple[str, ...]) -> list[str]:
-    """Canonical names, in header order; a duplicate canonical name gets a numeric suffix."""
+    """Canonical names, in header order; a duplicate canonical name gets a suffix (see ``unique_names``)."""
     adapter = registry.get(plan.adapter)
-    names: list[str] = []
-    for column in columns:
-        name = adapter.canonical(column)
-        while name in names:
-            name += "_dup"
-        names.append(name)
-    return names
+    return unique_names(adapter.canonical(column) for column in columns)
 
 
 def _reader_sql(kind: str, path: Path, columns: tuple[str, ...], canonical: list[str], read_options: str,

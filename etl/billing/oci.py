@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import json
 
-from etl.billing.base import Field, LoadOptions, Plan, resolve_fields, sql_string
+from etl.billing.base import Field, LoadOptions, Plan, resolve_fields, sql_string, unique_names
 from etl.billing.sources import Source
 
 NAME = "oci"
@@ -119,7 +119,7 @@ def detect(columns: tuple[str, ...], options: LoadOptions) -> int:
 
 
 def plan(columns: tuple[str, ...], options: LoadOptions, source: Source) -> Plan:
-    names = _canonical_names(columns)
+    names = unique_names(canonical(c) for c in columns)
     fields = dict(FIELDS)
     pairs: list[str] = []
     seen: set[str] = set()
@@ -146,12 +146,3 @@ def _literal(text: str) -> str:
     return sql_string(text).replace("{", "' || chr(123) || '").replace("}", "' || chr(125) || '")
 
 
-def _canonical_names(columns: tuple[str, ...]) -> list[str]:
-    """Canonical names as the loader derives them (a repeated name gets ``_dup`` appended)."""
-    names: list[str] = []
-    for column in columns:
-        name = canonical(column)
-        while name in names:
-            name += "_dup"
-        names.append(name)
-    return names

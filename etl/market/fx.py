@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl.market.store import MarketResult, log_load, naive_utc, next_load_id
+from etl.market.store import MarketResult, batch_transaction, log_load, naive_utc, next_load_id
 from etl.warehouse import SEED_DIR, WarehouseMissingError, connect_readonly
 
 log = logging.getLogger(__name__)
@@ -160,8 +160,7 @@ def store(con: duckdb.DuckDBPyConnection, batch: FxBatch, loaded_at: datetime) -
         result.first, result.last = batch.frame["date"].min().date(), batch.frame["date"].max().date()
     result.load_id = next_load_id(con)
     con.register("staged_fx", batch.frame)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with batch_transaction(con, result, "staged_fx"):
         con.execute(
             """
             CREATE OR REPLACE TEMP TABLE incoming_fx AS
@@ -185,16 +184,7 @@ def store(con: duckdb.DuckDBPyConnection, batch: FxBatch, loaded_at: datetime) -
             "SELECT count(*) FILTER (is_new), count(*) FILTER (NOT is_new) FROM changed_fx").fetchall()[0]
         con.execute("INSERT OR REPLACE INTO fx_rates BY NAME SELECT * EXCLUDE (is_new) FROM changed_fx")
         result.rows = new + revised
-        result.status = "loaded" if result.rows else "unchanged"
         result.message = "; ".join([f"{new} new, {revised} revised rate(s)", *batch.notes])
-        log_load(con, result)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("staged_fx")
-    log.info("%s %s: %s", result.status, result.source, result.message)
     return result
 
 

@@ -33,7 +33,7 @@ import pandas as pd
 
 from etl.market import calendars
 from etl.market.calendars import Listing
-from etl.market.store import MarketResult, log_load, naive_utc, next_load_id
+from etl.market.store import MarketResult, batch_transaction, log_load, naive_utc, next_load_id
 from etl.warehouse import WarehouseMissingError, connect_readonly
 
 log = logging.getLogger(__name__)
@@ -244,11 +244,10 @@ def store(con: duckdb.DuckDBPyConnection, batch: PriceBatch, loaded_at: datetime
         result.first, result.last = frame["date"].min().date(), frame["date"].max().date()
     result.load_id = next_load_id(con)
     con.register("staged_prices", frame)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with batch_transaction(con, result, "staged_prices"):
         con.execute(
             """
-            CREATE OR REPLACE TEMP TABLE incoming AS
+            CREATE OR REPLACE TEMP TABLE incoming_prices AS
             SELECT ticker::VARCHAR AS ticker, CAST(date AS DATE) AS date, open::DOUBLE AS open,
                    high::DOUBLE AS high, low::DOUBLE AS low, close::DOUBLE AS close,
                    adj_close::DOUBLE AS adj_close, volume::BIGINT AS volume, dividends::DOUBLE AS dividends,
@@ -262,7 +261,7 @@ def store(con: duckdb.DuckDBPyConnection, batch: PriceBatch, loaded_at: datetime
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE changed AS
-            SELECT i.*, p.ticker IS NULL AS is_new FROM incoming i LEFT JOIN prices p USING (ticker, date)
+            SELECT i.*, p.ticker IS NULL AS is_new FROM incoming_prices i LEFT JOIN prices p USING (ticker, date)
             WHERE p.ticker IS NULL OR {differs}
             """
         )
@@ -273,20 +272,11 @@ def store(con: duckdb.DuckDBPyConnection, batch: PriceBatch, loaded_at: datetime
         if batch.full:
             kept = con.execute(
                 "SELECT count(*) FROM prices p WHERE p.ticker = ? AND NOT EXISTS "
-                "(SELECT 1 FROM incoming i WHERE i.date = p.date)", [batch.ticker]).fetchall()[0][0]
+                "(SELECT 1 FROM incoming_prices i WHERE i.date = p.date)", [batch.ticker]).fetchall()[0][0]
             if kept:
                 notes.append(f"{kept} stored session(s) absent from the re-fetch kept as they were")
         result.rows = new + revised
-        result.status = "loaded" if result.rows else "unchanged"
         result.message = "; ".join(notes)
-        log_load(con, result)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("staged_prices")
-    log.info("%s %s: %s", result.status, result.source, result.message)
     return result
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import duckdb
 
 from etl.report import format_table
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -51,6 +56,25 @@ def log_load(con: duckdb.DuckDBPyConnection, result: MarketResult) -> None:
         [result.load_id, result.kind, result.source, result.files, result.sha256, result.format, result.rows,
          result.status, result.error, result.message, naive_utc(result.started), naive_utc(datetime.now(UTC))],
     )
+
+
+@contextlib.contextmanager
+def batch_transaction(con: duckdb.DuckDBPyConnection, result: MarketResult, registered: str) -> Iterator[None]:
+    """One transaction for one ticker's or pair's rows: the block writes them and sets ``result.rows`` and
+    ``result.message``; then the status and the ``load_log`` row follow and it commits (or rolls back on an
+    error). ``registered`` is the pandas frame the block reads, unregistered in any case."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        result.status = "loaded" if result.rows else "unchanged"
+        log_load(con, result)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister(registered)
+    log.info("%s %s: %s", result.status, result.source, result.message)
 
 
 def summary_table(results: list[MarketResult], subject: str = "ticker") -> str:
