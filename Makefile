@@ -34,6 +34,8 @@ demo: $(VENV)/.runtime
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/eventstudy.py
+	$(BIN)/python bench/dashboard.py
 
 clean:
 	rm -rf data/demo data/warehouse.duckdb* tests/artifacts
