@@ -103,7 +103,7 @@ def test_every_page_renders_without_errors(running_app: str):
 
 
 VIEWPORT = {"width": 1400, "height": 900}
-CHARTS = {"overview": 3, "market": 2}  # plotly charts each page draws with the fixture data
+CHARTS = {"overview": 3, "market": 2, "events": 1}  # plotly charts each page draws with the fixture data
 
 
 def _a_shared_link_on_a_fresh_server(browser, url: str) -> None:
