@@ -4,9 +4,9 @@ The warehouse is built once and kept in ``--dir`` (default ``data/bench-dashboar
 SYNTHETIC exports (``write_demo_exports(rows=10_000_000, monthly_files=False)``, one file per provider)
 loaded through the normal loader, synthetic prices of GOOGL, MSFT, AMZN, ORCL, CRWV, NVDA, SPY and QQQ on
 NYSE sessions 2023-2025 imported through the normal ``prices import`` path, and synthetic EUR/USD rates stored
-through the FX store, plus a bench-only ``events`` table of ``--events`` SYNTHETIC events shaped like the
-events contract (the real table comes with migration 0003). Building takes a few minutes (190 s on two cores:
-95 s generating, 94 s loading) and about 7 GB of disk while the exports exist, 0.5 GB once they are deleted;
+through the FX store, and the shipped event catalog (24 events) with ``--events`` SYNTHETIC events and their
+event studies, stored as ``eventstudy run`` stores them. Building takes a few minutes (110-190 s on two
+cores) and about 7 GB of disk while the exports exist, 0.5 GB once they are deleted;
 later runs reuse the warehouse (``built.json`` records the build).
 
 Then, for each page:
@@ -32,7 +32,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -126,28 +126,37 @@ def write_market_data(warehouse, folder: Path) -> None:
                                  rates), now)
 
 
-def add_events(db: Path, count: int) -> None:
-    """A bench-only ``events`` table shaped like the events contract (migration 0003 of the events branch):
-    ``count`` SYNTHETIC events spread over 2024-2025, each naming one provider."""
+def add_events(db: Path, extra: int) -> None:
+    """The shipped event catalog and ``extra`` SYNTHETIC user events (spread over 2024, each naming one provider),
+    stored through the events store, and their event studies computed and stored as ``eventstudy run`` does, so
+    the pages read stored results as they do in production. Nothing is done when the warehouse has events."""
+    from etl.config import load_config
+    from etl.events.catalog import refresh_catalog
+    from etl.events.store import read_events, transaction, write_events
+    from etl.events.validate import Event
+    from etl.eventstudy.settings import StudySettings
+    from etl.eventstudy.store import store_study
+    from etl.eventstudy.warehouse import compute_event_studies
     from etl.warehouse import Warehouse
 
+    config = load_config(environ={})
+    providers = ("Google Cloud", "Microsoft", "AWS", "Oracle", "CoreWeave")
+    tickers = ("GOOGL", "MSFT", "AMZN", "ORCL", "CRWV")
+    synthetic = [Event(event_id=f"bench-{i:03d}", announced_at=datetime(2024, 1, 15, 14, 30) + timedelta(days=17 * i),
+                       time_precision="minute", market_time="intraday",
+                       headline=f"SYNTHETIC benchmark event {i}", tickers=(tickers[i % 5],),
+                       providers=(providers[i % 5],)) for i in range(extra)]
+    started = datetime.now(UTC)
     with Warehouse(db).write("benchmark events") as con:
-        if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'events'").fetchone()[0]:
+        if con.execute("SELECT count(*) FROM events").fetchone()[0]:
             return
-        con.execute("""
-            CREATE TABLE events (
-                event_id VARCHAR PRIMARY KEY, announced_at TIMESTAMP, time_precision VARCHAR, market_time VARCHAR,
-                headline VARCHAR, companies VARCHAR[], tickers VARCHAR[], providers VARCHAR[],
-                source_urls VARCHAR[], notes VARCHAR, reported_moves MAP(VARCHAR, DOUBLE), origin VARCHAR,
-                added_at TIMESTAMP)""")
-        con.execute("""
-            INSERT INTO events
-            SELECT format('bench-{:03d}', i), TIMESTAMP '2024-01-15 14:30:00' + INTERVAL (i * 17) DAY, 'minute',
-                   'intraday', format('SYNTHETIC benchmark event {}', i), [], [t], [p], [], NULL, MAP {}, 'bench',
-                   now()::TIMESTAMP
-            FROM (SELECT i, ['Google Cloud', 'Microsoft', 'AWS', 'Oracle', 'CoreWeave'][i % 5 + 1] AS p,
-                         ['GOOGL', 'MSFT', 'AMZN', 'ORCL', 'CRWV'][i % 5 + 1] AS t FROM range(?) r(i))
-            """, [count])
+        refresh_catalog(con, config)
+        with transaction(con):
+            write_events(con, synthetic, "user")
+        events = read_events(con)
+        store_study(con, compute_event_studies(con, events, StudySettings.from_config(config)),
+                    list(events["event_id"]), started)
+    print(f"stored {len(events)} events ({extra} synthetic) and their event studies", flush=True)
 
 
 def timed(function: Callable[[], object], runs: int) -> list[float]:
@@ -160,9 +169,14 @@ def timed(function: Callable[[], object], runs: int) -> list[float]:
     return out
 
 
+STUDIED_EVENT = "openai-google-cloud-2025"  # the Event study page's default
+FIVE_EVENTS = ("openai-google-cloud-2025", "oracle-openai-300b-2025", "msft-openai-recapitalization-2025",
+               "aws-openai-38b-2025", "stargate-2025")
+
+
 def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
     """The query functions each page calls on its default view, with the arguments it passes."""
-    from dashboard.queries import health, market, meta, schema, spend
+    from dashboard.queries import events, health, market, meta, schema, spend
     from dashboard.queries.reader import Reader
     from etl.config import load_config
     from etl.market.tickers import provider_tickers
@@ -215,6 +229,17 @@ def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
             ("market.event_share_changes (events)", lambda: market.event_share_changes(
                 reader, currency, "effective", age, pairs, benchmark)),
         ],
+        "Event study": [
+            *common,
+            ("events.event_list", lambda: events.event_list(reader)),
+            ("market.price_tickers", lambda: market.price_tickers(reader)),
+            ("events.event_details", lambda: events.event_details(reader, (STUDIED_EVENT,))),
+            ("events.study (1 event, its own tickers)", lambda: events.study(reader, (STUDIED_EVENT,))),
+        ],
+        "Event study, 5 events": [
+            ("events.event_details", lambda: events.event_details(reader, FIVE_EVENTS)),
+            ("events.study (5 events, their own tickers)", lambda: events.study(reader, FIVE_EVENTS)),
+        ],
         "Data health": [
             *common,
             ("health.billing_feeds", lambda: health.billing_feeds(reader, now, 36)),
@@ -232,6 +257,8 @@ RENDERED = {  # page: (file to switch to, URL parameters)
     "Overview": (None, {}),
     "Overview, tag filter team=training": (None, {"ov_tag_key": "team", "ov_tag_value": "training"}),
     "Spend vs market": ("pages/spend_vs_market.py", {}),
+    "Event study": ("pages/event_study.py", {}),
+    "Event study, 5 events": ("pages/event_study.py", {"es_events": list(FIVE_EVENTS)}),
     "Data health": ("pages/data_health.py", {}),
     "SQL": ("pages/sql_console.py", {}),
 }
@@ -270,13 +297,13 @@ def main() -> int:
                         help="folder of the benchmark warehouse, built once and reused (default data/bench-dashboard)")
     parser.add_argument("--rows", type=int, default=ROWS, help=f"cost rows of the warehouse (default {ROWS:,})")
     parser.add_argument("--runs", type=int, default=7, help="timed runs per query and per render (default 7)")
-    parser.add_argument("--events", type=int, default=40, help="synthetic events in a bench-only events table")
+    parser.add_argument("--events", type=int, default=16,
+                        help="synthetic events added to the 24 of the shipped catalog (default 16)")
     parser.add_argument("--build-only", action="store_true", help="build the warehouse and stop")
     args = parser.parse_args()
 
     db, facts = build(args.dir.resolve(), args.rows)
-    if args.events:
-        add_events(db, args.events)
+    add_events(db, args.events)
     if args.build_only:
         return 0
     os.environ["SPENDSCOPE_DB"] = str(db)

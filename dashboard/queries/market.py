@@ -22,7 +22,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from dashboard.queries.reader import Reader
+from dashboard.queries.reader import Queryable, Reader, Snapshot
 from dashboard.queries.spend import MEASURES
 from etl.events.store import read_events
 from etl.eventstudy.engine import expected_returns, fit_normal_model, returns_from_prices
@@ -228,18 +228,25 @@ def event_share_changes(reader: Reader, currency: str, measure: str = "effective
 
     Columns: date, headline, provider, ticker, change_<N>d_pp per N (percentage points), car_m1_p1
     (fraction), then per N share_before_<N>d, share_after_<N>d and complete_<N>d (both windows inside the
-    loaded spend), car_source (``event_study_results`` or ``computed``), car_note and event_id.
+    loaded spend), car_source and car_note (see :func:`event_cars`) and event_id. One snapshot serves every read.
     Empty without an ``events`` table.
     """
     columns = ["date", "headline", "provider", "ticker", *[f"change_{n}d_pp" for n in windows], "car_m1_p1"]
     for n in windows:
         columns += [f"share_before_{n}d", f"share_after_{n}d", f"complete_{n}d"]
     columns += ["car_source", "car_note", "event_id"]
-    relations = _relations(reader)
+    with reader.snapshot() as snapshot:  # shares and CARs of the same published file
+        return _event_share_changes(snapshot, columns, currency, measure, max_age_days, tickers, benchmark, windows)
+
+
+def _event_share_changes(snapshot: Snapshot, columns: list[str], currency: str, measure: str, max_age_days: int,
+                         tickers: tuple[tuple[str, str], ...], benchmark: str, windows: tuple[int, ...]
+                         ) -> pd.DataFrame:
+    relations = snapshot.relations()
     if "events" not in relations:
         return pd.DataFrame(columns=columns)
     column = MEASURES[measure]
-    long = reader.frame(
+    long = snapshot.frame(
         f"""
         WITH daily AS (
             SELECT date, provider, sum({column}_reporting) AS amount
@@ -279,53 +286,71 @@ def event_share_changes(reader: Reader, currency: str, measure: str = "effective
     wide["date"] = pd.to_datetime(wide["date"]).dt.date
     ticker_of = dict(tickers)
     wide["ticker"] = wide["provider"].map(ticker_of)
-    cars = event_cars(reader, tuple(sorted({(e, t) for e, t in zip(wide["event_id"], wide["ticker"], strict=True)
-                                            if isinstance(t, str)})), benchmark, relations)
+    cars = event_cars(snapshot, tuple(sorted({(e, t) for e, t in zip(wide["event_id"], wide["ticker"], strict=True)
+                                              if isinstance(t, str)})), benchmark, relations)
     wide = wide.merge(cars, on=["event_id", "ticker"], how="left")
     wide = wide.sort_values(["date", "provider", "event_id"]).reset_index(drop=True)
     return wide.reindex(columns=columns)
 
 
-def event_cars(reader: Reader, pairs: tuple[tuple[str, str], ...], benchmark: str = "SPY",
+def event_cars(reader: Queryable, pairs: tuple[tuple[str, str], ...], benchmark: str = "SPY",
                relations: frozenset[str] | None = None) -> pd.DataFrame:
-    """CAR[-1,+1] of each (event_id, ticker): from ``event_study_results`` when it has the row (preferring the
-    configured benchmark, then the market model, then simple returns), else computed here (see
-    :func:`car_m1_p1`; day 0 from ``event_day0``, else :func:`event_day0`). Columns event_id, ticker,
-    car_m1_p1, car_source (``event_study_results`` or ``computed``), car_note."""
+    """CAR[-1,+1] of each (event_id, ticker), from what ``eventstudy run`` stored when it has the pair (preferring
+    the configured benchmark, then the market model, then simple returns): its row in ``event_study_results``,
+    or its row against the configured benchmark in ``event_study_exclusions`` (NaN, with the engine's reason).
+    A pair the run has not covered is computed here (see :func:`_compute_cars`). Columns event_id, ticker,
+    car_m1_p1, car_source (``event_study_results``, ``event_study_exclusions`` or ``computed``), car_note."""
     out = pd.DataFrame({"event_id": [p[0] for p in pairs], "ticker": [p[1] for p in pairs]}, dtype=object)
     out["car_m1_p1"], out["car_source"], out["car_note"] = np.nan, None, None
     if not pairs:
         return out
-    relations = _relations(reader) if relations is None else relations
-    found: dict[tuple[str, str], tuple[float, str]] = {}
-    if "event_study_results" in relations:
-        stored = reader.frame(
-            """
-            SELECT event_id, ticker, car, format('{} model, {} returns, vs {}', model, returns_kind, benchmark) AS note
-            FROM event_study_results
-            WHERE "window" = $window AND list_contains($events::VARCHAR[], event_id)
-            QUALIFY row_number() OVER (PARTITION BY event_id, ticker
-                                       ORDER BY benchmark = $bench DESC, model = 'market' DESC,
-                                                returns_kind = 'simple' DESC, benchmark, model) = 1
-            """,
-            {"window": EVENT_CAR_WINDOW, "events": sorted({p[0] for p in pairs}), "bench": benchmark},
-        )
-        found = {(e, t): (car, note) for e, t, car, note in stored.itertuples(index=False)}
-    todo = [p for p in pairs if p not in found]
-    computed = _compute_cars(reader, todo, benchmark) if todo else {}
-    rows = [(*found[p], "event_study_results") if p in found else (*computed[p], "computed") for p in pairs]
+    with reader.snapshot() as snapshot:
+        relations = snapshot.relations() if relations is None else relations
+        found = _stored_cars(snapshot, pairs, benchmark, relations)
+        todo = [p for p in pairs if p not in found]
+        computed = _compute_cars(snapshot, todo, benchmark) if todo else {}
+    rows = [found[p] if p in found else (*computed[p], "computed") for p in pairs]
     out["car_m1_p1"] = [float(car) for car, _, _ in rows]
     out["car_source"] = [source for _, _, source in rows]
     out["car_note"] = [note for _, note, _ in rows]
     return out
 
 
-def _relations(reader: Reader) -> frozenset[str]:
-    frame = reader.frame("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'wh'")
-    return frozenset(frame["table_name"])
+_STORED_CARS = {  # table: its rows as (event_id, ticker, benchmark, model, returns_kind, car, source, note)
+    "event_study_results": """
+        SELECT event_id, ticker, benchmark, model, returns_kind, car, 'event_study_results' AS source,
+               format('{} model, {} returns, vs {}', model, returns_kind, benchmark) AS note
+        FROM event_study_results WHERE "window" = $window""",
+    "event_study_exclusions": """
+        SELECT event_id, ticker, benchmark, model, returns_kind, NULL::DOUBLE AS car, 'event_study_exclusions',
+               format('excluded ({} model, {} returns, vs {}): {}', model, returns_kind, benchmark, reason)
+        FROM event_study_exclusions WHERE benchmark = $bench""",  # an exclusion may be the benchmark's own doing
+}
 
 
-def _compute_cars(reader: Reader, pairs: list[tuple[str, str]], benchmark: str
+def _stored_cars(snapshot: Snapshot, pairs: tuple[tuple[str, str], ...], benchmark: str,
+                 relations: frozenset[str]) -> dict[tuple[str, str], tuple[float, str, str]]:
+    """(car, note, source) of the pairs ``eventstudy run`` stored as a result or as an exclusion."""
+    tables = [sql for table, sql in _STORED_CARS.items() if table in relations]
+    if not tables:
+        return {}
+    rows = snapshot.frame(
+        f"""
+        SELECT event_id, ticker, car, note, source
+        FROM ({' UNION ALL '.join(tables)})
+        WHERE list_contains($events::VARCHAR[], event_id)
+        QUALIFY row_number() OVER (PARTITION BY event_id, ticker
+                                   ORDER BY benchmark = $bench DESC, model = 'market' DESC,
+                                            returns_kind = 'simple' DESC, source = 'event_study_results' DESC,
+                                            benchmark, model) = 1
+        """,
+        {"events": sorted({p[0] for p in pairs}), "bench": benchmark}
+        | ({"window": EVENT_CAR_WINDOW} if "event_study_results" in relations else {}),
+    )
+    return {(e, t): (car, note, source) for e, t, car, note, source in rows.itertuples(index=False)}
+
+
+def _compute_cars(reader: Queryable, pairs: list[tuple[str, str]], benchmark: str
                   ) -> dict[tuple[str, str], tuple[float, str]]:
     """CAR[-1,+1] of pairs that ``eventstudy run`` has not stored, from the same warehouse-mode event study
     (day 0 by the listing calendar, market model over sessions [-250,-11], simple returns), against

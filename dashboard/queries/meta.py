@@ -69,5 +69,4 @@ def synthetic_market(reader: Reader) -> SyntheticMarket:
 
 def relations(reader: Reader) -> frozenset[str]:
     """Names of the tables and views of the warehouse (an older warehouse lacks newer ones)."""
-    frame = reader.frame("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'wh'")
-    return frozenset(frame["table_name"])
+    return reader.relations()

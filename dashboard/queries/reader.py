@@ -1,13 +1,15 @@
 """Short-lived read-only access to the published warehouse.
 
 Each query opens a private read-only snapshot (``etl.warehouse.connect_readonly``), runs, and closes it, so the
-dashboard never holds a lock or a stale instance that would block or hide the ETL's next publish. Results are
-cached by the UI layer keyed on :meth:`Reader.version`, which changes with every publish.
+dashboard never holds a lock or a stale instance that would block or hide the ETL's next publish. A function
+whose queries must agree with each other runs them in one :meth:`Reader.snapshot`. Results are cached by the UI
+layer keyed on :meth:`Reader.version`, which changes with every publish.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -24,8 +26,48 @@ class QueryError(RuntimeError):
     """A dashboard query failed; the message is safe to show to the user."""
 
 
+class Snapshot:
+    """One open read-only snapshot: the queries of a function that must see the same published file (and pay
+    for one open instead of one per query). Get one with :meth:`Reader.snapshot`."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """This snapshot itself, so that code written for a :class:`Reader` also runs inside a snapshot."""
+        yield self
+
+    def frame(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+        """Run one SELECT and return its rows as a DataFrame."""
+        return self.using(lambda con: con.execute(sql, params or []).df())
+
+    def row(self, sql: str, params: list | dict | None = None) -> tuple:
+        """Run one SELECT and return its first row as Python values (dates stay ``datetime.date``)."""
+        return self.using(lambda con: con.execute(sql, params or []).fetchone())
+
+    def using(self, function: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """``function(connection)``, for code that takes a DuckDB connection (``etl.events.store.read_events``,
+        ``etl.eventstudy.warehouse.compute_event_studies``)."""
+        try:
+            return function(self._con)
+        except duckdb.Error as exc:
+            raise QueryError(str(exc).splitlines()[0]) from exc
+
+    def has_relation(self, name: str) -> bool:
+        """Whether a table or view of that name exists (an older warehouse may lack newer ones)."""
+        return name in self.relations()
+
+    def relations(self) -> frozenset[str]:
+        """Names of the warehouse's tables and views."""
+        frame = self.frame("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'wh'")
+        return frozenset(frame["table_name"])
+
+
 @dataclass(frozen=True)
 class Reader:
+    """The published warehouse file; every call opens its own snapshot (see the module docstring)."""
+
     path: Path
 
     def version(self) -> str | None:
@@ -36,38 +78,37 @@ class Reader:
             return None
         return f"{stat.st_ino}:{stat.st_mtime_ns}"
 
-    def frame(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
-        """Run one SELECT and return its rows as a DataFrame."""
-        return self._run(sql, params, lambda result: result.df())
-
-    def row(self, sql: str, params: list | dict | None = None) -> tuple:
-        """Run one SELECT and return its first row as Python values (dates stay ``datetime.date``)."""
-        return self._run(sql, params, lambda result: result.fetchone())
-
-    def using(self, function: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """``function(connection)`` on a private read-only snapshot, for code that takes a DuckDB connection
-        (``etl.events.store.read_events``, ``etl.eventstudy.warehouse.compute_event_studies``)."""
-        con = connect_readonly(self.path)
-        try:
-            return function(con)
-        except duckdb.Error as exc:
-            raise QueryError(str(exc).splitlines()[0]) from exc
-        finally:
-            con.close()
-
-    def has_relation(self, name: str) -> bool:
-        """Whether a table or view of that name exists (an older warehouse may lack newer ones)."""
-        return bool(self.row("SELECT count(*) FROM information_schema.tables WHERE table_catalog = 'wh' "
-                             "AND table_name = ?", [name])[0])
-
-    def _run(self, sql: str, params: list | dict | None, fetch: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """A private read-only snapshot, open for the ``with`` block."""
         try:
             con = connect_readonly(self.path)  # WarehouseMissingError propagates: the UI shows how to load data
         except duckdb.Error as exc:  # e.g. not a DuckDB file, or one written by a newer DuckDB
             raise QueryError(f"cannot open the warehouse {self.path}: {str(exc).splitlines()[0]}") from exc
         try:
-            return fetch(con.execute(sql, params or []))
-        except duckdb.Error as exc:
-            raise QueryError(str(exc).splitlines()[0]) from exc
+            yield Snapshot(con)
         finally:
             con.close()
+
+    def frame(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+        with self.snapshot() as snapshot:
+            return snapshot.frame(sql, params)
+
+    def row(self, sql: str, params: list | dict | None = None) -> tuple:
+        with self.snapshot() as snapshot:
+            return snapshot.row(sql, params)
+
+    def using(self, function: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        with self.snapshot() as snapshot:
+            return snapshot.using(function)
+
+    def has_relation(self, name: str) -> bool:
+        with self.snapshot() as snapshot:
+            return snapshot.has_relation(name)
+
+    def relations(self) -> frozenset[str]:
+        with self.snapshot() as snapshot:
+            return snapshot.relations()
+
+
+Queryable = Reader | Snapshot  # what a query function reads from: one snapshot per call, or a shared one

@@ -165,6 +165,22 @@ def test_stored_event_study_results_are_preferred(with_events, spend_db):
     assert changes.loc["ev-cw", "car_source"] == "computed"  # no stored result for it
 
 
+def test_a_pair_the_event_study_excluded_keeps_its_stored_reason(with_events, spend_db):
+    with Warehouse(spend_db).write("exclusions") as con:
+        con.execute("""INSERT INTO event_study_exclusions VALUES
+                       ('ev-cw', 'CRWV', 'SPY', 'market', 'only 40 sessions in the estimation window (minimum 60)',
+                        'simple', 1),
+                       ('ev-tpu', 'GOOGL', 'QQQ', 'market', 'no QQQ prices', 'simple', 1)""")
+    changes = market.event_share_changes(with_events, "USD", tickers=PAIRS).set_index("event_id")
+    assert changes.loc["ev-cw", ["car_source", "car_note"]].tolist() == [
+        "event_study_exclusions",
+        "excluded (market model, simple returns, vs SPY): only 40 sessions in the estimation window (minimum 60)"]
+    assert np.isnan(changes.loc["ev-cw", "car_m1_p1"])  # not recomputed over the engine's decision
+    # an exclusion against another benchmark does not stand for the configured one: computed against SPY
+    assert changes.loc["ev-tpu", "car_source"] == "computed"
+    assert changes.loc["ev-tpu", "car_m1_p1"] == pytest.approx(independent_car("GOOGL", "2025-05-01"))
+
+
 def test_a_car_without_prices_says_why(with_events):
     cars = market.event_cars(with_events, (("ev-tpu", "AMZN"),), "SPY")
     assert cars["car_source"].tolist() == ["computed"]
