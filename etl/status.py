@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from etl.context import Context
+from etl.demo.generator import DEMO_TAG_KEY, DEMO_TAG_KEYS, DEMO_TAG_VALUE
 from etl.report import format_table
 from etl.warehouse import WarehouseMissingError, connect_readonly, latest_schema_version, schema_version
 
@@ -43,17 +44,25 @@ def _print_status(con: duckdb.DuckDBPyConnection, path: Path, recent: int) -> in
     print(f"warehouse: {path} (published {published})")
     print(f"schema version: {version} of {latest_schema_version()}"
           + ("" if version == latest_schema_version() else " - run `python -m etl init` to upgrade"))
+    demo = " OR ".join(f"Tags->>'{key}' = '{DEMO_TAG_VALUE}'" for key in DEMO_TAG_KEYS)
     spend = con.execute(
-        """
+        f"""
         SELECT ServiceProviderName, BillingCurrency, count(*), sum(BilledCost), sum(EffectiveCost),
-               min(ChargePeriodStart)::DATE, max(ChargePeriodStart)::DATE
+               min(ChargePeriodStart)::DATE, max(ChargePeriodStart)::DATE, count(*) FILTER ({demo})
         FROM cost_line GROUP BY 1, 2 ORDER BY 1, 2
         """
     ).fetchall()
     print("\nbilling data (amounts in each row's own currency):")
-    print(format_table(["provider", "currency", "rows", "billed", "effective", "first day", "last day"],
-                       [(p, c, n, f"{b:,.2f}", f"{e:,.2f}", d0, d1) for p, c, n, b, e, d0, d1 in spend]))
-    _print_market(con)
+    header = ["provider", "currency", "rows", "billed", "effective", "first day", "last day"]
+    rows = [(p, c, n, f"{b:,.2f}", f"{e:,.2f}", d0, d1, demo_rows) for p, c, n, b, e, d0, d1, demo_rows in spend]
+    synthetic = any(row[-1] for row in rows)
+    if synthetic:
+        print(f"  SYNTHETIC rows: written by `python -m etl demo` (tag {DEMO_TAG_KEY}: {DEMO_TAG_VALUE}), "
+              "not real spend")
+        print(format_table([*header, "SYNTHETIC rows"], rows))
+    else:
+        print(format_table(header, [row[:-1] for row in rows]))
+    _print_market(con, synthetic)
     unmapped = con.execute(
         """
         SELECT ServiceProviderName, ServiceName, count(*) FROM cost_line WHERE x_CategorySource = 'default'
@@ -94,28 +103,35 @@ def _shorten(text: str, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _print_market(con: duckdb.DuckDBPyConnection) -> None:
+# the prices and FX rates `python -m etl demo` writes where no real ones exist
+_SYNTHETIC_LOADS = "SELECT load_id FROM load_log WHERE format = 'synthetic' AND starts_with(source, 'demo:')"
+
+
+def _print_market(con: duckdb.DuckDBPyConnection, synthetic_spend: bool) -> None:
     """Prices per ticker, and how much of the spend the reporting views can convert."""
     if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'prices'").fetchall()[0][0]:
         return  # a warehouse from before the market-data migration; the version line says to upgrade
     tickers = con.execute(
-        """
+        f"""
         SELECT ticker, any_value(exchange), any_value(currency), min(date), max(date), count(*),
-               strftime(max(loaded_at), '%Y-%m-%d %H:%M'), (current_date - max(date))::INTEGER
+               strftime(max(loaded_at), '%Y-%m-%d %H:%M'), (current_date - max(date))::INTEGER,
+               CASE WHEN bool_or(load_id IN ({_SYNTHETIC_LOADS})) THEN 'SYNTHETIC (demo)' ELSE '' END
         FROM prices GROUP BY ticker ORDER BY ticker
         """
     ).fetchall()
     print("\nmarket data (daily prices per ticker):")
     if tickers:
         print(format_table(["ticker", "exchange", "currency", "first", "last session", "rows", "loaded (UTC)",
-                            "days since"], tickers))
+                            "days since", "data"], tickers))
     else:
         print("  none yet: run `python -m etl prices fetch` (or `prices import FILE...`)")
     currency, max_age = con.execute("SELECT reporting_currency, fx_max_age_days FROM reporting_currency").fetchall()[0]
     coverage = con.execute(
-        """
+        f"""
         SELECT d.currency, sum(d.rows), coalesce(sum(d.rows) FILTER (d.fx_missing), 0),
-               (SELECT max(date) FROM fx_rates r WHERE r.currency = d.currency AND r.quote_currency = 'USD')
+               (SELECT max(date)::VARCHAR || CASE WHEN bool_or(load_id IN ({_SYNTHETIC_LOADS}))
+                                                  THEN ' (SYNTHETIC demo rates)' ELSE '' END
+                FROM fx_rates r WHERE r.currency = d.currency AND r.quote_currency = 'USD')
         FROM daily_spend_reporting d GROUP BY d.currency ORDER BY d.currency
         """
     ).fetchall()
@@ -131,6 +147,7 @@ def _print_market(con: duckdb.DuckDBPyConnection) -> None:
         FROM daily_spend_reporting GROUP BY provider ORDER BY provider
         """
     ).fetchall()
-    print(f"\nspend in {currency} (rows without a usable rate are not in the total):")
+    print(f"\nspend in {currency} (rows without a usable rate are not in the total"
+          + ("; includes the SYNTHETIC demo rows):" if synthetic_spend else "):"))
     print(format_table(["provider", f"effective ({currency})", "rows not converted"],
                        [(p, f"{total or 0:,.2f}", missing) for p, total, missing in spend]))

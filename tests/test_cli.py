@@ -73,6 +73,7 @@ def test_status_before_and_after_a_load(cli, tmp_path):
     status = cli("status")
     assert status.code == 0
     assert any(line.split()[:3] == ["CoreWeave", "USD", "1"] and "2.50" in line for line in status.out.splitlines())
+    assert "SYNTHETIC" not in status.out  # real data is never labelled as the demo's
 
 
 def test_status_exits_1_while_the_latest_load_of_a_source_failed(cli, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from etl.demo.generator import ACCOUNTS, DEMO_TAG_KEY, write_demo_exports
+from etl.demo.generator import ACCOUNTS, DEMO_TAG_KEYS, write_demo_exports
 from tests.conftest import run_process
 
 
@@ -24,8 +24,8 @@ def test_demo_builds_a_labelled_synthetic_warehouse_offline_and_is_idempotent(tm
     # Google's and Oracle's exports carry no billing account name; every name present marks the data as a demo
     assert {name for name in accounts.values() if name} == {ACCOUNTS[p][1] for p in ("Microsoft", "AWS",
                                                                                       "CoreWeave")}
-    assert con.execute(f"SELECT count(*) FROM cost WHERE Tags->>'{DEMO_TAG_KEY}' = 'synthetic' "
-                       f"OR Tags->>'user_{DEMO_TAG_KEY.replace('-', '_')}' = 'synthetic'").fetchone()[0] == \
+    assert con.execute(f"SELECT count(*) FROM cost WHERE Tags->>'{DEMO_TAG_KEYS[0]}' = 'synthetic' "
+                       f"OR Tags->>'{DEMO_TAG_KEYS[1]}' = 'synthetic'").fetchone()[0] == \
         con.execute("SELECT count(*) FROM cost").fetchone()[0]
     assert con.execute("SELECT min(ChargePeriodStart)::DATE::VARCHAR, max(ChargePeriodStart)::DATE::VARCHAR "
                        "FROM cost").fetchone() == ("2024-01-01", "2025-12-31")
@@ -33,6 +33,15 @@ def test_demo_builds_a_labelled_synthetic_warehouse_offline_and_is_idempotent(tm
         ("synthetic",)]
     assert con.execute("SELECT count(DISTINCT event_id) FROM event_study_results").fetchone()[0] >= 20
     con.close()
+
+    status = run_process(["status"], env=env, cwd=tmp_path).stdout.splitlines()
+    assert any(line.startswith("  SYNTHETIC rows: written by `python -m etl demo`") for line in status)
+    billing = [line.split() for line in status if line.split()[:1] in (["AWS"], ["Microsoft"], ["Google"],
+                                                                        ["Oracle"], ["CoreWeave"])][:5]
+    assert len(billing) == 5 and all(fields[-1] == fields[-6] != "0" for fields in billing)  # every row the demo's
+    assert any(line.startswith("MSFT ") and line.endswith("SYNTHETIC (demo)") for line in status)
+    assert any(line.startswith("EUR ") and line.endswith("(SYNTHETIC demo rates)") for line in status)
+    assert any(line.startswith("spend in USD") and "SYNTHETIC" in line for line in status)
 
     again = run_process(["demo", "--out", str(tmp_path / "exports")], env=env, cwd=tmp_path)
     assert again.returncode == 0

@@ -75,6 +75,7 @@ ACCOUNTS = {
     "CoreWeave": ("cw-demo-0001", "DEMO Synthetic AI Labs (CoreWeave)"),
 }
 DEMO_TAG_KEY, DEMO_TAG_VALUE = "spendscope-demo", "synthetic"
+DEMO_TAG_KEYS = (DEMO_TAG_KEY, "user_" + DEMO_TAG_KEY.replace("-", "_"))  # in Tags; the second is CUR 2.0's form
 
 
 def write_demo_exports(out: Path, rows: int = 20_000, seed: int = 20250610,
@@ -323,7 +324,7 @@ def write_aws(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: str)
                0.0::DOUBLE AS reservation_unused_amortized_upfront_fee_for_billing_period,
                0.0::DOUBLE AS reservation_unused_normalized_unit_quantity, 0.0::DOUBLE AS reservation_unused_quantity,
                0.0::DOUBLE AS reservation_unused_recurring_fee, 0.0::DOUBLE AS reservation_upfront_value,
-               MAP {{'user_team': team, 'user_{DEMO_TAG_KEY.replace('-', '_')}': '{DEMO_TAG_VALUE}'}}
+               MAP {{'user_team': team, '{DEMO_TAG_KEYS[1]}': '{DEMO_TAG_VALUE}'}}
                    AS resource_tags,
                0.0::DOUBLE AS savings_plan_amortized_upfront_commitment_for_billing_period, '' AS savings_plan_end_time,
                '' AS savings_plan_instance_type_family,
