@@ -80,14 +80,16 @@ st.caption(f"A ticker is stale when its latest stored session ended more than {p
            f"`freshness.prices_hours`), an FX pair when its latest rate is more than {fx_after:g} hours old "
            "(`freshness.fx_hours`); both counted from the end (24:00 UTC) of that day. `loaded_at` is when the "
            "rows were last written.")
-st.markdown(f"**Prices per ticker**: {len(price_feeds)} tickers, {int(price_feeds['stale'].sum())} stale")
+st.markdown(f"**Prices per ticker**: {len(price_feeds)} ticker{'s' * (len(price_feeds) != 1)}, "
+            f"{int(price_feeds['stale'].sum())} stale")
 if price_feeds.empty:
     st.info("No prices yet: `python -m etl prices fetch` (or `python -m etl prices import FILE...`).",
             icon=":material/candlestick_chart:")
 else:
     table(price_feeds, "price-feeds", column_config=STALE)
     download_csv(price_feeds, "price feeds")
-st.markdown(f"**FX rates per pair**: {len(fx_feeds)} pairs, {int(fx_feeds['stale'].sum())} stale")
+st.markdown(f"**FX rates per pair**: {len(fx_feeds)} pair{'s' * (len(fx_feeds) != 1)}, "
+            f"{int(fx_feeds['stale'].sum())} stale")
 if fx_feeds.empty:
     st.info("No FX rates yet: `python -m etl fx fetch`.", icon=":material/currency_exchange:")
 else:

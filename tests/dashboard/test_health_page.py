@@ -92,7 +92,8 @@ def test_the_page_shows_market_feeds_and_fx_coverage(app, spend_db):
     assert price_feeds["ticker"].tolist() == ["CRWV", "GOOGL", "MSFT", "SPY"]
     assert fx_feeds["pair"].tolist() == ["EURUSD"]
     assert coverage[["currency", "rows"]].values.tolist() == [["EUR", 9]]
-    assert any("Prices per ticker" in m.value and "4 stale" in m.value for m in at.markdown)  # the data is old
+    assert "**Prices per ticker**: 4 tickers, 4 stale" in [m.value for m in at.markdown]  # the data is old
+    assert "**FX rates per pair**: 1 pair, 1 stale" in [m.value for m in at.markdown]
     assert any("freshness.prices_hours" in c.value for c in at.caption)
     assert not at.warning  # nothing synthetic here
 
