@@ -21,8 +21,9 @@ def test_every_view_is_documented_in_the_catalog():
 def test_every_example_query_runs(relation, warehouse, query):
     with warehouse.write("init"):
         pass
+    assert relation.examples, f"{relation.name} has no example query in sql/catalog.toml"
     for example in relation.examples:
-        query(example)
+        query(example)  # raises on an error
 
 
 def test_the_page_lists_relations_with_their_columns(app, warehouse):
