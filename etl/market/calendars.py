@@ -159,6 +159,3 @@ def closed_mask(dates: pd.Series, mic: str, now: datetime) -> pd.Series:
     over_in_utc = as_dates + pd.Timedelta(days=1) <= now_utc.tz_localize(None)
     return close_of.le(now_utc).where(close_of.notna(), over_in_utc).astype(bool)
 
-
-def today_utc() -> datetime:
-    return datetime.now(UTC)
