@@ -3,8 +3,8 @@
 Every query reads the daily rollup converted by ``daily_spend_in_currency(currency, max_age_days := N)``,
 so the page follows the ``reporting_currency`` and ``fx.max_rate_age_days`` settings and never aggregates
 cost rows on its hot path. The one exception is a tag filter: tags live only on the cost rows, so a filtered
-query aggregates ``cost`` to the rollup's daily grain first and converts those sums with the same rates
-(the rate of a day and currency is taken from ``daily_spend_in_currency``, so both paths convert alike).
+query aggregates ``cost`` to the rollup's daily grain first and converts those sums with the same rate lookup,
+``fx_rates_into(currency, max_age_days := N)``, that ``daily_spend_in_currency`` uses, so both paths convert alike.
 
 Amounts whose conversion has no usable rate (``fx_missing``) are never added into a converted total:
 :func:`unconverted` lists them per original currency, for the page to show separately with a warning.
@@ -159,14 +159,10 @@ def spend_relation(flt: SpendFilter, start: date | None = None, end: date | None
               AND (len($accounts::VARCHAR[]) = 0 OR list_contains($accounts::VARCHAR[], BillingAccountId))
               AND (len($categories::VARCHAR[]) = 0 OR list_contains($categories::VARCHAR[], ServiceCategory))
             GROUP BY ALL
-        ), rates AS (
-            SELECT DISTINCT date, currency, fx_rate, fx_issue
-            FROM daily_spend_in_currency($cur, max_age_days := $age)
-            WHERE date BETWEEN $start AND $end
         )
-        SELECT t.*, ss_fx_amount(t.amount, r.fx_rate) AS amount_rep, r.fx_rate IS NULL AS fx_missing,
+        SELECT t.*, ss_fx_amount(t.amount, r.fx_rate) AS amount_rep, coalesce(r.fx_missing, true) AS fx_missing,
                coalesce(r.fx_issue, CASE WHEN r.fx_rate IS NULL THEN 'no rate' END) AS fx_issue
-        FROM tagged t LEFT JOIN rates r USING (date, currency)
+        FROM tagged t LEFT JOIN fx_rates_into($cur, max_age_days := $age) r USING (date, currency)
     """
     return sql, params
 

@@ -112,6 +112,7 @@ class LoadOptions:
     replace: ReplaceScope | None = None
     mapping: str | None = None  # generic CSV mapping file given with --mapping
     mappings: tuple[str, ...] = ()  # mapping files from the setting billing.mappings, tried in detection
+    synthetic: bool = False  # the files are made-up demo data (recorded in load_log.synthetic)
 
 
 _PARENTHESISED = re.compile(r"^.*\(([^()]+)\)\s*$")

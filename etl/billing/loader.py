@@ -113,7 +113,7 @@ def load_source(con: duckdb.DuckDBPyConnection, source: Source, options: LoadOpt
             result.rows, result.totals, result.scope = _load_summary(con, previous)
             result.message = f"same content as load {previous}, still current"
         else:
-            _load_new(con, source, columns, plan, digest, started, result)
+            _load_new(con, source, columns, plan, digest, started, result, options.synthetic)
     except InputError as exc:
         result.error = _with_file(source, str(exc))
     except duckdb.Error as exc:
@@ -121,7 +121,7 @@ def load_source(con: duckdb.DuckDBPyConnection, source: Source, options: LoadOpt
     if result.status in ("failed", "unchanged"):
         log.log(logging.ERROR if result.status == "failed" else logging.INFO, "%s: %s", result.status,
                 result.error or f"{source.label} ({result.message})")
-        _log_load(con, result, source, digest.result() if digest else None, None, started)
+        _log_load(con, result, source, digest.result() if digest else None, None, started, options.synthetic)
     return result
 
 
@@ -143,7 +143,7 @@ _HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
 
 
 def _load_new(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str, ...], plan: Plan,
-              digest: Future[str], started: datetime, result: LoadResult) -> None:
+              digest: Future[str], started: datetime, result: LoadResult, synthetic: bool) -> None:
     load_id = con.execute("SELECT nextval('load_id_seq')").fetchone()[0]
     result.load_id = load_id
     # The lookup joins must build their hash tables on the small seed tables. DuckDB flips a join when it estimates
@@ -166,7 +166,7 @@ def _load_new(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str
             notes.append(f"{len(superseded)} period(s) skipped: a newer export is already loaded "
                          f"({', '.join(sorted(superseded))})")
         result.message = "; ".join(notes) or None
-        _log_load(con, result, source, digest.result(), plan.dataset, started)
+        _log_load(con, result, source, digest.result(), plan.dataset, started, synthetic)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -575,7 +575,7 @@ def _load_summary(con: duckdb.DuckDBPyConnection,
 
 
 def _log_load(con: duckdb.DuckDBPyConnection, result: LoadResult, source: Source, sha: str | None,
-              dataset: str | None, started: datetime) -> None:
+              dataset: str | None, started: datetime, synthetic: bool) -> None:
     load_id = result.load_id if result.status in ("loaded", "superseded") else None
     if load_id is None:
         load_id = con.execute("SELECT nextval('load_id_seq')").fetchone()[0]
@@ -584,15 +584,15 @@ def _log_load(con: duckdb.DuckDBPyConnection, result: LoadResult, source: Source
     con.execute(
         """
         INSERT INTO load_log (load_id, kind, source, files, sha256, bytes, format, dataset, export_time, rows,
-                              totals, scope, status, error, message, started_at, finished_at)
+                              totals, scope, status, error, message, started_at, finished_at, synthetic)
         VALUES (?, 'billing', ?, ?, ?, ?, ?, ?, ?, ?, ?::STRUCT(currency VARCHAR, rows BIGINT,
                 billed DECIMAL(38, 12), effective DECIMAL(38, 12))[],
-                ?::STRUCT(provider VARCHAR, account VARCHAR)[], ?, ?, ?, ?, ?)
+                ?::STRUCT(provider VARCHAR, account VARCHAR)[], ?, ?, ?, ?, ?, ?)
         """,
         [load_id, source.label, [str(f) for f in source.files], sha, _size(source), result.format, dataset,
          _naive_utc(source.export_time), result.rows, totals,
          [{"provider": p, "account": a} for p, a in result.scope], result.status, result.error, result.message,
-         _naive_utc(started), _naive_utc(_now())],
+         _naive_utc(started), _naive_utc(_now()), synthetic],
     )
 
 

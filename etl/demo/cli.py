@@ -49,7 +49,7 @@ def run_demo(args: argparse.Namespace, ctx: Context) -> int:
     seed = args.seed if args.seed is not None else ctx.config.get("demo.seed")
     started = datetime.now(UTC)
     with ctx.warehouse.write("demo load") as con:
-        results = load_sources(con, sources, LoadOptions(), ctx.config.get("providers.aliases"))
+        results = load_sources(con, sources, LoadOptions(synthetic=True), ctx.config.get("providers.aliases"))
         market = [] if args.no_market else store_synthetic_market(
             con, seed, ctx.config.get("reporting_currency"), ctx.config.get("fx.max_rate_age_days"))
         if market:  # the catalog's event studies over those prices, so every dashboard page has data offline

@@ -68,7 +68,7 @@ def store_synthetic_market(con: duckdb.DuckDBPyConnection, seed: int, reporting_
             log.info("demo: %s already has real prices; no synthetic ones written", ticker)
             continue
         result = MarketResult(kind="prices", source=f"demo:{ticker}", status="loaded", format=SYNTHETIC,
-                              subject=ticker)
+                              subject=ticker, synthetic=True)
         results.append(store_prices(con, PriceBatch(result, listing(ticker), frame,
                                                     notes=["SYNTHETIC demo prices"]), now))
     for currency, frame in synthetic_rates(rng).items():
@@ -76,7 +76,7 @@ def store_synthetic_market(con: duckdb.DuckDBPyConnection, seed: int, reporting_
         if pair in real:
             continue
         result = MarketResult(kind="fx", source=f"demo:{pair}", status="loaded", format=SYNTHETIC,
-                              subject=currency)
+                              subject=currency, synthetic=True)
         results.append(fx.store(con, fx.FxBatch(result, currency, frame, notes=["SYNTHETIC demo rates"],
                                                 rate_source=f"demo:{SYNTHETIC}"), now))
     fx.record_reporting_settings(con, reporting_currency, fx_max_age_days, now)

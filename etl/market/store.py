@@ -32,6 +32,7 @@ class MarketResult:
     error: str | None = None
     message: str | None = None
     load_id: int | None = None
+    synthetic: bool = False  # made-up demo data (recorded in load_log.synthetic)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -50,11 +51,12 @@ def log_load(con: duckdb.DuckDBPyConnection, result: MarketResult) -> None:
     con.execute(
         """
         INSERT INTO load_log (load_id, kind, source, files, sha256, format, dataset, export_time, rows, totals,
-                              status, error, message, started_at, finished_at)
-        VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, NULL, ?, ?, ?, ?, ?)
+                              status, error, message, started_at, finished_at, synthetic)
+        VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, NULL, ?, ?, ?, ?, ?, ?)
         """,
         [result.load_id, result.kind, result.source, result.files, result.sha256, result.format, result.rows,
-         result.status, result.error, result.message, naive_utc(result.started), naive_utc(datetime.now(UTC))],
+         result.status, result.error, result.message, naive_utc(result.started), naive_utc(datetime.now(UTC)),
+         result.synthetic],
     )
 
 

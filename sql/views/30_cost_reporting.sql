@@ -59,72 +59,54 @@ CREATE OR REPLACE MACRO ss_fx_amount(amount, rate) AS
         ELSE CAST(amount::DOUBLE * rate::DOUBLE AS DECIMAL(38, 12))
     END;
 
--- Every row of `cost` with its amounts converted to `target` (any currency with a USD rate).
-CREATE OR REPLACE MACRO cost_in_currency(target, max_age_days := 7) AS TABLE
+-- The one rate lookup every conversion uses: for each (charge date, billing currency) of the daily rollup,
+-- which holds every cost row's UTC charge date and currency, the rate into `target` and how it was found.
+CREATE OR REPLACE MACRO fx_rates_into(target, max_age_days := 7) AS TABLE
     WITH usd AS (SELECT currency, date, rate FROM fx_rates WHERE quote_currency = 'USD'),
-    base AS (SELECT *, CAST(ChargePeriodStart AS DATE) AS x_fx_charge_date FROM cost),
+    keys AS (SELECT DISTINCT date, currency FROM daily_spend_rollup),
     leg_from AS (
-        SELECT b.*, f.rate AS x_fx_from_rate, f.date AS x_fx_from_date
-        FROM base b ASOF LEFT JOIN usd f ON f.currency = b.BillingCurrency AND f.date <= b.x_fx_charge_date
+        SELECT k.date, k.currency, f.rate AS from_rate, f.date AS from_date
+        FROM keys k ASOF LEFT JOIN usd f ON f.currency = k.currency AND f.date <= k.date
     ),
     leg_to AS (
-        SELECT l.*, t.rate AS x_fx_to_rate, t.date AS x_fx_to_date
-        FROM leg_from l ASOF LEFT JOIN usd t ON t.currency = upper(target) AND t.date <= l.x_fx_charge_date
-    ),
-    judged AS (
-        SELECT *, ss_fx_issue(BillingCurrency, upper(target), x_fx_charge_date, x_fx_from_rate, x_fx_from_date,
-                              x_fx_to_rate, x_fx_to_date, max_age_days) AS fx_issue
-        FROM leg_to
-    ),
-    rated AS (
-        SELECT *, ss_fx_rate(BillingCurrency, upper(target), x_fx_from_rate, x_fx_to_rate, fx_issue) AS fx_rate
-        FROM judged
-    )
-    SELECT * EXCLUDE (x_fx_charge_date, x_fx_from_rate, x_fx_from_date, x_fx_to_rate, x_fx_to_date, fx_issue,
-                      fx_rate),
-        upper(target) AS reporting_currency,
-        fx_rate,
-        ss_fx_rate_date(BillingCurrency, upper(target), fx_rate, x_fx_from_date, x_fx_to_date) AS fx_rate_date,
-        ss_fx_method(BillingCurrency, upper(target), fx_rate) AS fx_method,
-        fx_rate IS NULL AS fx_missing,
-        fx_issue,
-        ss_fx_amount(BilledCost, fx_rate) AS billed_cost_reporting,
-        ss_fx_amount(EffectiveCost, fx_rate) AS effective_cost_reporting,
-        ss_fx_amount(ListCost, fx_rate) AS list_cost_reporting,
-        ss_fx_amount(ContractedCost, fx_rate) AS contracted_cost_reporting
-    FROM rated;
-
--- Every row of `daily_spend` converted the same way (on its `date`); cheap, it reads the rollup.
-CREATE OR REPLACE MACRO daily_spend_in_currency(target, max_age_days := 7) AS TABLE
-    WITH usd AS (SELECT currency, date, rate FROM fx_rates WHERE quote_currency = 'USD'),
-    leg_from AS (
-        SELECT d.*, f.rate AS x_fx_from_rate, f.date AS x_fx_from_date
-        FROM daily_spend d ASOF LEFT JOIN usd f ON f.currency = d.currency AND f.date <= d.date
-    ),
-    leg_to AS (
-        SELECT l.*, t.rate AS x_fx_to_rate, t.date AS x_fx_to_date
+        SELECT l.*, t.rate AS to_rate, t.date AS to_date
         FROM leg_from l ASOF LEFT JOIN usd t ON t.currency = upper(target) AND t.date <= l.date
     ),
     judged AS (
-        SELECT *, ss_fx_issue(currency, upper(target), date, x_fx_from_rate, x_fx_from_date, x_fx_to_rate,
-                              x_fx_to_date, max_age_days) AS fx_issue
+        SELECT *, ss_fx_issue(currency, upper(target), date, from_rate, from_date, to_rate, to_date,
+                              max_age_days) AS fx_issue
         FROM leg_to
     ),
-    rated AS (
-        SELECT *, ss_fx_rate(currency, upper(target), x_fx_from_rate, x_fx_to_rate, fx_issue) AS fx_rate
-        FROM judged
-    )
-    SELECT * EXCLUDE (x_fx_from_rate, x_fx_from_date, x_fx_to_rate, x_fx_to_date, fx_issue, fx_rate),
-        upper(target) AS reporting_currency,
-        fx_rate,
-        ss_fx_rate_date(currency, upper(target), fx_rate, x_fx_from_date, x_fx_to_date) AS fx_rate_date,
+    rated AS (SELECT *, ss_fx_rate(currency, upper(target), from_rate, to_rate, fx_issue) AS fx_rate FROM judged)
+    SELECT date, currency, upper(target) AS reporting_currency, fx_rate,
+        ss_fx_rate_date(currency, upper(target), fx_rate, from_date, to_date) AS fx_rate_date,
         ss_fx_method(currency, upper(target), fx_rate) AS fx_method,
         fx_rate IS NULL AS fx_missing,
-        fx_issue,
-        ss_fx_amount(billed_cost, fx_rate) AS billed_cost_reporting,
-        ss_fx_amount(effective_cost, fx_rate) AS effective_cost_reporting,
-        ss_fx_amount(list_cost, fx_rate) AS list_cost_reporting
+        fx_issue
     FROM rated;
+
+-- Every row of `cost` with its amounts converted to `target` (any currency with a USD rate).
+CREATE OR REPLACE MACRO cost_in_currency(target, max_age_days := 7) AS TABLE
+    SELECT c.*, upper(target) AS reporting_currency, r.fx_rate, r.fx_rate_date, r.fx_method,
+        coalesce(r.fx_missing, true) AS fx_missing,
+        CASE WHEN r.date IS NULL THEN 'no daily_spend row for this charge date and currency' ELSE r.fx_issue END
+            AS fx_issue,
+        ss_fx_amount(c.BilledCost, r.fx_rate) AS billed_cost_reporting,
+        ss_fx_amount(c.EffectiveCost, r.fx_rate) AS effective_cost_reporting,
+        ss_fx_amount(c.ListCost, r.fx_rate) AS list_cost_reporting,
+        ss_fx_amount(c.ContractedCost, r.fx_rate) AS contracted_cost_reporting
+    FROM cost c
+    LEFT JOIN fx_rates_into(target, max_age_days := max_age_days) r
+      ON r.date = CAST(c.ChargePeriodStart AS DATE) AND r.currency = c.BillingCurrency;
+
+-- Every row of `daily_spend` converted the same way (on its `date`); cheap, it reads the rollup.
+CREATE OR REPLACE MACRO daily_spend_in_currency(target, max_age_days := 7) AS TABLE
+    SELECT d.*, r.reporting_currency, r.fx_rate, r.fx_rate_date, r.fx_method, r.fx_missing, r.fx_issue,
+        ss_fx_amount(d.billed_cost, r.fx_rate) AS billed_cost_reporting,
+        ss_fx_amount(d.effective_cost, r.fx_rate) AS effective_cost_reporting,
+        ss_fx_amount(d.list_cost, r.fx_rate) AS list_cost_reporting
+    FROM daily_spend d
+    JOIN fx_rates_into(target, max_age_days := max_age_days) r USING (date, currency);
 
 -- The reporting currency and rate-age limit recorded by the last `fx fetch` (defaults USD and 7 days).
 CREATE OR REPLACE VIEW reporting_currency AS

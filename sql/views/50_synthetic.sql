@@ -1,0 +1,32 @@
+-- SYNTHETIC data, defined once: the rows written by loads that recorded `load_log.synthetic` (only
+-- `python -m etl demo` writes such loads). Rows keep the load that last wrote them, so real prices or a real
+-- export loaded over synthetic rows are real.
+
+-- Synthetic loads whose rows are still in the warehouse: a billing load that owns a replace unit (a newer export
+-- replaced the others), a price or FX load that last wrote some row.
+CREATE OR REPLACE VIEW synthetic_loads AS
+SELECT load_id, kind, source, format, finished_at
+FROM load_log l
+WHERE synthetic AND status = 'loaded'
+  AND CASE kind
+          WHEN 'billing' THEN load_id IN (SELECT load_id FROM replace_unit)
+          WHEN 'prices' THEN load_id IN (SELECT load_id FROM prices)
+          WHEN 'fx' THEN load_id IN (SELECT load_id FROM fx_rates)
+          ELSE true
+      END;
+
+-- What those rows are: cost rows per provider and billing currency, prices per ticker (in its trading
+-- currency), FX rates per currency (against its quote currency), with their count and date range.
+CREATE OR REPLACE VIEW synthetic_data AS
+SELECT 'billing' AS kind, ServiceProviderName AS subject, BillingCurrency AS currency, count(*) AS rows,
+       min(ChargePeriodStart)::DATE AS first_day, max(ChargePeriodStart)::DATE AS last_day
+FROM cost_line WHERE x_LoadId IN (SELECT load_id FROM synthetic_loads WHERE kind = 'billing')
+GROUP BY ServiceProviderName, BillingCurrency
+UNION ALL
+SELECT 'prices', ticker, any_value(currency), count(*), min(date), max(date)
+FROM prices WHERE load_id IN (SELECT load_id FROM synthetic_loads WHERE kind = 'prices')
+GROUP BY ticker
+UNION ALL
+SELECT 'fx', currency, any_value(quote_currency), count(*), min(date), max(date)
+FROM fx_rates WHERE load_id IN (SELECT load_id FROM synthetic_loads WHERE kind = 'fx')
+GROUP BY currency;
