@@ -55,9 +55,10 @@ def build(folder: Path, rows: int) -> tuple[Path, dict]:
             print(f"reusing {db} ({facts['cost_rows']:,} cost rows, built in {facts['build_s']:.0f} s)", flush=True)
             return db, facts
     from etl.billing.base import LoadOptions
-    from etl.billing.loader import load_sources
     from etl.billing.sources import expand_paths
+    from etl.config import load_config
     from etl.demo.generator import write_demo_exports
+    from etl.pipelines import load_billing
     from etl.warehouse import Warehouse, connect_readonly
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -70,8 +71,8 @@ def build(folder: Path, rows: int) -> tuple[Path, dict]:
     sources, problems = expand_paths([str(f) for f in files])
     assert not problems, problems
     warehouse = Warehouse(db)
-    with warehouse.write("benchmark load") as con:
-        results = load_sources(con, sources, LoadOptions())
+    with warehouse.write("benchmark load") as session:
+        results = load_billing(load_config(environ={}), session, sources, LoadOptions(synthetic=True))
     assert all(r.ok for r in results), [r.error for r in results if not r.ok]
     loaded = time.perf_counter() - started - generated
     print(f"loaded them in {loaded:.0f} s", flush=True)
@@ -98,10 +99,10 @@ def write_market_data(warehouse, folder: Path) -> None:
     import pandas as pd
 
     from etl.config import load_config
-    from etl.market import calendars, fx, prices
+    from etl.loadlog import LoadRecord
+    from etl.market import calendars, fx
     from etl.market.csv_import import expand_price_paths, read_price_file
-    from etl.market.store import MarketResult
-    from etl.market.tickers import provider_tickers
+    from etl.pipelines import store_prices
 
     folder.mkdir(parents=True, exist_ok=True)
     sessions = calendars.sessions("XNYS", PRICE_START, PRICE_END)
@@ -119,11 +120,10 @@ def write_market_data(warehouse, folder: Path) -> None:
     now = datetime.now(UTC)
     days = pd.date_range("2023-01-01", "2025-12-31", freq="D")
     rates = pd.DataFrame({"date": days, "rate": 1.08 + 0.03 * np.sin(np.arange(len(days)) / 60)})
-    with warehouse.write("benchmark market data") as con:
-        prices.store_all(con, [read_price_file(f) for f in files], [], provider_tickers(load_config(environ={})),
-                         now)
-        fx.store(con, fx.FxBatch(MarketResult("fx", "EURUSD=X", "failed", "synthetic", subject="EUR"), "EUR",
-                                 rates), now)
+    with warehouse.write("benchmark market data") as session:
+        store_prices(load_config(environ={}), session, [read_price_file(f) for f in files], [], now)
+        fx.store(session, fx.FxBatch(LoadRecord("fx", "EURUSD=X", "failed", "synthetic", subject="EUR",
+                                                synthetic=True), "EUR", rates), now)
 
 
 def add_events(db: Path, extra: int) -> None:
@@ -131,12 +131,9 @@ def add_events(db: Path, extra: int) -> None:
     stored through the events store, and their event studies computed and stored as ``eventstudy run`` does, so
     the pages read stored results as they do in production. Nothing is done when the warehouse has events."""
     from etl.config import load_config
-    from etl.events.catalog import refresh_catalog
-    from etl.events.store import read_events, transaction, write_events
+    from etl.events.store import write_events
     from etl.events.validate import Event
-    from etl.eventstudy.settings import StudySettings
-    from etl.eventstudy.store import store_study
-    from etl.eventstudy.warehouse import compute_event_studies
+    from etl.pipelines import refresh_events, run_event_studies
     from etl.warehouse import Warehouse
 
     config = load_config(environ={})
@@ -146,17 +143,14 @@ def add_events(db: Path, extra: int) -> None:
                        time_precision="minute", market_time="intraday",
                        headline=f"SYNTHETIC benchmark event {i}", tickers=(tickers[i % 5],),
                        providers=(providers[i % 5],)) for i in range(extra)]
-    started = datetime.now(UTC)
-    with Warehouse(db).write("benchmark events") as con:
-        if con.execute("SELECT count(*) FROM events").fetchone()[0]:
+    with Warehouse(db).write("benchmark events") as session:
+        if session.con.execute("SELECT count(*) FROM events").fetchone()[0]:
             return
-        refresh_catalog(con, config)
-        with transaction(con):
+        refresh_events(config, session)
+        with session.transaction() as con:
             write_events(con, synthetic, "user")
-        events = read_events(con)
-        store_study(con, compute_event_studies(con, events, StudySettings.from_config(config)),
-                    list(events["event_id"]), started)
-    print(f"stored {len(events)} events ({extra} synthetic) and their event studies", flush=True)
+        run = run_event_studies(config, session)
+    print(f"stored {len(run.events)} events ({extra} synthetic) and their event studies", flush=True)
 
 
 def timed(function: Callable[[], object], runs: int) -> list[float]:

@@ -71,9 +71,9 @@ def main() -> int:
                 timings.append(time.perf_counter() - start)
         finally:
             con.close()
-        with Warehouse(db).write("benchmark") as write_con:
+        with Warehouse(db).write("benchmark") as session:
             start = time.perf_counter()
-            store_study(write_con, tables, list(events["event_id"]), datetime.now(UTC))
+            store_study(session, tables, list(events["event_id"]), datetime.now(UTC))
             stored = time.perf_counter() - start
     status = tables.pairs["status"].value_counts()
     best = min(timings)

@@ -52,13 +52,14 @@ if mode == "bare":
     con.close()
 else:
     from etl.billing.base import LoadOptions
-    from etl.billing.loader import load_sources
     from etl.billing.sources import expand_paths
+    from etl.config import load_config
+    from etl.pipelines import load_billing
     from etl.warehouse import Warehouse
     sources, problems = expand_paths([data_file])
     assert not problems, problems
-    with Warehouse(Path(db_file)).write("benchmark") as con:
-        [result] = load_sources(con, sources, LoadOptions())
+    with Warehouse(Path(db_file)).write("benchmark") as session:
+        [result] = load_billing(load_config(environ={}), session, sources, LoadOptions(synthetic=True))
     assert result.status == "loaded", result.error
     rows = result.rows
 seconds = time.perf_counter() - start

@@ -12,13 +12,13 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from etl import pipelines
 from etl import status as status_command
 from etl.billing import cli as billing_cli
 from etl.config import ConfigError, load_config
 from etl.context import Context
 from etl.demo import cli as demo_cli
 from etl.events import cli as events_cli
-from etl.events.catalog import refresh_catalog
 from etl.eventstudy import cli as eventstudy_cli
 from etl.logs import setup_logging
 from etl.market import cli as market_cli
@@ -76,8 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_init(args: argparse.Namespace, ctx: Context) -> int:
     warehouse = ctx.warehouse
-    with warehouse.write("init") as con:
-        catalog = refresh_catalog(con, ctx.config)
+    with warehouse.write("init") as session:
+        catalog = pipelines.refresh_events(ctx.config, session)
     print(f"warehouse {warehouse.path} is at schema version {latest_schema_version()}"
-          + (f"; event catalog: {catalog}" if catalog else ""))
+          + (f"; event catalog: {catalog[0].message}" if catalog else ""))
     return 0

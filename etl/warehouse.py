@@ -6,7 +6,8 @@ cron while the dashboard and analysts read, so writes never touch the published 
 1. A writer takes an exclusive ``flock`` on ``<db>.lock`` (so two ETL runs queue instead of racing).
 2. It copies the published file to ``<db>.work-<pid>`` and opens that copy read-write; migrations, seed
    tables and views are applied to the copy.
-3. The job does its work in transactions on the copy.
+3. The job does its work on the copy through a :class:`WriteSession`, in transactions opened only by
+   :meth:`WriteSession.transaction` (commit on success, rollback on any error).
 4. On success the copy is checkpointed, closed, fsynced and atomically renamed over the published file
    (``os.replace``). On failure the copy is deleted and the published file is untouched.
 
@@ -77,6 +78,28 @@ def latest_schema_version() -> int:
 
 
 @dataclass(frozen=True)
+class WriteSession:
+    """One write to the warehouse: the read-write connection on the private copy that :meth:`Warehouse.write`
+    publishes when the session ends, and the one way to open a transaction on it."""
+
+    con: duckdb.DuckDBPyConnection
+    purpose: str
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A transaction on the session's connection: committed when the block succeeds, rolled back when it (or the
+        commit) raises."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+            self.con.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):  # a failed COMMIT has already ended the transaction
+                self.con.execute("ROLLBACK")
+            raise
+
+
+@dataclass(frozen=True)
 class Warehouse:
     """A warehouse file plus the settings of its writing connection."""
 
@@ -98,8 +121,8 @@ class Warehouse:
         return (stat.st_ino, stat.st_mtime_ns)
 
     @contextlib.contextmanager
-    def write(self, purpose: str) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Open a read-write connection on a private copy; publish it atomically when the block succeeds."""
+    def write(self, purpose: str) -> Iterator[WriteSession]:
+        """A write session on a private copy of the warehouse; published atomically when the block succeeds."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._writer_lock(purpose):
             for stale in self.path.parent.glob(f"{self.path.name}.work-*"):
@@ -110,8 +133,9 @@ class Warehouse:
                 shutil.copyfile(self.path, work)
             con = self._connect_work_file(work)
             try:
-                upgrade_schema(con)
-                yield con
+                session = WriteSession(con, purpose)
+                upgrade_schema(session)
+                yield session
                 con.execute("CHECKPOINT")
                 con.close()
                 _fsync(work)
@@ -187,25 +211,19 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
 
 
-def upgrade_schema(con: duckdb.DuckDBPyConnection) -> list[Migration]:
+def upgrade_schema(session: WriteSession) -> list[Migration]:
     """Apply pending migrations, then refresh macros, seed tables and views. Returns what was applied."""
+    con = session.con
     current = schema_version(con)
     applied = []
     for migration in migrations():
         if migration.version <= current:
             continue
         log.info("applying schema migration %04d_%s", migration.version, migration.name)
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with session.transaction():
             con.execute(migration.path.read_text(encoding="utf-8"))
-            con.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)",
-                [migration.version, migration.name],
-            )
-            con.execute("COMMIT")
-        except duckdb.Error:
-            con.execute("ROLLBACK")
-            raise
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)",
+                        [migration.version, migration.name])
         applied.append(migration)
     refresh_seeds(con)
     con.execute(MACROS_FILE.read_text(encoding="utf-8"))

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from etl.billing.base import LoadOptions
-from etl.billing.loader import LoadResult, load_sources
+from etl.billing.loader import load_sources
 from etl.billing.sources import expand_paths
 from etl.cli import main as cli_main
+from etl.loadlog import LoadRecord
 from etl.warehouse import Warehouse, connect_readonly
 
 REPO = Path(__file__).resolve().parent.parent
@@ -74,11 +75,11 @@ def warehouse(db_path: Path) -> Warehouse:
 def load_billing(warehouse: Warehouse):
     """Load billing files into the test warehouse in one write session; returns the per-source results."""
 
-    def run(*paths: Path | str, options: LoadOptions | None = None) -> list[LoadResult]:
+    def run(*paths: Path | str, options: LoadOptions | None = None) -> list[LoadRecord]:
         sources, problems = expand_paths([str(p) for p in paths])
         assert not problems, problems
-        with warehouse.write("test") as con:
-            return load_sources(con, sources, options or LoadOptions())
+        with warehouse.write("test") as session:
+            return load_sources(session, sources, options or LoadOptions())
 
     return run
 

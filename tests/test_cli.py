@@ -9,6 +9,7 @@ import pytest
 from etl.cli import build_parser
 from tests.billing.test_loader import HEADER, focus_row, write
 from tests.conftest import run_process
+from tests.helpers import table_rows
 
 
 def command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[list[str]]:
@@ -47,10 +48,10 @@ def test_billing_load_prints_a_summary_and_exits_1_when_a_file_failed(tmp_path):
     db = tmp_path / "w.duckdb"
     result = run_process(["billing", "load", str(good), str(bad)], env={"SPENDSCOPE_DB": str(db)})
     assert result.returncode == 1
-    lines = result.stdout.splitlines()
-    assert lines[0].split() == ["file", "format", "rows", "billed", "per", "currency", "status"]
-    assert any(str(good) in line and "EUR 5.00; USD 10.00" in line and line.endswith("loaded") for line in lines)
-    assert any(str(bad) in line and line.endswith("failed") for line in lines)
+    assert result.stdout.splitlines()[0].split() == ["source", "kind", "format", "rows", "covers", "status", "detail"]
+    rows = {row["source"]: row for row in table_rows(result.stdout)}
+    assert (rows[str(good)]["covers"], rows[str(good)]["status"]) == ("EUR 5.00; USD 10.00", "loaded")
+    assert rows[str(bad)]["status"] == "failed" and 'line 2, column "BilledCost"' in rows[str(bad)]["detail"]
     assert f'error: {bad}: line 2, column "BilledCost": "x" is not a number' in result.stdout
     assert "ERROR" in result.stderr and db.exists()
 

@@ -6,6 +6,7 @@ import duckdb
 
 from etl.demo.generator import ACCOUNTS, DEMO_TAG_KEYS, write_demo_exports
 from tests.conftest import run_process
+from tests.helpers import table_rows
 
 
 def test_demo_builds_a_labelled_synthetic_warehouse_offline_and_is_idempotent(tmp_path):
@@ -45,8 +46,8 @@ def test_demo_builds_a_labelled_synthetic_warehouse_offline_and_is_idempotent(tm
 
     again = run_process(["demo", "--out", str(tmp_path / "exports")], env=env, cwd=tmp_path)
     assert again.returncode == 0
-    status = [line.split()[-1] for line in again.stdout.splitlines() if line.startswith(str(tmp_path))]
-    assert status and set(status) == {"unchanged"}
+    status = [row["status"] for row in table_rows(again.stdout)]
+    assert len(status) == 120 and set(status) == {"unchanged"}
     assert run_process(["status"], env=env, cwd=tmp_path).returncode == 0
 
 

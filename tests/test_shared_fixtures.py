@@ -107,8 +107,8 @@ def test_shared_billing_fixture(key, shared_billing, warehouse, query):
     path = shared_billing / key.split(" --")[0]
     expected = EXPECTED[key]
     sources, problems = expand_paths([str(path)])
-    with warehouse.write("test") as con:
-        results = load_sources(con, sources, expected.options)
+    with warehouse.write("test") as session:
+        results = load_sources(session, sources, expected.options)
     errors = [r.error for r in results if r.status == "failed"] + [message for _, message in problems]
     if isinstance(expected, Rejected):
         assert not [r for r in results if r.status != "failed"]

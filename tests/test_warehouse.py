@@ -38,7 +38,7 @@ def test_an_older_warehouse_is_upgraded_keeping_its_data(start, db_path):
     con.execute("CREATE TABLE user_notes AS SELECT 'kept' AS note")
     con.close()
     with Warehouse(db_path).write("upgrade") as writer:
-        assert schema_version(writer) == latest_schema_version()
+        assert schema_version(writer.con) == latest_schema_version()
     reader = connect_readonly(db_path)
     assert reader.execute("SELECT note FROM user_notes").fetchall() == [("kept",)]
     assert schema_version(reader) == latest_schema_version()
@@ -46,11 +46,11 @@ def test_an_older_warehouse_is_upgraded_keeping_its_data(start, db_path):
 
 
 def test_a_reader_keeps_its_snapshot_while_a_write_is_published(warehouse, db_path):
-    with warehouse.write("first") as con:
-        con.execute("CREATE TABLE marker AS SELECT 1 AS v")
+    with warehouse.write("first") as session:
+        session.con.execute("CREATE TABLE marker AS SELECT 1 AS v")
     old_reader = connect_readonly(db_path)
-    with warehouse.write("second") as con:
-        con.execute("UPDATE marker SET v = 2")
+    with warehouse.write("second") as session:
+        session.con.execute("UPDATE marker SET v = 2")
         # the published file is untouched until the block ends
         during = connect_readonly(db_path)
         assert during.execute("SELECT v FROM marker").fetchall() == [(1,)]
@@ -63,11 +63,11 @@ def test_a_reader_keeps_its_snapshot_while_a_write_is_published(warehouse, db_pa
 
 
 def test_a_failed_write_leaves_the_published_file_and_no_work_files(warehouse, db_path):
-    with warehouse.write("first") as con:
-        con.execute("CREATE TABLE marker AS SELECT 1 AS v")
+    with warehouse.write("first") as session:
+        session.con.execute("CREATE TABLE marker AS SELECT 1 AS v")
     version = warehouse.version()
-    with pytest.raises(RuntimeError, match="boom"), warehouse.write("failing") as con:
-        con.execute("UPDATE marker SET v = 99")
+    with pytest.raises(RuntimeError, match="boom"), warehouse.write("failing") as session:
+        session.con.execute("UPDATE marker SET v = 99")
         raise RuntimeError("boom")
     assert warehouse.version() == version
     reader = connect_readonly(db_path)
@@ -101,8 +101,8 @@ def test_writes_are_serialised_by_the_lock(db_path):
 
 
 def test_another_process_reading_does_not_block_a_write(warehouse, db_path):
-    with warehouse.write("first") as con:
-        con.execute("CREATE TABLE marker AS SELECT 1 AS v")
+    with warehouse.write("first") as session:
+        session.con.execute("CREATE TABLE marker AS SELECT 1 AS v")
     reader = subprocess.Popen(
         [sys.executable, "-c",
          "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "
@@ -111,8 +111,8 @@ def test_another_process_reading_does_not_block_a_write(warehouse, db_path):
     )
     try:
         assert reader.stdout.readline().strip() == "1"
-        with warehouse.write("while read") as con:
-            con.execute("UPDATE marker SET v = 2")
+        with warehouse.write("while read") as session:
+            session.con.execute("UPDATE marker SET v = 2")
         fresh = connect_readonly(db_path)
         assert fresh.execute("SELECT v FROM marker").fetchall() == [(2,)]
         fresh.close()

@@ -66,9 +66,9 @@ Mapping to FOCUS (names below are canonical snake names; "billed" means BilledCo
   key appears twice. Other column groups (e.g. koku's ``noTags/*``) are not tags.
 
 In CUR 2.0 CSV the map columns are JSON text (checked: a value that is not a JSON object rejects the file);
-in Parquet they are MAP columns. Parquet strings may be empty rather than NULL, so text values are read with
-``nullif(.., '')`` there, and ``pricing_public_on_demand_rate`` (a string column in CUR 2.0) is parsed with the
-checked number macro after blanking. ``bill_invoice_id`` stays blank until AWS finalises a month; a restated
+in Parquet they are MAP columns. Parquet strings may be empty rather than NULL; the engine reads an empty text value
+of a Parquet file as NULL, as in a CSV, and ``pricing_public_on_demand_rate`` (a string column in CUR 2.0) is parsed
+with the checked number macro after blanking. ``bill_invoice_id`` stays blank until AWS finalises a month; a restated
 month simply replaces the billing period (replace unit = payer account + billing period), so load the latest
 export of a month last. The part files of one export (``...-00001``, ``...-00002``) or the files its manifest
 lists load together as one unit (see ``sources.py``); a single part loaded on its own replaces the period alone,
@@ -79,60 +79,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import ClassVar
 
-from etl.billing.base import Field, LoadOptions, Plan, resolve_fields, snake_name, sql_string, unique_names
-from etl.billing.sources import Source
-
-NAME = "aws"
-DESCRIPTION = "AWS Cost and Usage Report: legacy CUR CSV, Athena snake_case, CUR 2.0 (CSV.GZ, Parquet)"
-SOURCE_KINDS = ("csv", "parquet")
+from etl.billing.base import Adapter, Field, LoadOptions, Plan, snake_name, sql_string
+from etl.billing.sources import Header, Source
 
 ISSUER = "Amazon Web Services, Inc."
-
-FIELDS: dict[str, Field] = {
-    "payer": Field(("bill_payer_account_id",), required=True, not_null=True),
-    "payer_name": Field(("bill_payer_account_name",)),
-    "period_start": Field(("bill_billing_period_start_date",), "ts", required=True, not_null=True),
-    "period_end": Field(("bill_billing_period_end_date",), "ts", required=True, not_null=True),
-    "invoicing_entity": Field(("bill_invoicing_entity",)),
-    "usage_account": Field(("line_item_usage_account_id",)),
-    "usage_account_name": Field(("line_item_usage_account_name",)),
-    "charge_type": Field(("line_item_line_item_type",), required=True, not_null=True),
-    "charge_start": Field(("line_item_usage_start_date",), "ts", required=True, not_null=True),
-    "charge_end": Field(("line_item_usage_end_date",), "ts", required=True, not_null=True),
-    "product_code": Field(("line_item_product_code",), required=True),
-    "usage_type": Field(("line_item_usage_type",)),
-    "resource": Field(("line_item_resource_id",)),
-    "usage_amount": Field(("line_item_usage_amount",), "num"),
-    "currency": Field(("line_item_currency_code",), required=True, not_null=True),
-    "unblended": Field(("line_item_unblended_cost",), "num", required=True, not_null=True),
-    "net_unblended": Field(("line_item_net_unblended_cost",), "num"),
-    "description": Field(("line_item_line_item_description",)),
-    "product_name": Field(("product_product_name",)),
-    "region_code": Field(("product_region_code",)),
-    "region": Field(("product_region",)),
-    "location": Field(("product_location",)),
-    "location_type": Field(("product_location_type",)),
-    "sku": Field(("product_sku",)),
-    "public_cost": Field(("pricing_public_on_demand_cost",), "num"),
-    "public_rate": Field(("pricing_public_on_demand_rate",)),  # parsed in the expression (a string in CUR 2.0)
-    "term": Field(("pricing_term",)),
-    "purchase_option": Field(("pricing_purchase_option",)),
-    "pricing_unit": Field(("pricing_unit",)),
-    "ri_arn": Field(("reservation_reservation_arn", "reservation_reservation_a_r_n")),
-    "ri_effective": Field(("reservation_effective_cost",), "num"),
-    "ri_net_effective": Field(("reservation_net_effective_cost",), "num"),
-    "ri_unused_upfront": Field(("reservation_unused_amortized_upfront_fee_for_billing_period",), "num"),
-    "ri_net_unused_upfront": Field(("reservation_net_unused_amortized_upfront_fee_for_billing_period",), "num"),
-    "ri_unused_recurring": Field(("reservation_unused_recurring_fee",), "num"),
-    "ri_net_unused_recurring": Field(("reservation_net_unused_recurring_fee",), "num"),
-    "sp_arn": Field(("savings_plan_savings_plan_arn", "savings_plan_savings_plan_a_r_n")),
-    "sp_effective": Field(("savings_plan_savings_plan_effective_cost",), "num"),
-    "sp_net_effective": Field(("savings_plan_net_savings_plan_effective_cost",), "num"),
-    "sp_total_commitment": Field(("savings_plan_total_commitment_to_date",), "num"),
-    "sp_used_commitment": Field(("savings_plan_used_commitment",), "num"),
-}
-
 # CUR 2.0 key-value columns: MAP(VARCHAR, VARCHAR) in Parquet, JSON text in CSV.
 MAP_COLUMNS = {"product_map": "product", "tags_map": "tags", "resource_tags_map": "resource_tags",
                "cost_category_map": "cost_category"}
@@ -140,23 +92,150 @@ MAP_COLUMNS = {"product_map": "product", "tags_map": "tags", "resource_tags_map"
 USAGE_TYPES = ("usage", "discountedusage", "savingsplancoveredusage")
 PURCHASE_TYPES = ("fee", "rifee", "savingsplanrecurringfee", "savingsplanupfrontfee")
 _PART_FILE = re.compile(r"^(?P<stem>.+)-(?P<part>\d+)(?P<ext>(?:\.[A-Za-z0-9]+)+)$")
+_KIND = "lower({charge_type})"
+_BILLED = "coalesce({net_unblended}, {unblended})"  # the net column exists only for accounts with discounts
+_NO_LIST_PRICE = ", ".join(sql_string(t) for t in ("tax", "credit", "refund", *PURCHASE_TYPES))
+_USAGE = ", ".join(sql_string(t) for t in USAGE_TYPES)
+_PRICED = ", ".join(sql_string(t) for t in USAGE_TYPES + PURCHASE_TYPES)
 
 
-def canonical(column: str) -> str:
-    return snake_name(column)
+class Aws(Adapter):
+    NAME = "aws"
+    DESCRIPTION = "AWS Cost and Usage Report: legacy CUR CSV, Athena snake_case, CUR 2.0 (CSV.GZ, Parquet)"
+    SOURCE_KINDS = ("csv", "parquet")
+    DERIVED = ("effective", "list_from_rate", "map_product_name", "map_region", "tags")
 
+    FIELDS: ClassVar[dict[str, Field]] = {
+        "payer": Field(("bill_payer_account_id",), required=True, not_null=True),
+        "payer_name": Field(("bill_payer_account_name",)),
+        "period_start": Field(("bill_billing_period_start_date",), "ts", required=True, not_null=True),
+        "period_end": Field(("bill_billing_period_end_date",), "ts", required=True, not_null=True),
+        "invoicing_entity": Field(("bill_invoicing_entity",)),
+        "usage_account": Field(("line_item_usage_account_id",)),
+        "usage_account_name": Field(("line_item_usage_account_name",)),
+        "charge_type": Field(("line_item_line_item_type",), required=True, not_null=True),
+        "charge_start": Field(("line_item_usage_start_date",), "ts", required=True, not_null=True),
+        "charge_end": Field(("line_item_usage_end_date",), "ts", required=True, not_null=True),
+        "product_code": Field(("line_item_product_code",), required=True),
+        "usage_type": Field(("line_item_usage_type",)),
+        "resource": Field(("line_item_resource_id",)),
+        "usage_amount": Field(("line_item_usage_amount",), "num"),
+        "currency": Field(("line_item_currency_code",), required=True, not_null=True),
+        "unblended": Field(("line_item_unblended_cost",), "num", required=True, not_null=True),
+        "net_unblended": Field(("line_item_net_unblended_cost",), "num"),
+        "description": Field(("line_item_line_item_description",)),
+        "product_name": Field(("product_product_name",)),
+        "region_code": Field(("product_region_code",)),
+        "region": Field(("product_region",)),
+        "location": Field(("product_location",)),
+        "location_type": Field(("product_location_type",)),
+        "sku": Field(("product_sku",)),
+        "public_cost": Field(("pricing_public_on_demand_cost",), "num"),
+        "public_rate": Field(("pricing_public_on_demand_rate",)),  # parsed in the expression (a string in CUR 2.0)
+        "term": Field(("pricing_term",)),
+        "purchase_option": Field(("pricing_purchase_option",)),
+        "pricing_unit": Field(("pricing_unit",)),
+        "ri_arn": Field(("reservation_reservation_arn", "reservation_reservation_a_r_n")),
+        "ri_effective": Field(("reservation_effective_cost",), "num"),
+        "ri_net_effective": Field(("reservation_net_effective_cost",), "num"),
+        "ri_unused_upfront": Field(("reservation_unused_amortized_upfront_fee_for_billing_period",), "num"),
+        "ri_net_unused_upfront": Field(("reservation_net_unused_amortized_upfront_fee_for_billing_period",), "num"),
+        "ri_unused_recurring": Field(("reservation_unused_recurring_fee",), "num"),
+        "ri_net_unused_recurring": Field(("reservation_net_unused_recurring_fee",), "num"),
+        "sp_arn": Field(("savings_plan_savings_plan_arn", "savings_plan_savings_plan_a_r_n")),
+        "sp_effective": Field(("savings_plan_savings_plan_effective_cost",), "num"),
+        "sp_net_effective": Field(("savings_plan_net_savings_plan_effective_cost",), "num"),
+        "sp_total_commitment": Field(("savings_plan_total_commitment_to_date",), "num"),
+        "sp_used_commitment": Field(("savings_plan_used_commitment",), "num"),
+    }
 
-def detect(columns: tuple[str, ...], options: LoadOptions) -> int:
-    """A CUR has line-item types and unblended costs; the payer column makes it certain."""
-    names = {canonical(c) for c in columns}
-    if not {"line_item_line_item_type", "line_item_unblended_cost"} <= names:
-        return 0
-    return 100 if "bill_payer_account_id" in names else 60
+    FOCUS: ClassVar[dict[str, str]] = {
+        "BillingAccountId": "{payer}",
+        "BillingAccountName": "{payer_name}",
+        "SubAccountId": "{usage_account}",
+        "SubAccountName": "{usage_account_name}",
+        "BillingCurrency": "{currency}",
+        "BillingPeriodStart": "{period_start}",
+        "BillingPeriodEnd": "{period_end}",
+        "ChargePeriodStart": "{charge_start}",
+        "ChargePeriodEnd": "{charge_end}",
+        "ChargeDescription": "{description}",
+        "ChargeFrequency": (
+            f"CASE WHEN {_KIND} IN ('rifee', 'savingsplanrecurringfee') THEN 'Recurring' "
+            f"WHEN {_KIND} IN ('fee', 'savingsplanupfrontfee', 'tax', 'credit', 'refund') THEN 'One-Time' "
+            "ELSE 'Usage-Based' END"
+        ),
+        "BilledCost": _BILLED,
+        "EffectiveCost": "{effective}",
+        "ListCost": (
+            f"CASE WHEN {_KIND} IN ({_NO_LIST_PRICE}) THEN {_BILLED} "
+            f"WHEN {_KIND} = 'savingsplannegation' THEN 0::DECIMAL(38, 12) "
+            f"ELSE coalesce({{public_cost}}, {{list_from_rate}}, {_BILLED}) END"
+        ),
+        "ContractedCost": _BILLED,
+        "ServiceProviderName": "'AWS'",
+        "InvoiceIssuerName": f"coalesce({{invoicing_entity}}, {sql_string(ISSUER)})",
+        "ServiceName": "coalesce({product_name}, {map_product_name}, {product_code})",
+        "SkuId": "{sku}",
+        "RegionId": "coalesce({region_code}, {region}, {map_region})",
+        "RegionName": "CASE WHEN coalesce({location_type}, 'AWS Region') = 'AWS Region' THEN {location} END",
+        "ResourceId": "{resource}",
+        "CommitmentDiscountId": "coalesce({sp_arn}, {ri_arn})",
+        "CommitmentDiscountType": ("CASE WHEN {sp_arn} IS NOT NULL THEN 'Savings Plan' "
+                                   "WHEN {ri_arn} IS NOT NULL THEN 'Reserved Instance' END"),
+        "ConsumedQuantity": f"CASE WHEN {_KIND} IN ({_USAGE}) THEN {{usage_amount}} END",
+        "ConsumedUnit": f"CASE WHEN {_KIND} IN ({_USAGE}) THEN {{pricing_unit}} END",
+        "PricingQuantity": f"CASE WHEN {_KIND} IN ({_PRICED}) THEN {{usage_amount}} END",
+        "PricingUnit": f"CASE WHEN {_KIND} IN ({_PRICED}) THEN {{pricing_unit}} END",
+        "Tags": "{tags}",
+        "x_ServiceKey": "{product_code}",
+        "x_ChargeType": "{charge_type}",
+        "x_PricingModel": (
+            f"CASE WHEN {_KIND} IN ('savingsplancoveredusage', 'savingsplannegation') THEN 'SavingsPlan' "
+            f"WHEN {_KIND} = 'discountedusage' THEN 'Reserved' "
+            "WHEN {usage_type} LIKE '%SpotUsage%' THEN 'Spot' "
+            f"ELSE coalesce({{term}}, {{purchase_option}}, CASE WHEN {_KIND} = 'usage' THEN 'OnDemand' END) END"
+        ),
+    }
 
+    def canonical(self, column: str) -> str:
+        return snake_name(column)
 
-def canonical_columns(columns: tuple[str, ...]) -> list[str]:
-    """The names the loader reads the columns under."""
-    return unique_names(canonical(c) for c in columns)
+    def detect(self, columns: tuple[str, ...], options: LoadOptions) -> int:
+        """A CUR has line-item types and unblended costs; the payer column makes it certain."""
+        names = {self.canonical(c) for c in columns}
+        if not {"line_item_line_item_type", "line_item_unblended_cost"} <= names:
+            return 0
+        return 100 if "bill_payer_account_id" in names else 60
+
+    def plan(self, header: Header, options: LoadOptions, source: Source) -> Plan:
+        names = self.column_names(header.columns)
+        original = dict(zip(names, header.columns, strict=True))
+        parquet = source.kind == "parquet"
+        specs = dict(self.FIELDS)
+        for key, column in MAP_COLUMNS.items():
+            specs[key] = Field((column,), "raw" if parquet else "json")
+        tags = tag_columns(header.columns)
+        for index, (column, _) in enumerate(tags):
+            specs[f"tag_{index}"] = Field((column,))
+        present = {key for key, spec in specs.items() if not set(spec.names).isdisjoint(names)}
+        effective, notes = _effective_cost(present)
+        list_from_rate = "NULL::DECIMAL(38, 12)"
+        if "public_rate" in present:
+            label = sql_string(next(original[n] for n in specs["public_rate"].names if n in original))
+            rate = f"ss_num(nullif(trim({{public_rate}}), ''), x_line, {label})"
+            # the product of two DECIMAL(38,12) can overflow; a double product (via text, as ss_num) is enough here
+            list_from_rate = (f"TRY_CAST(CAST(CAST({rate} AS DOUBLE) * CAST({{usage_amount}} AS DOUBLE) "
+                              "AS VARCHAR) AS DECIMAL(38, 12))")
+        map_product, map_region = "NULL::VARCHAR", "NULL::VARCHAR"
+        if "product_map" in present:
+            map_product, map_region = (
+                ("{product_map}['product_name']", "{product_map}['region']") if parquet else
+                ("json_extract_string({product_map}, '$.product_name')",
+                 "json_extract_string({product_map}, '$.region')"))
+        derived = {"effective": effective, "list_from_rate": list_from_rate, "map_product_name": map_product,
+                   "map_region": map_region, "tags": _tags_expr(tags, present, parquet)}
+        return self.bind(header, options, fields=specs, derived=derived, notes=notes + _part_file_note(source))
 
 
 def tag_columns(columns: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -166,7 +245,7 @@ def tag_columns(columns: tuple[str, ...]) -> list[tuple[str, str]]:
     map they were split out of, so a key never appears twice."""
     found: list[tuple[str, str]] = []
     seen: set[str] = set()
-    names = canonical_columns(columns)
+    names = Aws().column_names(columns)
     for original, name in zip(columns, names, strict=True):
         head, _, rest = original.strip().partition("/")
         if rest and head.lower() == "resourcetags":
@@ -185,99 +264,10 @@ def tag_columns(columns: tuple[str, ...]) -> list[tuple[str, str]]:
     return found
 
 
-def plan(columns: tuple[str, ...], options: LoadOptions, source: Source) -> Plan:
-    names = canonical_columns(columns)
-    original = dict(zip(names, columns, strict=True))
-    parquet = source.kind == "parquet"
-    specs = dict(FIELDS)
-    for key, column in MAP_COLUMNS.items():
-        specs[key] = Field((column,), "raw" if parquet else "json")
-    tags = tag_columns(columns)
-    for index, (column, _) in enumerate(tags):
-        specs[f"tag_{index}"] = Field((column,))
-    fields = resolve_fields(NAME, specs, names)
-    present = {key for key, (found, _) in fields.items() if found is not None}
-
-    def text(key: str) -> str:
-        return f"nullif({{{key}}}, '')" if parquet else f"{{{key}}}"
-
-    billed = "coalesce({net_unblended}, {unblended})" if "net_unblended" in present else "{unblended}"
-    effective, notes = _effective_cost(present, billed)
-    public_rate = "NULL::DECIMAL(38, 12)"
-    if "public_rate" in present:
-        label = sql_string(original[fields["public_rate"][0]])
-        public_rate = f"ss_num(nullif(trim({{public_rate}}), ''), x_line, {label})"
-    # the product of two DECIMAL(38,12) can overflow; a double product (via text, as ss_num) is enough here
-    rate_times_amount = (f"TRY_CAST(CAST(CAST({public_rate} AS DOUBLE) * CAST({{usage_amount}} AS DOUBLE) "
-                         "AS VARCHAR) AS DECIMAL(38, 12))")
-    kind = "lower({charge_type})"
-    no_list_price = ", ".join(sql_string(t) for t in ("tax", "credit", "refund", *PURCHASE_TYPES))
-    usage_types = ", ".join(sql_string(t) for t in USAGE_TYPES)
-    priced_types = ", ".join(sql_string(t) for t in USAGE_TYPES + PURCHASE_TYPES)
-
-    product_name, map_region = "NULL", "NULL"
-    if "product_map" in present:
-        product_name, map_region = (
-            ("{product_map}['product_name']", "{product_map}['region']") if parquet else
-            ("json_extract_string({product_map}, '$.product_name')", "json_extract_string({product_map}, '$.region')")
-        )
-    sp_arn, ri_arn = text("sp_arn"), text("ri_arn")
-    focus = {
-        "BillingAccountId": text("payer"),
-        "BillingAccountName": text("payer_name"),
-        "SubAccountId": text("usage_account"),
-        "SubAccountName": text("usage_account_name"),
-        "BillingCurrency": "{currency}",
-        "BillingPeriodStart": "{period_start}",
-        "BillingPeriodEnd": "{period_end}",
-        "ChargePeriodStart": "{charge_start}",
-        "ChargePeriodEnd": "{charge_end}",
-        "ChargeDescription": text("description"),
-        "ChargeFrequency": (
-            f"CASE WHEN {kind} IN ('rifee', 'savingsplanrecurringfee') THEN 'Recurring' "
-            f"WHEN {kind} IN ('fee', 'savingsplanupfrontfee', 'tax', 'credit', 'refund') THEN 'One-Time' "
-            "ELSE 'Usage-Based' END"
-        ),
-        "BilledCost": billed,
-        "EffectiveCost": effective,
-        "ListCost": (
-            f"CASE WHEN {kind} IN ({no_list_price}) THEN {billed} "
-            f"WHEN {kind} = 'savingsplannegation' THEN 0::DECIMAL(38, 12) "
-            f"ELSE coalesce({{public_cost}}, {rate_times_amount}, {billed}) END"
-        ),
-        "ContractedCost": billed,
-        "ServiceProviderName": "'AWS'",
-        "InvoiceIssuerName": f"coalesce({text('invoicing_entity')}, {sql_string(ISSUER)})",
-        "ServiceName": f"coalesce({text('product_name')}, {product_name}, {text('product_code')})",
-        "SkuId": text("sku"),
-        "RegionId": f"coalesce({text('region_code')}, {text('region')}, {map_region})",
-        "RegionName": (f"CASE WHEN coalesce({text('location_type')}, 'AWS Region') = 'AWS Region' "
-                       f"THEN {text('location')} END"),
-        "ResourceId": text("resource"),
-        "CommitmentDiscountId": f"coalesce({sp_arn}, {ri_arn})",
-        "CommitmentDiscountType": (f"CASE WHEN {sp_arn} IS NOT NULL THEN 'Savings Plan' "
-                                   f"WHEN {ri_arn} IS NOT NULL THEN 'Reserved Instance' END"),
-        "ConsumedQuantity": f"CASE WHEN {kind} IN ({usage_types}) THEN {{usage_amount}} END",
-        "ConsumedUnit": f"CASE WHEN {kind} IN ({usage_types}) THEN {text('pricing_unit')} END",
-        "PricingQuantity": f"CASE WHEN {kind} IN ({priced_types}) THEN {{usage_amount}} END",
-        "PricingUnit": f"CASE WHEN {kind} IN ({priced_types}) THEN {text('pricing_unit')} END",
-        "Tags": _tags_expr(tags, present, parquet),
-        "x_ServiceKey": "{product_code}",
-        "x_ChargeType": "{charge_type}",
-        "x_PricingModel": (
-            f"CASE WHEN {kind} IN ('savingsplancoveredusage', 'savingsplannegation') THEN 'SavingsPlan' "
-            f"WHEN {kind} = 'discountedusage' THEN 'Reserved' "
-            f"WHEN {text('usage_type')} LIKE '%SpotUsage%' THEN 'Spot' "
-            f"ELSE coalesce({text('term')}, {text('purchase_option')}, "
-            f"CASE WHEN {kind} = 'usage' THEN 'OnDemand' END) END"
-        ),
-    }
-    notes += _part_file_note(source)
-    return Plan(NAME, fields, focus, dataset="cost", replace_scope=options.replace or "period", notes=tuple(notes))
-
-
-def _effective_cost(present: set[str], billed: str) -> tuple[str, list[str]]:
-    """The EffectiveCost CASE over the line-item type, and notes for line types that fall back to billed."""
+def _effective_cost(present: set[str]) -> tuple[str, list[str]]:
+    """The EffectiveCost CASE over the line-item type (by which columns the file has), and notes for line types that
+    fall back to billed."""
+    billed = _BILLED
     def first(*keys: str) -> str | None:
         parts = [f"{{{k}}}" for k in keys if k in present]
         return None if not parts else parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"

@@ -24,7 +24,7 @@ macros). ``AdditionalInfo`` is service metadata, not tags, and is not loaded.
 ``--dataset``, the manifest's ``exportConfig.type``, the file name (containing ``amortized`` or ``actual``,
 any case), else ``actual``. The cost column feeds every measure either way; when a period holds both datasets
 the loader keeps BilledCost from the actual rows and EffectiveCost/ListCost/ContractedCost from the amortized
-rows (see ``_reconcile_datasets`` in ``loader.py``), so amortized data is what feeds EffectiveCost.
+rows (:meth:`Azure.after_load`), so amortized data is what feeds EffectiveCost.
 
 **Mapping** (FOCUS column = source; ``{x}`` names a field below):
 
@@ -75,108 +75,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import ClassVar
 
-from etl.billing.base import (
-    Field,
-    LoadOptions,
-    MissingColumnsError,
-    Plan,
-    canonical_name,
-    resolve_fields,
-    sql_string,
-)
-from etl.billing.sources import Source
+import duckdb
 
-NAME = "azure"
-DESCRIPTION = ("Azure cost details, actual or amortized (CSV, Parquet): EA 2020-01-01..2024-08-01, C360, MCA "
-               "camelCase, legacy pay-as-you-go/EA (PreTaxCost), localised headers")
-SOURCE_KINDS = ("csv", "parquet")
+from etl.billing import rollup
+from etl.billing.base import Adapter, Field, LoadOptions, MissingColumnsError, Plan, sql_string
+from etl.billing.sources import Header, Source
 
 COST_NAMES = ("costinbillingcurrency", "pretaxcost", "cost")
 DATE_NAMES = ("date", "usagedatetime")
 CURRENCY_NAMES = ("billingcurrencycode", "billingcurrency", "currency")
 # Columns only Azure cost details have; one of them must be present besides a cost and a date column.
 AZURE_MARKERS = ("metercategory", "meterid", "consumedservice", "subscriptionguid", "metersubcategory")
-
-FIELDS = {
-    # The cost first: on a row that is empty throughout, its error is the one reported.
-    "cost": Field(COST_NAMES, "num", required=True, not_null=True),
-    "date": Field(DATE_NAMES, "ts", required=True, not_null=True),
-    "currency": Field(CURRENCY_NAMES, required=True, not_null=True),
-    "account": Field(("billingaccountid",)),
-    "account_name": Field(("billingaccountname",)),
-    "subscription": Field(("subscriptionid", "subscriptionguid")),
-    "subscription_name": Field(("subscriptionname",)),
-    "period_start": Field(("billingperiodstartdate",), "ts"),
-    "period_end": Field(("billingperiodenddate",), "ts"),
-    "charge_type": Field(("chargetype",)),
-    "frequency": Field(("frequency",)),
-    "pricing_model": Field(("pricingmodel",)),
-    "meter_category": Field(("metercategory",)),
-    "consumed_service": Field(("consumedservice",)),
-    "product": Field(("productname", "product")),
-    "meter_name": Field(("metername",)),
-    "meter_id": Field(("meterid",)),
-    "part_number": Field(("partnumber", "productid")),
-    "region": Field(("resourcelocationnormalized", "resourcelocation")),
-    "region_name": Field(("location", "meterregion")),
-    "resource_id": Field(("resourceid", "instanceid", "instancename")),
-    "resource_name": Field(("resourcename",)),
-    "resource_type": Field(("resourcetype",)),
-    "benefit_id": Field(("benefitid",)),
-    "reservation_id": Field(("reservationid",)),
-    "quantity": Field(("quantity", "usagequantity", "consumedquantity"), "num"),
-    "unit": Field(("unitofmeasure",)),
-    "unit_price": Field(("unitprice",), "num"),
-    "payg_price": Field(("paygprice", "marketprice"), "num"),
-    "payg_cost": Field(("paygcostinbillingcurrency",), "num"),
-    "exchange_rate": Field(("exchangeratepricingtobilling", "exchangerate"), "num"),
-    "reseller": Field(("resellername",)),
-    "tags": Field(("tags",), "json"),
-}
-
 _CHARGE_START = "{date}"
 _PERIOD_START = "coalesce({period_start}, date_trunc('month', {date}))"
-
-FOCUS = {
-    "BillingAccountId": "coalesce({account}, {subscription})",
-    "BillingAccountName": "CASE WHEN {account} IS NULL THEN {subscription_name} ELSE {account_name} END",
-    "SubAccountId": "{subscription}",
-    "SubAccountName": "{subscription_name}",
-    "BillingPeriodStart": _PERIOD_START,
-    "BillingPeriodEnd": (
-        f"CASE WHEN {{period_end}} IS NULL THEN {_PERIOD_START} + INTERVAL 1 MONTH "
-        f"WHEN {{period_end}} = {_PERIOD_START} + INTERVAL 1 MONTH THEN {{period_end}} "
-        "ELSE {period_end} + INTERVAL 1 DAY END"
-    ),
-    "ChargePeriodStart": _CHARGE_START,
-    "ChargePeriodEnd": f"{_CHARGE_START} + INTERVAL 1 DAY",
-    "ChargeDescription": "coalesce({meter_name}, {product})",
-    "BilledCost": "{cost}",
-    "EffectiveCost": "{cost}",
-    "ServiceProviderName": "'Microsoft'",
-    "InvoiceIssuerName": "coalesce({reseller}, 'Microsoft')",
-    "ServiceName": "coalesce({meter_category}, {consumed_service}, {product})",
-    "SkuId": "coalesce({meter_id}, {part_number})",
-    "RegionId": "lower({region})",
-    "RegionName": "{region_name}",
-    "ResourceId": "{resource_id}",
-    "ResourceName": "{resource_name}",
-    "ResourceType": "{resource_type}",
-    "CommitmentDiscountId": "coalesce({benefit_id}, {reservation_id})",
-    "CommitmentDiscountType": (
-        "CASE WHEN contains(lower({benefit_id}), '/microsoft.billingbenefits/') THEN 'Savings Plan' "
-        "WHEN contains(lower({benefit_id}), '/microsoft.capacity/') "
-        "OR ({benefit_id} IS NULL AND {reservation_id} IS NOT NULL) THEN 'Reservation' END"
-    ),
-    "ConsumedQuantity": "{quantity}",
-    "ConsumedUnit": "{unit}",
-    "PricingQuantity": "{quantity}",
-    "PricingUnit": "{unit}",
-    "Tags": "{tags}",
-    "x_ServiceKey": "coalesce({meter_category}, {consumed_service}, {product})",
-    "x_PricingModel": "{pricing_model}",
-}
 
 _FREQUENCY = (
     "CASE lower({frequency}) WHEN 'onetime' THEN 'One-Time' WHEN 'one-time' THEN 'One-Time' "
@@ -186,62 +99,178 @@ _FREQUENCY = (
 _CURRENCY_CODE = re.compile(r"[A-Za-z]{3}")
 
 
-def canonical(column: str) -> str:
-    return canonical_name(column)
+class Azure(Adapter):
+    NAME = "azure"
+    DESCRIPTION = ("Azure cost details, actual or amortized (CSV, Parquet): EA 2020-01-01..2024-08-01, C360, MCA "
+                   "camelCase, legacy pay-as-you-go/EA (PreTaxCost), localised headers")
+    SOURCE_KINDS = ("csv", "parquet")
+    DERIVED = ("billing_currency", "native_charge_type", "charge_frequency", "contracted_cost", "list_cost")
 
+    FIELDS: ClassVar[dict[str, Field]] = {
+        # The cost first: on a row that is empty throughout, its error is the one reported.
+        "cost": Field(COST_NAMES, "num", required=True, not_null=True),
+        "date": Field(DATE_NAMES, "ts", required=True, not_null=True),
+        "currency": Field(CURRENCY_NAMES, required=True, not_null=True),
+        "account": Field(("billingaccountid",)),
+        "account_name": Field(("billingaccountname",)),
+        "subscription": Field(("subscriptionid", "subscriptionguid")),
+        "subscription_name": Field(("subscriptionname",)),
+        "period_start": Field(("billingperiodstartdate",), "ts"),
+        "period_end": Field(("billingperiodenddate",), "ts"),
+        "charge_type": Field(("chargetype",)),
+        "frequency": Field(("frequency",)),
+        "pricing_model": Field(("pricingmodel",)),
+        "meter_category": Field(("metercategory",)),
+        "consumed_service": Field(("consumedservice",)),
+        "product": Field(("productname", "product")),
+        "meter_name": Field(("metername",)),
+        "meter_id": Field(("meterid",)),
+        "part_number": Field(("partnumber", "productid")),
+        "region": Field(("resourcelocationnormalized", "resourcelocation")),
+        "region_name": Field(("location", "meterregion")),
+        "resource_id": Field(("resourceid", "instanceid", "instancename")),
+        "resource_name": Field(("resourcename",)),
+        "resource_type": Field(("resourcetype",)),
+        "benefit_id": Field(("benefitid",)),
+        "reservation_id": Field(("reservationid",)),
+        "quantity": Field(("quantity", "usagequantity", "consumedquantity"), "num"),
+        "unit": Field(("unitofmeasure",)),
+        "unit_price": Field(("unitprice",), "num"),
+        "payg_price": Field(("paygprice", "marketprice"), "num"),
+        "payg_cost": Field(("paygcostinbillingcurrency",), "num"),
+        "exchange_rate": Field(("exchangeratepricingtobilling", "exchangerate"), "num"),
+        "reseller": Field(("resellername",)),
+        "tags": Field(("tags",), "json"),
+    }
 
-def detect(columns: tuple[str, ...], options: LoadOptions) -> int:
-    """A cost column, a date column and one Azure-only column (MeterCategory, MeterId, ConsumedService…)."""
-    names = {canonical(c) for c in columns}
-    if "billedcost" in names:  # a FOCUS file (Azure's FocusCost export included)
-        return 0
-    if names.isdisjoint(COST_NAMES) or names.isdisjoint(DATE_NAMES) or names.isdisjoint(AZURE_MARKERS):
-        return 0
-    return 80
+    FOCUS: ClassVar[dict[str, str]] = {
+        "BillingAccountId": "coalesce({account}, {subscription})",
+        "BillingAccountName": "CASE WHEN {account} IS NULL THEN {subscription_name} ELSE {account_name} END",
+        "SubAccountId": "{subscription}",
+        "SubAccountName": "{subscription_name}",
+        "BillingPeriodStart": _PERIOD_START,
+        "BillingPeriodEnd": (
+            f"CASE WHEN {{period_end}} IS NULL THEN {_PERIOD_START} + INTERVAL 1 MONTH "
+            f"WHEN {{period_end}} = {_PERIOD_START} + INTERVAL 1 MONTH THEN {{period_end}} "
+            "ELSE {period_end} + INTERVAL 1 DAY END"
+        ),
+        "ChargePeriodStart": _CHARGE_START,
+        "ChargePeriodEnd": f"{_CHARGE_START} + INTERVAL 1 DAY",
+        "ChargeDescription": "coalesce({meter_name}, {product})",
+        "BilledCost": "{cost}",
+        "EffectiveCost": "{cost}",
+        "ServiceProviderName": "'Microsoft'",
+        "InvoiceIssuerName": "coalesce({reseller}, 'Microsoft')",
+        "ServiceName": "coalesce({meter_category}, {consumed_service}, {product})",
+        "SkuId": "coalesce({meter_id}, {part_number})",
+        "RegionId": "lower({region})",
+        "RegionName": "{region_name}",
+        "ResourceId": "{resource_id}",
+        "ResourceName": "{resource_name}",
+        "ResourceType": "{resource_type}",
+        "CommitmentDiscountId": "coalesce({benefit_id}, {reservation_id})",
+        "CommitmentDiscountType": (
+            "CASE WHEN contains(lower({benefit_id}), '/microsoft.billingbenefits/') THEN 'Savings Plan' "
+            "WHEN contains(lower({benefit_id}), '/microsoft.capacity/') "
+            "OR ({benefit_id} IS NULL AND {reservation_id} IS NOT NULL) THEN 'Reservation' END"
+        ),
+        "BillingCurrency": "{billing_currency}",
+        "ChargeFrequency": "{charge_frequency}",
+        "ListCost": "{list_cost}",
+        "ContractedCost": "{contracted_cost}",
+        "ConsumedQuantity": "{quantity}",
+        "ConsumedUnit": "{unit}",
+        "PricingQuantity": "{quantity}",
+        "PricingUnit": "{unit}",
+        "Tags": "{tags}",
+        "x_ServiceKey": "coalesce({meter_category}, {consumed_service}, {product})",
+        "x_ChargeType": "{native_charge_type}",
+        "x_PricingModel": "{pricing_model}",
+    }
 
+    def detect(self, columns: tuple[str, ...], options: LoadOptions) -> int:
+        """A cost column, a date column and one Azure-only column (MeterCategory, MeterId, ConsumedService…)."""
+        names = {self.canonical(c) for c in columns}
+        if "billedcost" in names:  # a FOCUS file (Azure's FocusCost export included)
+            return 0
+        if names.isdisjoint(COST_NAMES) or names.isdisjoint(DATE_NAMES) or names.isdisjoint(AZURE_MARKERS):
+            return 0
+        return 80
 
-def plan(columns: tuple[str, ...], options: LoadOptions, source: Source) -> Plan:
-    names = [canonical(c) for c in columns]
-    fields = dict(FIELDS)
-    focus = dict(FOCUS)
-    notes: list[str] = []
-    has_currency = not set(names).isdisjoint(CURRENCY_NAMES)
-    if has_currency:
-        focus["BillingCurrency"] = "{currency}"
-    elif options.currency:
-        if not _CURRENCY_CODE.fullmatch(options.currency.strip()):
-            raise MissingColumnsError(f"--currency {options.currency!r} is not a 3-letter ISO 4217 code")
-        fields.pop("currency")
-        focus["BillingCurrency"] = sql_string(options.currency.strip().upper())
-        notes.append(f"no currency column: BillingCurrency = {options.currency.strip().upper()} (--currency)")
-    else:
-        raise MissingColumnsError(
-            "missing required column(s) for the azure format: BillingCurrencyCode or BillingCurrency or "
-            "Currency; this export has no currency column, so pass --currency CODE with the agreement's "
-            "billing currency (for example --currency USD)"
+    def plan(self, header: Header, options: LoadOptions, source: Source) -> Plan:
+        names = set(self.column_names(header.columns))
+
+        def has(key: str) -> bool:
+            return not names.isdisjoint(self.FIELDS[key].names)
+
+        fields = dict(self.FIELDS)
+        notes: list[str] = []
+        if has("currency"):
+            currency = "{currency}"
+        elif options.currency:
+            if not _CURRENCY_CODE.fullmatch(options.currency.strip()):
+                raise MissingColumnsError(f"--currency {options.currency!r} is not a 3-letter ISO 4217 code")
+            code = options.currency.strip().upper()
+            fields.pop("currency")
+            currency = sql_string(code)
+            notes.append(f"no currency column: BillingCurrency = {code} (--currency)")
+        else:
+            raise MissingColumnsError(
+                "missing required column(s) for the azure format: BillingCurrencyCode or BillingCurrency or "
+                "Currency; this export has no currency column, so pass --currency CODE with the agreement's "
+                "billing currency (for example --currency USD)"
+            )
+        if has("charge_type"):
+            charge_type, frequency = "{charge_type}", _FREQUENCY
+        else:
+            charge_type, frequency = "'Usage'", f"coalesce({_FREQUENCY}, 'Usage-Based')"
+            notes.append("no ChargeType column: every row is Usage")
+        rate = has("exchange_rate")
+        contracted = _priced("{unit_price}", "{cost}", rate)
+        list_cost = _priced("{payg_price}", contracted, rate)
+        if has("payg_cost"):
+            list_cost = (f"CASE WHEN {{payg_cost}} IS NULL OR ({{payg_cost}} = 0 AND {{cost}} <> 0) "
+                         f"THEN {list_cost} ELSE {{payg_cost}} END")
+        dataset, reason = _dataset(options, source)
+        derived = {"billing_currency": currency, "native_charge_type": charge_type, "charge_frequency": frequency,
+                   "contracted_cost": contracted, "list_cost": list_cost}
+        return self.bind(header, options, fields=fields, derived=derived, dataset=dataset,
+                         notes=[f"dataset {dataset} ({reason})", *notes])
+
+    def after_load(self, con: duckdb.DuckDBPyConnection, load_id: int) -> None:
+        """Actual and amortized exports of one period coexist: once both are present, the actual rows carry
+        BilledCost only and the amortized rows carry EffectiveCost, ListCost and ContractedCost only, so that
+        every measure sums correctly over the union. A period with a single dataset keeps all its measures."""
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE both_datasets AS
+            SELECT ServiceProviderName, BillingAccountId, BillingPeriodStart
+            FROM cost_line
+            WHERE x_Dataset IN ('actual', 'amortized')
+              AND (ServiceProviderName, BillingAccountId, BillingPeriodStart) IN (
+                  SELECT DISTINCT ServiceProviderName, BillingAccountId, BillingPeriodStart
+                  FROM cost_line WHERE x_LoadId = ?)
+            GROUP BY ALL
+            HAVING count(DISTINCT x_Dataset) = 2
+            """,
+            [load_id],
         )
-    resolved = resolve_fields(NAME, fields, names)
-
-    if resolved["charge_type"][0] is None:
-        focus["x_ChargeType"] = "'Usage'"
-        focus["ChargeFrequency"] = f"coalesce({_FREQUENCY}, 'Usage-Based')"
-        notes.append("no ChargeType column: every row is Usage")
-    else:
-        focus["x_ChargeType"] = "{charge_type}"
-        focus["ChargeFrequency"] = _FREQUENCY
-
-    rate = resolved["exchange_rate"][0] is not None
-    contracted = _priced("{unit_price}", "{cost}", rate)
-    focus["ContractedCost"] = contracted
-    focus["ListCost"] = _priced("{payg_price}", contracted, rate)
-    if resolved["payg_cost"][0] is not None:
-        focus["ListCost"] = (f"CASE WHEN {{payg_cost}} IS NULL OR ({{payg_cost}} = 0 AND {{cost}} <> 0) "
-                             f"THEN {focus['ListCost']} ELSE {{payg_cost}} END")
-
-    dataset, reason = _dataset(options, source)
-    notes.insert(0, f"dataset {dataset} ({reason})")
-    return Plan(NAME, resolved, focus, dataset=dataset, replace_scope=options.replace or "period",
-                notes=tuple(notes))
+        if not con.execute("SELECT count(*) FROM both_datasets").fetchone()[0]:
+            return
+        for dataset, assignments in (("actual", "EffectiveCost = 0, ListCost = 0, ContractedCost = 0"),
+                                     ("amortized", "BilledCost = 0")):
+            con.execute(
+                f"""
+                UPDATE cost_line c SET {assignments}
+                FROM both_datasets b
+                WHERE c.x_Dataset = '{dataset}' AND c.ServiceProviderName = b.ServiceProviderName
+                  AND c.BillingAccountId = b.BillingAccountId AND c.BillingPeriodStart = b.BillingPeriodStart
+                """
+            )
+        rollup.mark_touched(con, """
+            SELECT DISTINCT c.ServiceProviderName, c.BillingAccountId, CAST(c.ChargePeriodStart AS DATE)
+            FROM cost_line c JOIN both_datasets b USING (ServiceProviderName, BillingAccountId, BillingPeriodStart)
+            """)
 
 
 def _priced(price: str, fallback: str, rate: bool) -> str:

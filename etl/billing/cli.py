@@ -7,9 +7,10 @@ import logging
 
 from etl.billing import registry
 from etl.billing.base import LoadOptions
-from etl.billing.loader import LoadResult, format_totals, load_sources
+from etl.billing.loader import load_sources
 from etl.billing.sources import expand_paths
 from etl.context import Context
+from etl.loadlog import LoadRecord, summary_table
 from etl.report import format_table
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,9 @@ def run_load(args: argparse.Namespace, ctx: Context) -> int:
                           replace=args.replace, mapping=args.mapping,
                           mappings=tuple(ctx.config.get("billing.mappings")))
     sources, problems = expand_paths(args.paths)
-    with ctx.warehouse.write("billing load") as con:
-        results = load_sources(con, sources, options, ctx.config.get("providers.aliases"))
-    results += [LoadResult(source=path, status="failed", error=error) for path, error in problems]
+    with ctx.warehouse.write("billing load") as session:
+        results = load_sources(session, sources, options, ctx.config.get("providers.aliases"))
+    results += [LoadRecord("billing", path, error=error) for path, error in problems]
     for result in results[len(sources):]:
         log.error("failed %s", result.error)
     print(summary_table(results))
@@ -60,13 +61,8 @@ def run_load(args: argparse.Namespace, ctx: Context) -> int:
     return 1 if failed or not results else 0
 
 
-def summary_table(results: list[LoadResult]) -> str:
-    rows = [(r.source, r.format or "?", r.rows, format_totals(r.totals), r.status) for r in results]
-    return format_table(["file", "format", "rows", "billed per currency", "status"], rows)
-
-
 def run_formats(args: argparse.Namespace, ctx: Context) -> int:
-    rows = [(name, ", ".join(module.SOURCE_KINDS), module.DESCRIPTION)
-            for name, module in registry.adapters().items()]
+    rows = [(name, ", ".join(adapter.SOURCE_KINDS), adapter.DESCRIPTION)
+            for name, adapter in registry.adapters().items()]
     print(format_table(["format", "files", "description"], rows))
     return 0

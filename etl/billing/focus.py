@@ -10,120 +10,115 @@ EffectiveCost, and the load says so.
 
 from __future__ import annotations
 
-from etl.billing.base import Field, LoadOptions, MissingColumnsError, Plan, canonical_name, resolve_fields
-from etl.billing.sources import Source
+from typing import ClassVar
 
-NAME = "focus"
-DESCRIPTION = "FOCUS 1.0-1.3 cost and usage (CSV, Parquet): Azure FocusCost, AWS/Google/OCI/CoreWeave FOCUS"
-SOURCE_KINDS = ("csv", "parquet")
-
-FIELDS = {
-    "billed": Field(("billedcost",), "num", required=True, not_null=True),
-    "effective": Field(("effectivecost", "amortizedcost"), "num", required=True, not_null=True),
-    "list": Field(("listcost",), "num"),
-    "contracted": Field(("contractedcost",), "num"),
-    "account": Field(("billingaccountid",), required=True, not_null=True),
-    "account_name": Field(("billingaccountname",)),
-    "sub_account": Field(("subaccountid",)),
-    "sub_account_name": Field(("subaccountname",)),
-    "currency": Field(("billingcurrency",), required=True, not_null=True),
-    "period_start": Field(("billingperiodstart",), "ts", required=True, not_null=True),
-    "period_end": Field(("billingperiodend",), "ts", required=True, not_null=True),
-    "charge_start": Field(("chargeperiodstart",), "ts", required=True, not_null=True),
-    "charge_end": Field(("chargeperiodend",), "ts", required=True, not_null=True),
-    "category": Field(("chargecategory", "chargetype"), required=True, not_null=True),
-    "charge_class": Field(("chargeclass",)),
-    "description": Field(("chargedescription",)),
-    "frequency": Field(("chargefrequency",)),
-    "provider": Field(("serviceprovidername", "providername"), required=True, not_null=True),
-    "issuer": Field(("invoiceissuername", "invoiceissuer")),
-    "service": Field(("servicename",), required=True, not_null=True),
-    "service_category": Field(("servicecategory",)),
-    "sku": Field(("skuid",)),
-    "region": Field(("regionid", "region")),
-    "region_name": Field(("regionname",)),
-    "resource": Field(("resourceid",)),
-    "resource_name": Field(("resourcename",)),
-    "resource_type": Field(("resourcetype",)),
-    "pricing_category": Field(("pricingcategory",)),
-    "commitment_id": Field(("commitmentdiscountid",)),
-    "commitment_type": Field(("commitmentdiscounttype",)),
-    "consumed_quantity": Field(("consumedquantity", "usagequantity"), "num"),
-    "consumed_unit": Field(("consumedunit", "usageunit")),
-    "pricing_quantity": Field(("pricingquantity",), "num"),
-    "pricing_unit": Field(("pricingunit",)),
-    "tags": Field(("tags",), "json"),
-}
-
-FOCUS = {
-    "BillingAccountId": "{account}",
-    "BillingAccountName": "{account_name}",
-    "SubAccountId": "{sub_account}",
-    "SubAccountName": "{sub_account_name}",
-    "BillingCurrency": "{currency}",
-    "BillingPeriodStart": "{period_start}",
-    "BillingPeriodEnd": "{period_end}",
-    "ChargePeriodStart": "{charge_start}",
-    "ChargePeriodEnd": "{charge_end}",
-    "ChargeCategory": "{category}",
-    "ChargeClass": "CASE WHEN lower({charge_class}) = 'correction' THEN 'Correction' ELSE {charge_class} END",
-    "ChargeDescription": "{description}",
-    "ChargeFrequency": (
-        "CASE lower({frequency}) WHEN 'usage-based' THEN 'Usage-Based' WHEN 'one-time' THEN 'One-Time' "
-        "WHEN 'recurring' THEN 'Recurring' ELSE {frequency} END"
-    ),
-    "BilledCost": "{billed}",
-    "EffectiveCost": "{effective}",
-    "ListCost": "coalesce({list}, {effective})",
-    "ContractedCost": "coalesce({contracted}, {effective})",
-    "ServiceProviderName": "{provider}",
-    "InvoiceIssuerName": "coalesce({issuer}, {provider})",
-    "ServiceName": "{service}",
-    "ServiceCategory": "{service_category}",
-    "SkuId": "{sku}",
-    "RegionId": "{region}",
-    "RegionName": "{region_name}",
-    "ResourceId": "{resource}",
-    "ResourceName": "{resource_name}",
-    "ResourceType": "{resource_type}",
-    "PricingCategory": (
-        "CASE lower({pricing_category}) WHEN 'standard' THEN 'Standard' WHEN 'dynamic' THEN 'Dynamic' "
-        "WHEN 'committed' THEN 'Committed' WHEN 'other' THEN 'Other' ELSE {pricing_category} END"
-    ),
-    "CommitmentDiscountId": "{commitment_id}",
-    "CommitmentDiscountType": "{commitment_type}",
-    "ConsumedQuantity": "{consumed_quantity}",
-    "ConsumedUnit": "{consumed_unit}",
-    "PricingQuantity": "{pricing_quantity}",
-    "PricingUnit": "{pricing_unit}",
-    "Tags": "{tags}",
-    "x_ServiceKey": "{service}",
-}
+from etl.billing.base import Adapter, Field, LoadOptions, MissingColumnsError, Plan
+from etl.billing.sources import Header, Source
 
 
-def canonical(column: str) -> str:
-    return canonical_name(column)
+class Focus(Adapter):
+    NAME = "focus"
+    DESCRIPTION = "FOCUS 1.0-1.3 cost and usage (CSV, Parquet): Azure FocusCost, AWS/Google/OCI/CoreWeave FOCUS"
+    SOURCE_KINDS = ("csv", "parquet")
 
+    FIELDS: ClassVar[dict[str, Field]] = {
+        "billed": Field(("billedcost",), "num", required=True, not_null=True),
+        "effective": Field(("effectivecost", "amortizedcost"), "num", required=True, not_null=True),
+        "list": Field(("listcost",), "num"),
+        "contracted": Field(("contractedcost",), "num"),
+        "account": Field(("billingaccountid",), required=True, not_null=True),
+        "account_name": Field(("billingaccountname",)),
+        "sub_account": Field(("subaccountid",)),
+        "sub_account_name": Field(("subaccountname",)),
+        "currency": Field(("billingcurrency",), required=True, not_null=True),
+        "period_start": Field(("billingperiodstart",), "ts", required=True, not_null=True),
+        "period_end": Field(("billingperiodend",), "ts", required=True, not_null=True),
+        "charge_start": Field(("chargeperiodstart",), "ts", required=True, not_null=True),
+        "charge_end": Field(("chargeperiodend",), "ts", required=True, not_null=True),
+        "category": Field(("chargecategory", "chargetype"), required=True, not_null=True),
+        "charge_class": Field(("chargeclass",)),
+        "description": Field(("chargedescription",)),
+        "frequency": Field(("chargefrequency",)),
+        "provider": Field(("serviceprovidername", "providername"), required=True, not_null=True),
+        "issuer": Field(("invoiceissuername", "invoiceissuer")),
+        "service": Field(("servicename",), required=True, not_null=True),
+        "service_category": Field(("servicecategory",)),
+        "sku": Field(("skuid",)),
+        "region": Field(("regionid", "region")),
+        "region_name": Field(("regionname",)),
+        "resource": Field(("resourceid",)),
+        "resource_name": Field(("resourcename",)),
+        "resource_type": Field(("resourcetype",)),
+        "pricing_category": Field(("pricingcategory",)),
+        "commitment_id": Field(("commitmentdiscountid",)),
+        "commitment_type": Field(("commitmentdiscounttype",)),
+        "consumed_quantity": Field(("consumedquantity", "usagequantity"), "num"),
+        "consumed_unit": Field(("consumedunit", "usageunit")),
+        "pricing_quantity": Field(("pricingquantity",), "num"),
+        "pricing_unit": Field(("pricingunit",)),
+        "tags": Field(("tags",), "json"),
+    }
 
-def detect(columns: tuple[str, ...], options: LoadOptions) -> int:
-    """BilledCost is FOCUS's signature column; :func:`plan` then names any other missing column. A FOCUS
-    file without costs (CoreWeave's preview export is usage-only) is recognised so it can be refused clearly."""
-    names = {canonical(c) for c in columns}
-    if "billedcost" in names:
-        return 100 if "chargeperiodstart" in names else 50
-    return 40 if {"chargeperiodstart", "consumedquantity", "servicename"} <= names else 0
+    FOCUS: ClassVar[dict[str, str]] = {
+        "BillingAccountId": "{account}",
+        "BillingAccountName": "{account_name}",
+        "SubAccountId": "{sub_account}",
+        "SubAccountName": "{sub_account_name}",
+        "BillingCurrency": "{currency}",
+        "BillingPeriodStart": "{period_start}",
+        "BillingPeriodEnd": "{period_end}",
+        "ChargePeriodStart": "{charge_start}",
+        "ChargePeriodEnd": "{charge_end}",
+        "ChargeCategory": "{category}",
+        "ChargeClass": "CASE WHEN lower({charge_class}) = 'correction' THEN 'Correction' ELSE {charge_class} END",
+        "ChargeDescription": "{description}",
+        "ChargeFrequency": (
+            "CASE lower({frequency}) WHEN 'usage-based' THEN 'Usage-Based' WHEN 'one-time' THEN 'One-Time' "
+            "WHEN 'recurring' THEN 'Recurring' ELSE {frequency} END"
+        ),
+        "BilledCost": "{billed}",
+        "EffectiveCost": "{effective}",
+        "ListCost": "coalesce({list}, {effective})",
+        "ContractedCost": "coalesce({contracted}, {effective})",
+        "ServiceProviderName": "{provider}",
+        "InvoiceIssuerName": "coalesce({issuer}, {provider})",
+        "ServiceName": "{service}",
+        "ServiceCategory": "{service_category}",
+        "SkuId": "{sku}",
+        "RegionId": "{region}",
+        "RegionName": "{region_name}",
+        "ResourceId": "{resource}",
+        "ResourceName": "{resource_name}",
+        "ResourceType": "{resource_type}",
+        "PricingCategory": (
+            "CASE lower({pricing_category}) WHEN 'standard' THEN 'Standard' WHEN 'dynamic' THEN 'Dynamic' "
+            "WHEN 'committed' THEN 'Committed' WHEN 'other' THEN 'Other' ELSE {pricing_category} END"
+        ),
+        "CommitmentDiscountId": "{commitment_id}",
+        "CommitmentDiscountType": "{commitment_type}",
+        "ConsumedQuantity": "{consumed_quantity}",
+        "ConsumedUnit": "{consumed_unit}",
+        "PricingQuantity": "{pricing_quantity}",
+        "PricingUnit": "{pricing_unit}",
+        "Tags": "{tags}",
+        "x_ServiceKey": "{service}",
+    }
 
+    def detect(self, columns: tuple[str, ...], options: LoadOptions) -> int:
+        """BilledCost is FOCUS's signature column; :meth:`plan` then names any other missing column. A FOCUS file
+        without costs (CoreWeave's preview export is usage-only) is recognised so it can be refused clearly."""
+        names = {self.canonical(c) for c in columns}
+        if "billedcost" in names:
+            return 100 if "chargeperiodstart" in names else 50
+        return 40 if {"chargeperiodstart", "consumedquantity", "servicename"} <= names else 0
 
-def plan(columns: tuple[str, ...], options: LoadOptions, source: Source) -> Plan:
-    names = [canonical(c) for c in columns]
-    if "billedcost" not in names:
-        raise MissingColumnsError(
-            "this FOCUS file has usage but no cost columns (BilledCost, EffectiveCost); CoreWeave's FOCUS "
-            "export is usage-only for now: load its invoices with --format generic --mapping FILE instead"
-        )
-    fields = resolve_fields(NAME, FIELDS, names)
-    notes = tuple(
-        f"no {label} column: {label} = EffectiveCost" for key, label in
-        (("list", "ListCost"), ("contracted", "ContractedCost")) if fields[key][0] is None
-    )
-    return Plan(NAME, fields, FOCUS, dataset="cost", replace_scope=options.replace or "period", notes=notes)
+    def plan(self, header: Header, options: LoadOptions, source: Source) -> Plan:
+        names = set(self.column_names(header.columns))
+        if "billedcost" not in names:
+            raise MissingColumnsError(
+                "this FOCUS file has usage but no cost columns (BilledCost, EffectiveCost); CoreWeave's FOCUS "
+                "export is usage-only for now: load its invoices with --format generic --mapping FILE instead"
+            )
+        notes = [f"no {label} column: {label} = EffectiveCost" for key, label in
+                 (("list", "ListCost"), ("contracted", "ContractedCost")) if names.isdisjoint(self.FIELDS[key].names)]
+        return self.bind(header, options, notes=notes)

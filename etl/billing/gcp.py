@@ -58,24 +58,12 @@ Mapping decisions:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import duckdb
 
-from etl.billing.base import (
-    Field,
-    LoadOptions,
-    MissingColumnsError,
-    Plan,
-    canonical_name,
-    resolve_fields,
-    sql_string,
-)
-from etl.billing.sources import Source
-
-NAME = "gcp"
-DESCRIPTION = ("Google Cloud Billing export, standard and detailed (BigQuery extract as NDJSON or Parquet; "
-               "CSV with dotted names)")
-SOURCE_KINDS = ("json", "parquet", "csv")
+from etl.billing.base import Adapter, Field, LoadOptions, MissingColumnsError, Plan, sql_string
+from etl.billing.sources import Header, Source
 
 _KV = "STRUCT(key VARCHAR, value VARCHAR)[]"
 _CREDIT = "STRUCT(name VARCHAR, amount VARCHAR, full_name VARCHAR, id VARCHAR, type VARCHAR)[]"
@@ -181,66 +169,131 @@ _TOKEN_TO_JSON = r"""CASE
     WHEN tok = 'None' THEN 'null' WHEN tok = 'True' THEN 'true' WHEN tok = 'False' THEN 'false'
     ELSE tok END"""
 
-
-def canonical(column: str) -> str:
-    return canonical_name(column)
-
-
-def detect(columns: tuple[str, ...], options: LoadOptions) -> int:
-    names = {canonical(c) for c in columns}
-    if not {"billing_account_id", "cost", "usage_start_time"} <= names:
-        return 0
-    nested = {"service", "invoice"} & names
-    flat = {"service.description", "service_description", "invoice.month", "invoice_month"} & names
-    return 100 if nested or flat else 40
+_CREDITS = "coalesce(list_sum(list_transform({credits}, lambda cr: ss_num(cr.amount, x_line, 'credits.amount'))), 0)"
+_NET = f"CAST({{cost}} + {_CREDITS} AS DECIMAL(38, 12))"
+_MONTH_START = ("coalesce(CASE WHEN length({invoice_month}) = 6 AND {invoice_month} BETWEEN '199001' AND '210012' "
+                "THEN try_strptime({invoice_month}, '%Y%m') END, error(format('line {}, column \"invoice.month\": "
+                "\"{}\" is not a month (expected YYYYMM such as 202506)', x_line, {invoice_month})))")
+_PACIFIC_TO_UTC = "timezone('UTC', timezone('America/Los_Angeles', {}))"
 
 
-def plan(columns: tuple[str, ...], options: LoadOptions, source: Source) -> Plan:
-    names = tuple(canonical(c) for c in columns)
-    if source.kind == "csv":
-        return _flat_plan(names, options)
-    return _nested_plan(names, options, source)
+def _tag_members(pairs: str, key: str) -> str:
+    """``"key":"value"`` texts of a list of key/value structs, empty values left out."""
+    return (f"list_transform(list_filter({pairs}, lambda lbl: lbl.value <> ''), "
+            f"lambda lbl: to_json({key})::VARCHAR || ':' || to_json(lbl.value)::VARCHAR)")
 
 
-# ---- nested exports (JSON, Parquet) ---------------------------------------------------------------------------
+# The JSON object is written as text (keys and values escaped by to_json): about twice as fast as building a MAP
+# and serialising it. Keys cannot repeat: label keys are unique per list and the four sources never share a key
+# (see the module docstring). Empty values are dropped, as ss_tags_from_pairs does.
+_TAG_MEMBERS = [_tag_members("{labels}", "lbl.key"), _tag_members("{system_labels}", "lbl.key"),
+                _tag_members("{project_labels}", "'project:' || lbl.key"),
+                _tag_members("{tags}", "concat_ws('/', lbl.namespace, lbl.key)")]
+_TAGS = ("CAST(nullif('{' || array_to_string(list_concat(list_concat(list_concat("
+         f"{_TAG_MEMBERS[0]}, {_TAG_MEMBERS[1]}), {_TAG_MEMBERS[2]}), {_TAG_MEMBERS[3]}), ',') || '}}', '{{}}') "
+         "AS JSON)")
 
 
-def _nested_plan(names: tuple[str, ...], options: LoadOptions, source: Source) -> Plan:
-    missing = sorted({LEAVES[key].path[0] for key in REQUIRED} - set(names))
-    if missing:
-        raise MissingColumnsError(f"missing required column(s) for the {NAME} format: {'; '.join(missing)}")
-    if source.kind == "json":
-        types: dict[str, duckdb.DuckDBPyType | None] = dict.fromkeys(JSON_SCHEMA)
-        reader_columns = tuple(JSON_SCHEMA)
-        read_options = "columns = {" + ", ".join(
-            f"{sql_string(name)}: {sql_string(kind)}" for name, kind in JSON_SCHEMA.items()) + "}"
-    else:
-        types = _parquet_types(source)
-        reader_columns, read_options = (), ""
-    fields: dict[str, Field] = {}
-    exprs: dict[str, str] = {}
-    for key, leaf in LEAVES.items():
-        top = leaf.path[0]
-        if top not in types:
-            exprs[key] = _null(leaf)
-            continue
-        if len(leaf.path) == 1:
-            fields[top], exprs[key] = _top_level(leaf, types[top])
-            continue
-        sub = leaf.path[1]
-        if types[top] is not None and sub not in _struct_fields(types[top]):
-            exprs[key] = _null(leaf)
-            continue
-        fields.setdefault(top, Field((top,), "raw"))
-        value = f"struct_extract({{{top}}}, {sql_string(sub)})"
-        if leaf.kind == "num":  # (the export has no nested timestamps)
-            value = f"ss_num({value}, x_line, {sql_string(leaf.dotted)})"
-        if leaf.not_null:
-            value = f"ss_required({value}, x_line, {sql_string(leaf.dotted)})"
-        exprs[key] = value
-    resolved = resolve_fields(NAME, fields, reader_columns or names)
-    return Plan(NAME, resolved, _focus(exprs), dataset="cost", replace_scope=options.replace or "period",
-                read_options=read_options, reader_columns=reader_columns)
+class Gcp(Adapter):
+    """The leaves of the nested export (:data:`LEAVES`) are the fields of a flattened CSV; in a nested file (JSON,
+    Parquet) each leaf is an expression over a top-level column, which the plan derives (``DERIVED``)."""
+
+    NAME = "gcp"
+    DESCRIPTION = ("Google Cloud Billing export, standard and detailed (BigQuery extract as NDJSON or Parquet; "
+                   "CSV with dotted names)")
+    SOURCE_KINDS = ("json", "parquet", "csv")
+    DERIVED = tuple(LEAVES)
+
+    FIELDS: ClassVar[dict[str, Field]] = {
+        key: Field((leaf.dotted, "_".join(leaf.path)) if len(leaf.path) > 1 else (leaf.dotted,),
+                   "text" if leaf.kind == "list" else leaf.kind, required=key in REQUIRED, not_null=leaf.not_null)
+        for key, leaf in LEAVES.items()
+    }
+
+    FOCUS: ClassVar[dict[str, str]] = {
+        "BillingAccountId": "{account}",
+        "SubAccountId": "{project_id}",
+        "SubAccountName": "{project_name}",
+        "BillingCurrency": "{currency}",
+        "BillingPeriodStart": _PACIFIC_TO_UTC.format(_MONTH_START),
+        "BillingPeriodEnd": _PACIFIC_TO_UTC.format(f"({_MONTH_START}) + INTERVAL 1 MONTH"),
+        "ChargePeriodStart": "{start}",
+        "ChargePeriodEnd": "{end}",
+        "ChargeDescription": "{sku}",
+        "BilledCost": _NET,
+        "EffectiveCost": _NET,
+        "ListCost": "coalesce({cost_at_list}, {cost})",
+        "ContractedCost": "{cost}",
+        "ServiceProviderName": "'Google Cloud'",
+        "InvoiceIssuerName": ("CASE WHEN {transaction_type} = 'THIRD_PARTY_AGENCY' AND {seller_name} IS NOT NULL "
+                              "THEN {seller_name} ELSE 'Google Cloud' END"),
+        "ServiceName": "{service}",
+        "SkuId": "{sku_id}",
+        "RegionId": "coalesce({region}, {location})",
+        "ResourceId": "{resource_global_name}",
+        "ResourceName": "{resource_name}",
+        "ConsumedQuantity": "{usage_amount}",
+        "ConsumedUnit": "{usage_unit}",
+        "PricingQuantity": "{pricing_amount}",
+        "PricingUnit": "{pricing_unit}",
+        "Tags": _TAGS,
+        "x_ServiceKey": "{service}",
+        "x_ChargeType": "coalesce({cost_type}, 'regular')",
+        "x_ExportTime": "{export_time}",
+    }
+
+    def detect(self, columns: tuple[str, ...], options: LoadOptions) -> int:
+        names = {self.canonical(c) for c in columns}
+        if not {"billing_account_id", "cost", "usage_start_time"} <= names:
+            return 0
+        nested = {"service", "invoice"} & names
+        flat = {"service.description", "service_description", "invoice.month", "invoice_month"} & names
+        return 100 if nested or flat else 40
+
+    def plan(self, header: Header, options: LoadOptions, source: Source) -> Plan:
+        if source.kind == "csv":
+            lists = {key: _list_from_text(f"{{{key}}}", leaf) for key, leaf in LEAVES.items() if leaf.kind == "list"}
+            return self.bind(header, options, derived=lists)
+        return self._nested_plan(header, options, source)
+
+    def _nested_plan(self, header: Header, options: LoadOptions, source: Source) -> Plan:
+        names = set(self.column_names(header.columns))
+        missing = sorted({LEAVES[key].path[0] for key in REQUIRED} - names)
+        if missing:
+            raise MissingColumnsError(f"missing required column(s) for the {self.NAME} format: {'; '.join(missing)}")
+        if source.kind == "json":
+            types: dict[str, duckdb.DuckDBPyType | None] = dict.fromkeys(JSON_SCHEMA)
+            reader_columns = tuple(JSON_SCHEMA)
+            read_options = "columns = {" + ", ".join(
+                f"{sql_string(name)}: {sql_string(kind)}" for name, kind in JSON_SCHEMA.items()) + "}"
+        else:
+            types = {self.canonical(name): kind for name, kind in header.type_of().items()}
+            reader_columns, read_options = (), ""
+        fields: dict[str, Field] = {}
+        derived: dict[str, str] = {}
+        for key, leaf in LEAVES.items():
+            top = leaf.path[0]
+            if top not in types:
+                derived[key] = _null(leaf)
+            elif len(leaf.path) == 1:
+                fields[top], derived[key] = _top_level(leaf, types[top])
+            elif types[top] is not None and leaf.path[1] not in _struct_fields(types[top]):
+                derived[key] = _null(leaf)
+            else:
+                fields.setdefault(top, Field((top,), "raw"))
+                derived[key] = _nested_leaf(leaf)
+        return self.bind(header, options, fields=fields, derived=derived, read_options=read_options,
+                         reader_columns=reader_columns)
+
+
+def _nested_leaf(leaf: Leaf) -> str:
+    """A leaf inside a top-level struct (the export has no nested timestamps)."""
+    value = f"struct_extract({{{leaf.path[0]}}}, {sql_string(leaf.path[1])})"
+    if leaf.kind == "num":
+        value = f"ss_num({value}, x_line, {sql_string(leaf.dotted)})"
+    if leaf.not_null:
+        value = f"ss_required({value}, x_line, {sql_string(leaf.dotted)})"
+    return value
 
 
 def _top_level(leaf: Leaf, kind: duckdb.DuckDBPyType | None) -> tuple[Field, str]:
@@ -260,15 +313,6 @@ def _top_level(leaf: Leaf, kind: duckdb.DuckDBPyType | None) -> tuple[Field, str
     return Field((name,), "raw"), expr
 
 
-def _parquet_types(source: Source) -> dict[str, duckdb.DuckDBPyType | None]:
-    con = duckdb.connect()
-    try:
-        relation = con.sql(f"SELECT * FROM read_parquet({sql_string(str(source.files[0].resolve()))})")
-        return {canonical(name): kind for name, kind in zip(relation.columns, relation.types, strict=True)}
-    finally:
-        con.close()
-
-
 def _struct_fields(kind: duckdb.DuckDBPyType) -> set[str]:
     return {name for name, _ in kind.children} if kind.id == "struct" else set()
 
@@ -279,21 +323,6 @@ def _null(leaf: Leaf) -> str:
                 f"x_line))")
     return {"num": "NULL::DECIMAL(38, 12)", "ts": "NULL::TIMESTAMP", "list": f"NULL::{leaf.sql_type}"}.get(
         leaf.kind, "NULL::VARCHAR")
-
-
-# ---- flattened CSV ---------------------------------------------------------------------------------------------
-
-
-def _flat_plan(names: tuple[str, ...], options: LoadOptions) -> Plan:
-    fields: dict[str, Field] = {}
-    exprs: dict[str, str] = {}
-    for key, leaf in LEAVES.items():
-        accepted = (leaf.dotted, "_".join(leaf.path)) if len(leaf.path) > 1 else (leaf.dotted,)
-        kind = "text" if leaf.kind == "list" else leaf.kind
-        fields[key] = Field(accepted, kind, required=key in REQUIRED, not_null=leaf.not_null)
-        exprs[key] = _list_from_text(f"{{{key}}}", leaf) if leaf.kind == "list" else f"{{{key}}}"
-    resolved = resolve_fields(NAME, fields, names)
-    return Plan(NAME, resolved, _focus(exprs), dataset="cost", replace_scope=options.replace or "period")
 
 
 def _list_from_text(value: str, leaf: Leaf) -> str:
@@ -312,66 +341,3 @@ def _list_from_text(value: str, leaf: Leaf) -> str:
     return (f"CASE WHEN {value} IS NULL OR trim({value}) = '[]' THEN NULL::{leaf.sql_type} "
             f"WHEN NOT ({valid}) THEN error(format({message}, x_line, {value})) "
             f"ELSE from_json({as_json}, {sql_string(leaf.list_type)}) END")
-
-
-def _tag_members(pairs: str, key: str) -> str:
-    """``"key":"value"`` texts of a list of key/value structs, empty values left out."""
-    return (f"list_transform(list_filter({pairs}, lambda lbl: lbl.value <> ''), "
-            f"lambda lbl: to_json({key})::VARCHAR || ':' || to_json(lbl.value)::VARCHAR)")
-
-
-# ---- the FOCUS mapping, shared by both shapes ------------------------------------------------------------------
-
-
-def _focus(e: dict[str, str]) -> dict[str, str]:
-    credits = (f"coalesce(list_sum(list_transform({e['credits']}, "
-               f"lambda cr: ss_num(cr.amount, x_line, 'credits.amount'))), 0)")
-    net = f"CAST({e['cost']} + {credits} AS DECIMAL(38, 12))"
-    month = e["invoice_month"]
-    month_start = (f"coalesce(CASE WHEN length({month}) = 6 AND {month} BETWEEN '199001' AND '210012' "
-                   f"THEN try_strptime({month}, '%Y%m') END, error(format('line {{}}, column \"invoice.month\": "
-                   f"\"{{}}\" is not a month (expected YYYYMM such as 202506)', x_line, {month})))")
-    pacific_to_utc = "timezone('UTC', timezone('America/Los_Angeles', {}))"
-    # The JSON object is written as text (keys and values escaped by to_json): about twice as fast as building a
-    # MAP and serialising it. Keys cannot repeat: label keys are unique per list and the four sources never share
-    # a key (see the module docstring). Empty values are dropped, as ss_tags_from_pairs does.
-    members = [
-        _tag_members(e["labels"], "lbl.key"),
-        _tag_members(e["system_labels"], "lbl.key"),
-        _tag_members(e["project_labels"], "'project:' || lbl.key"),
-        _tag_members(e["tags"], "concat_ws('/', lbl.namespace, lbl.key)"),
-    ]
-    tags = ("CAST(nullif('{' || array_to_string(list_concat(list_concat(list_concat("
-            f"{members[0]}, {members[1]}), {members[2]}), {members[3]}), ',') || '}}', '{{}}') AS JSON)")
-    return {
-        "BillingAccountId": e["account"],
-        "SubAccountId": e["project_id"],
-        "SubAccountName": e["project_name"],
-        "BillingCurrency": e["currency"],
-        "BillingPeriodStart": pacific_to_utc.format(month_start),
-        "BillingPeriodEnd": pacific_to_utc.format(f"({month_start}) + INTERVAL 1 MONTH"),
-        "ChargePeriodStart": e["start"],
-        "ChargePeriodEnd": e["end"],
-        "ChargeDescription": e["sku"],
-        "BilledCost": net,
-        "EffectiveCost": net,
-        "ListCost": f"coalesce({e['cost_at_list']}, {e['cost']})",
-        "ContractedCost": e["cost"],
-        "ServiceProviderName": "'Google Cloud'",
-        "InvoiceIssuerName": (f"CASE WHEN {e['transaction_type']} = 'THIRD_PARTY_AGENCY' "
-                              f"AND {e['seller_name']} IS NOT NULL THEN {e['seller_name']} ELSE 'Google Cloud' END"),
-        "ServiceName": e["service"],
-        "SkuId": e["sku_id"],
-        "RegionId": f"coalesce({e['region']}, {e['location']})",
-        "ResourceId": e["resource_global_name"],
-        "ResourceName": e["resource_name"],
-        "ConsumedQuantity": e["usage_amount"],
-        "ConsumedUnit": e["usage_unit"],
-        "PricingQuantity": e["pricing_amount"],
-        "PricingUnit": e["pricing_unit"],
-        "Tags": tags,
-        "x_ServiceKey": e["service"],
-        "x_ChargeType": f"coalesce({e['cost_type']}, 'regular')",
-        "x_ExportTime": e["export_time"],
-    }
-

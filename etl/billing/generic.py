@@ -31,9 +31,11 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import ClassVar
 
 from etl.billing.base import (
     FOCUS_COLUMNS,
+    Adapter,
     Field,
     FieldKind,
     InputError,
@@ -41,14 +43,9 @@ from etl.billing.base import (
     MissingColumnsError,
     Plan,
     canonical_name,
-    resolve_fields,
     sql_string,
 )
-from etl.billing.sources import Source
-
-NAME = "generic"
-DESCRIPTION = "any CSV with a TOML column mapping (--mapping FILE or setting billing.mappings)"
-SOURCE_KINDS = ("csv",)
+from etl.billing.sources import Header, Source
 
 _KINDS: dict[str, FieldKind] = {
     **dict.fromkeys(("BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ConsumedQuantity",
@@ -117,8 +114,47 @@ def read_mapping(path: str) -> Mapping:
                    tuple(str(t) for t in data.get("tags", ())), charge_period)
 
 
-def canonical(column: str) -> str:
-    return canonical_name(column)
+class Generic(Adapter):
+    """The declarations are the FOCUS columns themselves: a field per FOCUS column, whose header name the mapping
+    file gives (``[columns]``), and a FOCUS template per column that the plan derives from the mapping: the field,
+    a ``[constants]`` value, or a default (see the module docstring)."""
+
+    NAME = "generic"
+    DESCRIPTION = "any CSV with a TOML column mapping (--mapping FILE or setting billing.mappings)"
+    SOURCE_KINDS = ("csv",)
+    DERIVED = (*FOCUS_COLUMNS, "x_ServiceKey")
+
+    FIELDS: ClassVar[dict[str, Field]] = {column: Field((), _KINDS.get(column, "text")) for column in FOCUS_COLUMNS}
+    FOCUS: ClassVar[dict[str, str]] = {column: f"{{{column}}}" for column in (*FOCUS_COLUMNS, "x_ServiceKey")}
+
+    def detect(self, columns: tuple[str, ...], options: LoadOptions) -> int:
+        """A configured mapping whose ``detect`` columns are all present wins over the built-in formats."""
+        return 200 if _matching(columns, options) else 0
+
+    def plan(self, header: Header, options: LoadOptions, source: Source) -> Plan:
+        if not _mapping_paths(options):
+            raise MappingError("the generic format needs a mapping file: pass --mapping FILE")
+        mapping = _matching(header.columns, options)
+        if mapping is None:
+            expected = "; ".join(f"{m.path.name}: {', '.join(m.detect)}"
+                                 for m in map(read_mapping, _mapping_paths(options)))
+            raise MissingColumnsError(
+                f"the header matches no generic mapping (each needs these columns: {expected})")
+        fields = {focus: Field((canonical_name(header),), self.FIELDS[focus].kind, required=True,
+                               not_null=focus in _REQUIRED) for focus, header in mapping.columns.items()}
+        fields |= {f"tag_{i}": Field((canonical_name(tag),), required=True) for i, tag in enumerate(mapping.tags)}
+        derived = {**_DEFAULTS, **{key: f"{{{key}}}" for key in mapping.columns}}
+        derived |= {key: _constant(key, value) for key, value in mapping.constants.items()}
+        if "ChargePeriodEnd" not in mapping.columns:
+            derived["ChargePeriodEnd"] = f"{{ChargePeriodStart}} + {_PERIODS[mapping.charge_period]}"
+        if mapping.tags:
+            pairs = ", ".join(f"{{'k': {sql_string(tag)}, 'v': {{tag_{i}}}}}" for i, tag in enumerate(mapping.tags))
+            derived["Tags"] = f"ss_tags_from_pairs([{pairs}])"
+        derived["x_ServiceKey"] = derived["ServiceName"]
+        derived = {key: _resolve_constants(expr, derived, mapping) for key, expr in derived.items()}
+        derived |= {key: "NULL" for key in FOCUS_COLUMNS if key not in derived}
+        return self.bind(header, options, fields=fields, derived=derived, label=f"generic ({mapping.path.name})",
+                         notes=[f"mapping {mapping.name} ({mapping.path})"])
 
 
 def _mapping_paths(options: LoadOptions) -> list[str]:
@@ -126,45 +162,12 @@ def _mapping_paths(options: LoadOptions) -> list[str]:
 
 
 def _matching(columns: tuple[str, ...], options: LoadOptions) -> Mapping | None:
-    names = {canonical(c) for c in columns}
+    names = {canonical_name(c) for c in columns}
     for path in _mapping_paths(options):
         mapping = read_mapping(path)
-        if {canonical(c) for c in mapping.detect} <= names:
+        if {canonical_name(c) for c in mapping.detect} <= names:
             return mapping
     return None
-
-
-def detect(columns: tuple[str, ...], options: LoadOptions) -> int:
-    """A configured mapping whose ``detect`` columns are all present wins over the built-in formats."""
-    return 200 if _matching(columns, options) else 0
-
-
-def plan(columns: tuple[str, ...], options: LoadOptions, source: Source) -> Plan:
-    if not _mapping_paths(options):
-        raise MappingError("the generic format needs a mapping file: pass --mapping FILE")
-    mapping = _matching(columns, options)
-    if mapping is None:
-        expected = "; ".join(f"{m.path.name}: {', '.join(m.detect)}"
-                             for m in map(read_mapping, _mapping_paths(options)))
-        raise MissingColumnsError(f"the header matches no generic mapping (each needs these columns: {expected})")
-    fields = {
-        focus: Field((canonical(header),), _KINDS.get(focus, "text"), required=True,
-                     not_null=focus in _REQUIRED)
-        for focus, header in mapping.columns.items()
-    }
-    fields |= {f"tag_{i}": Field((canonical(tag),), required=True) for i, tag in enumerate(mapping.tags)}
-    resolved = resolve_fields(f"generic ({mapping.path.name})", fields, [canonical(c) for c in columns])
-    focus = {**_DEFAULTS, **{key: f"{{{key}}}" for key in mapping.columns}}
-    focus |= {key: _constant(key, value) for key, value in mapping.constants.items()}
-    if "ChargePeriodEnd" not in mapping.columns:
-        focus["ChargePeriodEnd"] = f"{{ChargePeriodStart}} + {_PERIODS[mapping.charge_period]}"
-    if mapping.tags:
-        pairs = ", ".join(f"{{'k': {sql_string(tag)}, 'v': {{tag_{i}}}}}" for i, tag in enumerate(mapping.tags))
-        focus["Tags"] = f"ss_tags_from_pairs([{pairs}])"
-    focus["x_ServiceKey"] = focus["ServiceName"]
-    focus = {key: _resolve_defaults(expr, focus, mapping) for key, expr in focus.items()}
-    return Plan(NAME, resolved, focus, dataset="cost", replace_scope=options.replace or "period",
-                notes=(f"mapping {mapping.name} ({mapping.path})",))
 
 
 def _constant(key: str, value: str) -> str:
@@ -177,8 +180,8 @@ def _constant(key: str, value: str) -> str:
     return literal
 
 
-def _resolve_defaults(expr: str, focus: dict[str, str], mapping: Mapping) -> str:
-    """Defaults refer to other FOCUS columns; substitute constants so only mapped fields stay placeholders."""
+def _resolve_constants(expr: str, derived: dict[str, str], mapping: Mapping) -> str:
+    """Defaults refer to other FOCUS columns; substitute constants so that only mapped fields stay placeholders."""
     for key in mapping.constants:
-        expr = expr.replace(f"{{{key}}}", f"({focus[key]})")
+        expr = expr.replace(f"{{{key}}}", f"({derived[key]})")
     return expr

@@ -1,18 +1,20 @@
-"""Finding the adapter for a file: every module in ``etl/billing`` that defines ``NAME`` and ``plan`` is one.
+"""Finding the adapter for a file: one :class:`~etl.billing.base.Adapter` subclass per module of ``etl/billing``.
 
-Detection is by header: each adapter scores the columns and the highest non-zero score wins; ``--format``
-overrides detection.
+Every module of the package is imported once; each :class:`Adapter` subclass it defines is registered under its
+``NAME`` (its declarations were checked when the class was created, see ``base.check_declarations``), and two
+adapters with one name are an error. Detection is by header: each adapter scores the columns and the highest
+non-zero score wins; ``--format`` overrides detection.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from functools import cache
-from types import ModuleType
 
 import etl.billing
-from etl.billing.base import InputError, LoadOptions
+from etl.billing.base import Adapter, InputError, LoadOptions
 
 
 class UnknownFormatError(InputError):
@@ -20,17 +22,22 @@ class UnknownFormatError(InputError):
 
 
 @cache
-def adapters() -> dict[str, ModuleType]:
-    """Adapter modules by name, in name order."""
-    found: dict[str, ModuleType] = {}
+def adapters() -> dict[str, Adapter]:
+    """One instance of every adapter, by name, in name order."""
+    found: dict[str, Adapter] = {}
     for info in pkgutil.iter_modules(etl.billing.__path__):
         module = importlib.import_module(f"etl.billing.{info.name}")
-        if hasattr(module, "NAME") and hasattr(module, "plan") and hasattr(module, "detect"):
-            found[module.NAME] = module
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if not issubclass(cls, Adapter) or cls is Adapter or cls.__module__ != module.__name__:
+                continue
+            if cls.NAME in found:
+                raise TypeError(f"two billing adapters are named {cls.NAME!r}: {type(found[cls.NAME]).__name__} "
+                                f"and {cls.__name__}")
+            found[cls.NAME] = cls()
     return dict(sorted(found.items()))
 
 
-def get(name: str) -> ModuleType:
+def get(name: str) -> Adapter:
     try:
         return adapters()[name]
     except KeyError:
@@ -39,7 +46,7 @@ def get(name: str) -> ModuleType:
         ) from None
 
 
-def choose(columns: tuple[str, ...], kind: str, options: LoadOptions) -> ModuleType:
+def choose(columns: tuple[str, ...], kind: str, options: LoadOptions) -> Adapter:
     """The adapter for a header: the one named by ``options.format``, else the best-scoring one."""
     if options.format:
         adapter = get(options.format)

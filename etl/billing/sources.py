@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from etl.billing.base import InputError
+from etl.billing.base import InputError, sql_string
 
 DATA_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".json", ".json.gz", ".ndjson", ".jsonl", ".ndjson.gz")
 MANIFEST_NAME = "manifest.json"
@@ -28,6 +28,19 @@ _EXPORT_TIME_DIR = re.compile(r"^(\d{12})$")  # Azure export-time folder, e.g. 2
 
 class SourceError(InputError):
     """A path or manifest that cannot be turned into data files; the message names it."""
+
+
+@dataclass(frozen=True)
+class Header:
+    """The columns of a source's first file as written (BOM removed) and, for Parquet, their DuckDB types (an
+    adapter reading nested records needs to know which struct fields a file has)."""
+
+    columns: tuple[str, ...]
+    types: tuple[duckdb.DuckDBPyType, ...] = ()
+
+    def type_of(self) -> dict[str, duckdb.DuckDBPyType | None]:
+        """Each column's type by name (None for every column of a text file)."""
+        return dict(zip(self.columns, self.types or (None,) * len(self.columns), strict=True))
 
 
 @dataclass(frozen=True)
@@ -235,20 +248,20 @@ def _manifest_export_time(manifest: dict, first_blob: str) -> datetime | None:
     return None
 
 
-def read_columns(source: Source) -> tuple[str, ...]:
-    """The header of the source's first file, as written (BOM removed)."""
+def read_header(source: Source) -> Header:
+    """The header of the source's first file (see :class:`Header`)."""
     first = source.files[0]
     if first.stat().st_size == 0:
         raise SourceError(f"{first}: the file is empty (0 bytes); expected a header line and data rows")
     if source.kind == "parquet":
         con = duckdb.connect()
         try:
-            rows = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(first)]).fetchall()
+            relation = con.sql(f"SELECT * FROM read_parquet({sql_string(str(first))})")
+            return Header(tuple(relation.columns), tuple(relation.types))
         except duckdb.Error as exc:
             raise SourceError(f"{first}: not a readable Parquet file ({_first_line(exc)})") from exc
         finally:
             con.close()
-        return tuple(row[0] for row in rows)
     text = _first_line_of(first)
     if source.kind == "json":
         try:
@@ -257,11 +270,11 @@ def read_columns(source: Source) -> tuple[str, ...]:
             raise SourceError(f"{first}, line 1: not a JSON object per line ({exc.msg})") from exc
         if not isinstance(record, dict):
             raise SourceError(f"{first}, line 1: expected one JSON object per line")
-        return tuple(record)
+        return Header(tuple(record))
     header = next(csv.reader(io.StringIO(text)), [])
     if not any(h.strip() for h in header):
         raise SourceError(f"{first}, line 1: the header line is empty; expected column names")
-    return tuple(h.replace("\ufeff", "") for h in header)
+    return Header(tuple(h.replace("\ufeff", "") for h in header))
 
 
 def _first_line_of(path: Path) -> str:
@@ -273,11 +286,11 @@ def _first_line_of(path: Path) -> str:
         raise SourceError(f"{path}: cannot read the first line as UTF-8 text ({exc})") from exc
 
 
-def check_same_header(source: Source, columns: tuple[str, ...]) -> None:
+def check_same_header(source: Source, header: Header) -> None:
     """Every blob of a manifest must have the header of the first one."""
     for other in source.files[1:]:
-        other_columns = read_columns(Source(label=str(other), files=(other,), kind=source.kind))
-        if other_columns != columns:
+        other_header = read_header(Source(label=str(other), files=(other,), kind=source.kind))
+        if other_header.columns != header.columns:
             raise SourceError(f"{other}: header differs from {source.files[0]}; blobs of one export must match")
 
 

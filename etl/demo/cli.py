@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 from pathlib import Path
 
-from etl.billing.base import LoadOptions
-from etl.billing.cli import summary_table
-from etl.billing.loader import load_sources
-from etl.billing.sources import expand_paths
+from etl import pipelines
 from etl.context import Context
 from etl.demo.generator import write_demo_exports
-from etl.demo.market import store_synthetic_market
-from etl.events.catalog import refresh_catalog
-from etl.events.store import read_events
-from etl.eventstudy.settings import StudySettings
-from etl.eventstudy.store import store_study
-from etl.eventstudy.warehouse import compute_event_studies
+from etl.loadlog import summary_table
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -40,26 +31,17 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run_demo(args: argparse.Namespace, ctx: Context) -> int:
     out = Path(args.out or ctx.config.get("demo.output_dir"))
-    files = write_demo_exports(out, rows=args.rows or ctx.config.get("demo.rows"),
-                               seed=args.seed if args.seed is not None else ctx.config.get("demo.seed"))
+    seed = args.seed if args.seed is not None else ctx.config.get("demo.seed")
+    files = write_demo_exports(out, rows=args.rows or ctx.config.get("demo.rows"), seed=seed)
     print(f"wrote {len(files)} synthetic export files to {out}")
     if args.no_load:
         return 0
-    sources, problems = expand_paths([str(f) for f in files])
-    seed = args.seed if args.seed is not None else ctx.config.get("demo.seed")
-    started = datetime.now(UTC)
-    with ctx.warehouse.write("demo load") as con:
-        results = load_sources(con, sources, LoadOptions(synthetic=True), ctx.config.get("providers.aliases"))
-        market = [] if args.no_market else store_synthetic_market(
-            con, seed, ctx.config.get("reporting_currency"), ctx.config.get("fx.max_rate_age_days"))
-        if market:  # the catalog's event studies over those prices, so every dashboard page has data offline
-            refresh_catalog(con, ctx.config)
-            events = read_events(con)
-            tables = compute_event_studies(con, events, StudySettings.from_config(ctx.config))
-            store_study(con, tables, list(events["event_id"]), started)
-    print(summary_table(results))
-    if market:
-        print(f"stored SYNTHETIC prices for {sum(r.kind == 'prices' for r in market)} tickers and "
-              f"{sum(r.kind == 'fx' for r in market)} FX rate series (load_log format 'synthetic'), and the event "
-              f"studies of {len(events)} catalog events over them")
-    return 0 if all(r.ok for r in results + market) and not problems else 1
+    with ctx.warehouse.write("demo load") as session:
+        demo = pipelines.build_demo(ctx.config, session, files, seed, market=not args.no_market)
+    print(summary_table(demo.billing))
+    if demo.market:
+        studied = len(demo.studies.events) if demo.studies else 0
+        print(f"stored SYNTHETIC prices for {sum(r.kind == 'prices' for r in demo.market)} tickers and "
+              f"{sum(r.kind == 'fx' for r in demo.market)} FX rate series (load_log format 'synthetic'), and the event "
+              f"studies of {studied} catalog events over them")
+    return 0 if all(r.ok for r in demo.billing + demo.market) else 1

@@ -13,15 +13,15 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime
 
-import duckdb
 import numpy as np
 import pandas as pd
 
+from etl.loadlog import LoadRecord
 from etl.market import fx
 from etl.market.calendars import listing, sessions
 from etl.market.prices import PriceBatch
 from etl.market.prices import store as store_prices
-from etl.market.store import MarketResult
+from etl.warehouse import WriteSession
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,10 @@ REACTIONS: dict[tuple[date, str], float] = {
 FX_PAIRS = {"EUR": 1.08}  # currency: first USD rate
 
 
-def store_synthetic_market(con: duckdb.DuckDBPyConnection, seed: int, reporting_currency: str,
-                           fx_max_age_days: int) -> list[MarketResult]:
-    """Store synthetic prices and FX rates on the writer connection, except where real data exists."""
+def store_synthetic_market(session: WriteSession, seed: int, reporting_currency: str,
+                           fx_max_age_days: int) -> list[LoadRecord]:
+    """Store synthetic prices and FX rates in the write session, except where real data exists."""
+    con = session.con
     real = {row[0] for row in con.execute(
         "SELECT DISTINCT source FROM load_log WHERE kind IN ('prices', 'fx') AND status = 'loaded' "
         "AND format <> ?", [SYNTHETIC]).fetchall()}
@@ -67,19 +68,19 @@ def store_synthetic_market(con: duckdb.DuckDBPyConnection, seed: int, reporting_
         if ticker in real_tickers:
             log.info("demo: %s already has real prices; no synthetic ones written", ticker)
             continue
-        result = MarketResult(kind="prices", source=f"demo:{ticker}", status="loaded", format=SYNTHETIC,
+        result = LoadRecord(kind="prices", source=f"demo:{ticker}", status="loaded", format=SYNTHETIC,
                               subject=ticker, synthetic=True)
-        results.append(store_prices(con, PriceBatch(result, listing(ticker), frame,
+        results.append(store_prices(session, PriceBatch(result, listing(ticker), frame,
                                                     notes=["SYNTHETIC demo prices"]), now))
     for currency, frame in synthetic_rates(rng).items():
         pair = f"{currency}USD=X"
         if pair in real:
             continue
-        result = MarketResult(kind="fx", source=f"demo:{pair}", status="loaded", format=SYNTHETIC,
+        result = LoadRecord(kind="fx", source=f"demo:{pair}", status="loaded", format=SYNTHETIC,
                               subject=currency, synthetic=True)
-        results.append(fx.store(con, fx.FxBatch(result, currency, frame, notes=["SYNTHETIC demo rates"],
+        results.append(fx.store(session, fx.FxBatch(result, currency, frame, notes=["SYNTHETIC demo rates"],
                                                 rate_source=f"demo:{SYNTHETIC}"), now))
-    fx.record_reporting_settings(con, reporting_currency, fx_max_age_days, now)
+    fx.record_reporting_settings(session, reporting_currency, fx_max_age_days, now)
     return results
 
 

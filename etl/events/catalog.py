@@ -18,11 +18,13 @@ from pathlib import Path
 
 import duckdb
 
+from etl import loadlog
 from etl.config import Config
 from etl.events.files import read_event_csv
-from etl.events.store import delete_events, known_names, stored_events, transaction, write_events
+from etl.events.store import delete_events, known_names, stored_events, write_events
 from etl.events.validate import EventError
-from etl.market.store import MarketResult, log_load
+from etl.loadlog import LoadRecord
+from etl.warehouse import WriteSession
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +49,9 @@ def catalog_is_loaded(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(loaded) and loaded[0][0] == catalog_digest()
 
 
-def refresh_catalog(con: duckdb.DuckDBPyConnection, config: Config) -> str | None:
-    """Bring the catalog events in the warehouse up to date; a message when something changed, else None."""
+def refresh_catalog(session: WriteSession, config: Config) -> LoadRecord | None:
+    """Bring the catalog events in the warehouse up to date; the load's record when something changed, else None."""
+    con = session.con
     if catalog_is_loaded(con):
         return None
     try:
@@ -67,10 +70,11 @@ def refresh_catalog(con: duckdb.DuckDBPyConnection, config: Config) -> str | Non
                + (f", {len(gone)} removed" if gone else "")
                + (f", {len(skipped)} skipped (their ids belong to user events: {', '.join(skipped)})"
                   if skipped else ""))
-    with transaction(con):
+    record = LoadRecord("events", CATALOG_SOURCE, "loaded", "events-csv", rows=len(events),
+                        files=[str(CATALOG_FILE)], sha256=catalog_digest(), message=message)
+    with session.transaction():
         delete_events(con, gone)
         write_events(con, events, "catalog", added_at)
-        log_load(con, MarketResult("events", CATALOG_SOURCE, "loaded", "events-csv", rows=len(events),
-                                   files=[str(CATALOG_FILE)], sha256=catalog_digest(), message=message))
+        loadlog.write(con, record)
     log.info("event catalog loaded: %s", message)
-    return message
+    return record

@@ -13,16 +13,21 @@ import hashlib
 import logging
 from pathlib import Path
 
-import duckdb
-
+from etl import loadlog
 from etl.context import Context
 from etl.events.catalog import catalog_is_loaded, refresh_catalog
 from etl.events.files import read_event_csv
-from etl.events.store import known_names, read_events, stored_events, transaction, write_events
+from etl.events.store import known_names, read_events, stored_events, write_events
 from etl.events.validate import COLUMNS, MARKET_TIMES, Event, EventError, parse_event, plan_user_events
-from etl.market.store import MarketResult, log_load
+from etl.loadlog import LoadRecord
 from etl.report import format_table
-from etl.warehouse import WarehouseMissingError, connect_readonly, latest_schema_version, schema_version
+from etl.warehouse import (
+    WarehouseMissingError,
+    WriteSession,
+    connect_readonly,
+    latest_schema_version,
+    schema_version,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +82,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run_import(args: argparse.Namespace, ctx: Context) -> int:
     rows, refused = [], 0
-    with ctx.warehouse.write("events import") as con:
-        refresh_catalog(con, ctx.config)
+    with ctx.warehouse.write("events import") as session:
+        con = session.con
+        refresh_catalog(session, ctx.config)
         known = known_names(con, ctx.config)
         for path in args.paths:
             try:
@@ -91,7 +97,7 @@ def run_import(args: argparse.Namespace, ctx: Context) -> int:
                 for message in exc.messages:
                     print(f"error: {message}")
                 continue
-            _store(con, plan.write, path, hashlib.sha256(path.read_bytes()).hexdigest())
+            _store(session, plan.write, path, hashlib.sha256(path.read_bytes()).hexdigest())
             rows.append((path, len(plan.write) - len(plan.replaced), len(plan.replaced), len(plan.unchanged),
                          "loaded" if plan.write else "unchanged"))
     print(format_table(["file", "added", "replaced", "unchanged", "status"], rows))
@@ -111,8 +117,9 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
     def where(column: str) -> str:
         return ADD_OPTIONS[column]
 
-    with ctx.warehouse.write("events add") as con:
-        refresh_catalog(con, ctx.config)
+    with ctx.warehouse.write("events add") as session:
+        con = session.con
+        refresh_catalog(session, ctx.config)
         try:
             event = parse_event(raw, known_names(con, ctx.config), where)
             plan = plan_user_events([(event, where)], stored_events(con), args.replace)
@@ -121,7 +128,7 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
                 log.error("%s", message)
                 print(f"error: {message}")
             return 1
-        _store(con, plan.write, None, None)
+        _store(session, plan.write, None, None)
         day0 = con.execute("SELECT ticker, day0, calendar FROM event_day0 WHERE event_id = ? ORDER BY ticker",
                            [event.event_id]).fetchall()
     verb = "replaced" if plan.replaced else "added" if plan.write else "unchanged:"
@@ -131,24 +138,24 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _store(con: duckdb.DuckDBPyConnection, events: list[Event], path: Path | None, sha: str | None) -> None:
+def _store(session: WriteSession, events: list[Event], path: Path | None, sha: str | None) -> None:
     """Write user events (keeping when replaced ones were first added) and, for a file, its load_log row."""
     if not events and path is None:
         return
-    added_at = dict(con.execute("SELECT event_id, added_at FROM events WHERE event_id IN (SELECT unnest(?))",
-                                [[e.event_id for e in events]]).fetchall())
-    with transaction(con):
+    with session.transaction() as con:
+        added_at = dict(con.execute("SELECT event_id, added_at FROM events WHERE event_id IN (SELECT unnest(?))",
+                                    [[e.event_id for e in events]]).fetchall())
         write_events(con, events, "user", added_at)
         if path is not None:
-            log_load(con, MarketResult("events", str(path), "loaded" if events else "unchanged", "events-csv",
-                                       rows=len(events), files=[str(path.resolve())], sha256=sha,
-                                       message=f"{len(events)} event(s) written"))
+            loadlog.write(con, LoadRecord("events", str(path), "loaded" if events else "unchanged", "events-csv",
+                                          rows=len(events), files=[str(path.resolve())], sha256=sha,
+                                          message=f"{len(events)} event(s) written"))
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
     if not _catalog_current(ctx):
-        with ctx.warehouse.write("events list") as con:
-            refresh_catalog(con, ctx.config)
+        with ctx.warehouse.write("events list") as session:
+            refresh_catalog(session, ctx.config)
     con = connect_readonly(ctx.config.db_path)
     try:
         events = read_events(con)

@@ -1,13 +1,12 @@
 """Tables ``events`` and ``event_day0``: what the validation checks against, writing events, reading them back.
 
-Every write runs inside the caller's ``Warehouse.write()`` session; callers write a batch of events with its
-day-0 rows (one per event and ticker, on the ticker's listing calendar) in one :func:`transaction`.
+Every write runs inside the caller's write session; callers write a batch of events with its day-0 rows (one per
+event and ticker, on the ticker's listing calendar) in one ``WriteSession.transaction()``.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import duckdb
@@ -63,21 +62,9 @@ def day0_rows(events: Iterable[Event]) -> list[tuple[str, str, str, object, str]
     return rows
 
 
-@contextlib.contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """One transaction: committed when the block succeeds, rolled back when it raises."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-
-
 def write_events(con: duckdb.DuckDBPyConnection, events: Sequence[Event], origin: str,
                  added_at: Mapping[str, datetime] | None = None) -> None:
-    """Insert (or replace) ``events`` and their day-0 rows; call it inside :func:`transaction`.
+    """Insert (or replace) ``events`` and their day-0 rows; call it inside a ``WriteSession.transaction()``.
 
     ``added_at`` keeps the first-added time of events that are rewritten; new ones get now (UTC).
     """

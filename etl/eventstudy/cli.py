@@ -11,20 +11,17 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import get_args
 
 import pandas as pd
 
+from etl import pipelines
 from etl.context import Context
-from etl.events.catalog import refresh_catalog
 from etl.events.store import read_events
 from etl.eventstudy.engine import Model, ReturnKind
 from etl.eventstudy.filemode import FileModeRequest, parse_date_range, run_file_mode, write_outputs
 from etl.eventstudy.settings import OPTION_LIKE_NEGATIVE, StudySettings, parse_estimation, parse_windows
-from etl.eventstudy.store import store_study
-from etl.eventstudy.warehouse import compute_event_studies
 from etl.eventstudy.windows import label_text
 from etl.report import format_table
 
@@ -167,17 +164,16 @@ def run_study_command(args: argparse.Namespace, ctx: Context) -> int:
     except ValueError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    started = datetime.now(UTC)
-    with ctx.warehouse.write("eventstudy run") as con:
-        refresh_catalog(con, ctx.config)
-        events = read_events(con, args.event)
-        unknown = sorted(set(args.event or []) - set(events["event_id"]))
+    with ctx.warehouse.write("eventstudy run") as session:
+        pipelines.refresh_events(ctx.config, session)
+        known = set(read_events(session.con)["event_id"])
+        unknown = sorted(set(args.event or []) - known)
         if unknown:
             print(f"error: no event {', '.join(unknown)} in the warehouse (see `python -m etl events list`)",
                   file=sys.stderr)
             return EXIT_USAGE
-        tables = compute_event_studies(con, events, settings)
-        run_id = store_study(con, tables, list(events["event_id"]), started)
+        run = pipelines.run_event_studies(ctx.config, session, settings, args.event)
+    events, tables, run_id = run.events, run.tables, run.run_id
     for note in tables.notes.itertuples():
         log.info("%s (%s): %s", note.event_id, note.benchmark, note.note)
     status = tables.pairs

@@ -18,24 +18,25 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
-from etl.events.store import DAY0_COLUMNS, transaction
+from etl.events.store import DAY0_COLUMNS
 from etl.eventstudy.warehouse import StudyTables, event_overlaps
+from etl.warehouse import WriteSession
 
 RESULT_TABLES = {"daily": "event_study_daily", "results": "event_study_results",
                  "exclusions": "event_study_exclusions"}
 CROSS_TABLES = {"cross": "event_study_cross", "cross_daily": "event_study_cross_daily"}
 
 
-def store_study(con: duckdb.DuckDBPyConnection, tables: StudyTables, event_ids: Sequence[str],
+def store_study(session: WriteSession, tables: StudyTables, event_ids: Sequence[str],
                 started_at: datetime) -> int:
     """Write ``tables`` as one run (see the module docstring); returns the run id."""
     settings = tables.settings
     status = tables.pairs
     ran = status.loc[status["status"] != "failed", ["event_id", "ticker", "benchmark"]].drop_duplicates()
     failed = status[status["status"] == "failed"]
-    run_id = con.execute("SELECT nextval('event_study_run_seq')").fetchall()[0][0]
     keys = [settings.model, settings.returns_kind]
-    with transaction(con):
+    with session.transaction() as con:
+        run_id = con.execute("SELECT nextval('event_study_run_seq')").fetchall()[0][0]
         con.register("ran_pairs", ran)
         for name, table in RESULT_TABLES.items():
             con.execute(f"DELETE FROM {table} t USING ran_pairs p WHERE t.event_id = p.event_id AND "

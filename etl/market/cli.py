@@ -15,16 +15,9 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from etl import pipelines
 from etl.context import Context
-from etl.market.store import MarketResult, summary_table
-from etl.market.tickers import (
-    MarketSettingsError,
-    configured_tickers,
-    market_start,
-    max_backoff_minutes,
-    overlap_days,
-    provider_tickers,
-)
+from etl.loadlog import LoadRecord, summary_table
 from etl.warehouse import WarehouseMissingError, connect_readonly
 
 log = logging.getLogger(__name__)
@@ -76,31 +69,20 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_prices_fetch(args: argparse.Namespace, ctx: Context, sleep: Callable[[float], None] = time.sleep) -> int:
-    config = ctx.config
+    now = datetime.now(UTC)
     try:
-        start, overlap, backoff = market_start(config), overlap_days(config), max_backoff_minutes(config)
-    except MarketSettingsError as exc:
+        outcome = pipelines.fetch_prices(ctx.config, args.tickers, now=now, full=args.full, sleep=sleep)
+    except pipelines.SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    from etl.market import prices  # pandas and friends load only for the commands that need them
-
-    tickers = [t.strip().upper() for t in args.tickers if t.strip()] or configured_tickers(config)
-    if not tickers:
-        print("configuration error: no tickers to fetch (settings market.tickers, providers.tickers and "
-              "market.benchmarks are empty)", file=sys.stderr)
-        return 2
-    now = datetime.now(UTC)
-    outcome = prices.fetch(tickers, config.db_path, start=start, overlap_days=overlap, max_backoff_minutes=backoff,
-                           now=now, full=args.full, sleep=sleep)
     if outcome.unreachable:
-        return _unreachable(outcome.unreachable_reason, len(tickers), "ticker")
-    with ctx.warehouse.write("prices fetch") as con:
-        results = prices.store_all(con, outcome.batches, outcome.failures, provider_tickers(config), now)
-    return _report(results, "ticker")
+        return _unreachable(outcome.unreachable_reason, len(outcome.failures), "ticker")
+    with ctx.warehouse.write("prices fetch") as session:
+        results = pipelines.store_prices(ctx.config, session, outcome.batches, outcome.failures, now)
+    return _report(results)
 
 
 def run_prices_import(args: argparse.Namespace, ctx: Context) -> int:
-    from etl.market import prices
     from etl.market.csv_import import PriceFileError, expand_price_paths, read_price_file, ticker_from_name
 
     files, problems = expand_price_paths(args.paths)
@@ -109,55 +91,41 @@ def run_prices_import(args: argparse.Namespace, ctx: Context) -> int:
               file=sys.stderr)
         return 2
     batches = []
-    failures: list[MarketResult] = []
+    failures: list[LoadRecord] = []
     for file in files:
         try:
             batches.append(read_price_file(file, args.ticker))
         except (PriceFileError, OSError) as exc:
             files_read = [str(file.path)] + ([str(file.dividends)] if file.dividends else [])
-            failures.append(MarketResult("prices", str(file.path), "failed", "csv",
-                                         subject=(args.ticker or ticker_from_name(file.path)).upper(),
-                                         files=files_read, error=str(exc)))
+            failures.append(LoadRecord("prices", str(file.path), "failed", "csv",
+                                       subject=(args.ticker or ticker_from_name(file.path)).upper(),
+                                       files=files_read, error=str(exc)))
             log.error("failed: %s", exc)
-    unlogged = [MarketResult("prices", path, "failed", "csv", error=f"{path}: {problem}") for path, problem in problems]
+    unlogged = [LoadRecord("prices", path, "failed", "csv", error=f"{path}: {problem}") for path, problem in problems]
+    results: list[LoadRecord] = []
     if batches or failures:
-        with ctx.warehouse.write("prices import") as con:
-            results = prices.store_all(con, batches, failures, provider_tickers(ctx.config), datetime.now(UTC))
-    else:
-        results = []
-    return _report(results + unlogged, "ticker")
+        with ctx.warehouse.write("prices import") as session:
+            results = pipelines.store_prices(ctx.config, session, batches, failures, datetime.now(UTC))
+    return _report(results + unlogged)
 
 
 def run_fx_fetch(args: argparse.Namespace, ctx: Context, sleep: Callable[[float], None] = time.sleep) -> int:
-    from etl.market import fx
-
-    config = ctx.config
+    now = datetime.now(UTC)
     try:
-        start, overlap, backoff = market_start(config), overlap_days(config), max_backoff_minutes(config)
-        reporting = fx.check_currency(config.get("reporting_currency"), "reporting_currency")
-        configured = [fx.check_currency(c, "fx.currencies") for c in config.get("fx.currencies")]
-        asked = [fx.check_currency(c, "CURRENCY") for c in args.currencies]
-        max_age = config.get("fx.max_rate_age_days")
-        if max_age < 0:
-            raise MarketSettingsError(f"setting fx.max_rate_age_days: expected 0 or more days, got {max_age}")
-    except (MarketSettingsError, fx.FxSettingsError) as exc:
+        plan = pipelines.plan_fx(ctx.config, args.currencies)
+        outcome = pipelines.fetch_fx(ctx.config, plan, now=now, sleep=sleep)
+    except pipelines.SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    state = fx.read_state(config.db_path)
-    currencies = [c for c in asked if c != fx.QUOTE] if asked else fx.currencies_to_fetch(state, configured, reporting)
-    now = datetime.now(UTC)
-    outcome = fx.fetch(currencies, state, start=start, overlap_days=overlap, max_backoff_minutes=backoff, now=now,
-                       sleep=sleep)
     if outcome.unreachable:
         reasons = [f.error or "" for f in outcome.failures]
         plain = next((r for r in reasons if "yfinance said" not in r), reasons[0])
-        return _unreachable(plain, len(currencies), "FX pair")
-    with ctx.warehouse.write("fx fetch") as con:
-        results = fx.store_all(con, outcome, now)
-        fx.record_reporting_settings(con, reporting, max_age, now)
-    if not currencies:
-        print(f"nothing to fetch: every currency is {fx.QUOTE}; recorded reporting currency {reporting}")
-    code = _report(results, "currency") if currencies else 0
+        return _unreachable(plain, len(plan.currencies), "FX pair")
+    with ctx.warehouse.write("fx fetch") as session:
+        results = pipelines.store_fx(ctx.config, session, plan, outcome, now)
+    if not plan.currencies:
+        print(f"nothing to fetch: every currency is USD; recorded reporting currency {plan.reporting_currency}")
+    code = _report(results) if plan.currencies else 0
     _print_coverage(ctx)
     return code
 
@@ -168,9 +136,9 @@ def _unreachable(reason: str, count: int, what: str) -> int:
     return 1
 
 
-def _report(results: list[MarketResult], subject: str) -> int:
+def _report(results: list[LoadRecord]) -> int:
     if results:
-        print(summary_table(results, subject))
+        print(summary_table(results))
     failed = [r for r in results if not r.ok]
     for result in failed:
         error = result.error or ""

@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from etl.loadlog import LoadRecord
 from etl.market import calendars
 from etl.market.prices import PRICE_COLUMNS, PriceBatch
-from etl.market.store import MarketResult
 
 DIVIDENDS_SUFFIX = "_dividends"
 _NULLS = {"", "null", "nan", "na", "n/a", "none", "-"}
@@ -154,7 +154,7 @@ def read_price_file(file: PriceFile, ticker: str | None = None) -> PriceBatch:
     frame["volume"] = frame["volume"].round().astype("Int64")
     check = calendars.check_sessions(frame["date"].dt.date, listing.calendar)
     notes += [n for n in (listing.note, check.describe()) if n]
-    result = MarketResult("prices", str(path), "failed", fmt, subject=symbol, files=files, sha256=_sha256(files),
+    result = LoadRecord("prices", str(path), "failed", fmt, subject=symbol, files=files, sha256=_sha256(files),
                           first=frame["date"].iloc[0].date(), last=frame["date"].iloc[-1].date())
     return PriceBatch(result, listing, frame[list(PRICE_COLUMNS)], notes)
 

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
-from etl.market.store import MarketResult, batch_transaction, log_load, naive_utc, next_load_id
-from etl.warehouse import SEED_DIR, WarehouseMissingError, connect_readonly
+from etl.loadlog import LoadRecord, naive_utc, write_alone
+from etl.market.store import recorded_load
+from etl.warehouse import SEED_DIR, WarehouseMissingError, WriteSession, connect_readonly
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def currencies_to_fetch(state: FxState, configured: Sequence[str], reporting: st
 
 @dataclass
 class FxBatch:
-    result: MarketResult
+    result: LoadRecord
     currency: str
     frame: pd.DataFrame  # date, rate
     notes: list[str] = field(default_factory=list)
@@ -91,7 +91,7 @@ class FxBatch:
 @dataclass
 class FxFetch:
     batches: list[FxBatch]
-    failures: list[MarketResult]
+    failures: list[LoadRecord]
     unreachable: bool
 
 
@@ -113,7 +113,7 @@ def fetch(currencies: Sequence[str], state: FxState, *, start: date, overlap_day
         by_start[first].append(currency)
     started = datetime.now(now.tzinfo)
     batches: list[FxBatch] = []
-    failures: list[MarketResult] = []
+    failures: list[LoadRecord] = []
     unreachable = True
     waited = 0.0
     for first, members in sorted(by_start.items()):
@@ -124,7 +124,7 @@ def fetch(currencies: Sequence[str], state: FxState, *, start: date, overlap_day
         unreachable = unreachable and got.unreachable
         for currency in members:
             symbol = yahoo.fx_symbol(currency, QUOTE)
-            result = MarketResult("fx", symbol, "failed", "yahoo", subject=currency, first=first, last=now.date(),
+            result = LoadRecord("fx", symbol, "failed", "yahoo", subject=currency, first=first, last=now.date(),
                                   started=started)
             rows = got.frame[got.frame["currency"] == currency]
             if symbol in got.failures or rows.empty:
@@ -138,7 +138,7 @@ def fetch(currencies: Sequence[str], state: FxState, *, start: date, overlap_day
                    unreachable=unreachable and not batches and bool(failures))
 
 
-def _batch(result: MarketResult, currency: str, rows: pd.DataFrame, now: datetime) -> FxBatch:
+def _batch(result: LoadRecord, currency: str, rows: pd.DataFrame, now: datetime) -> FxBatch:
     frame = rows[["date", "rate"]].sort_values("date").reset_index(drop=True)
     notes = []
     today = frame["date"].dt.date >= now.date()
@@ -153,14 +153,12 @@ def _batch(result: MarketResult, currency: str, rows: pd.DataFrame, now: datetim
     return FxBatch(result, currency, frame.reset_index(drop=True), notes)
 
 
-def store(con: duckdb.DuckDBPyConnection, batch: FxBatch, loaded_at: datetime) -> MarketResult:
+def store(session: WriteSession, batch: FxBatch, loaded_at: datetime) -> LoadRecord:
     """Write one pair's new or changed rates and its ``load_log`` row in one transaction."""
     result = batch.result
     if not batch.frame.empty:
         result.first, result.last = batch.frame["date"].min().date(), batch.frame["date"].max().date()
-    result.load_id = next_load_id(con)
-    con.register("staged_fx", batch.frame)
-    with batch_transaction(con, result, "staged_fx"):
+    with recorded_load(session, result, "staged_fx", batch.frame) as con:
         con.execute(
             """
             CREATE OR REPLACE TEMP TABLE incoming_fx AS
@@ -188,18 +186,18 @@ def store(con: duckdb.DuckDBPyConnection, batch: FxBatch, loaded_at: datetime) -
     return result
 
 
-def store_all(con: duckdb.DuckDBPyConnection, outcome: FxFetch, loaded_at: datetime) -> list[MarketResult]:
-    results = [store(con, batch, loaded_at) for batch in outcome.batches]
+def store_all(session: WriteSession, outcome: FxFetch, loaded_at: datetime) -> list[LoadRecord]:
+    results = [store(session, batch, loaded_at) for batch in outcome.batches]
     for failure in outcome.failures:
-        log_load(con, failure)
+        write_alone(session, failure)
         results.append(failure)
     return results
 
 
-def record_reporting_settings(con: duckdb.DuckDBPyConnection, currency: str, max_age_days: int,
+def record_reporting_settings(session: WriteSession, currency: str, max_age_days: int,
                               recorded_at: datetime) -> None:
     """The reporting currency and rate-age limit the reporting views use from now on."""
-    con.execute("BEGIN TRANSACTION")
-    con.execute("DELETE FROM reporting_settings")
-    con.execute("INSERT INTO reporting_settings VALUES (?, ?, ?)", [currency, max_age_days, naive_utc(recorded_at)])
-    con.execute("COMMIT")
+    with session.transaction() as con:
+        con.execute("DELETE FROM reporting_settings")
+        con.execute("INSERT INTO reporting_settings VALUES (?, ?, ?)",
+                    [currency, max_age_days, naive_utc(recorded_at)])

@@ -31,10 +31,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from etl.loadlog import LoadRecord, naive_utc, write_alone
 from etl.market import calendars
 from etl.market.calendars import Listing
-from etl.market.store import MarketResult, batch_transaction, log_load, naive_utc, next_load_id
-from etl.warehouse import WarehouseMissingError, connect_readonly
+from etl.market.store import recorded_load
+from etl.warehouse import WarehouseMissingError, WriteSession, connect_readonly
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ TOLERANCE = 1e-6  # relative change of a close or adjustment factor that counts 
 class PriceBatch:
     """Rows of one ticker ready to store, and what its ``load_log`` row should say."""
 
-    result: MarketResult  # status decided when stored
+    result: LoadRecord  # status decided when stored
     listing: Listing
     frame: pd.DataFrame  # PRICE_COLUMNS, one row per date
     notes: list[str] = field(default_factory=list)
@@ -63,7 +64,7 @@ class PriceBatch:
 @dataclass
 class PriceFetch:
     batches: list[PriceBatch]
-    failures: list[MarketResult]
+    failures: list[LoadRecord]
     unreachable: bool  # Yahoo could not be reached at all: nothing to write
 
     @property
@@ -151,10 +152,10 @@ def fetch(tickers: Sequence[str], db_path: Path, *, start: date, overlap_days: i
     started = datetime.now(now.tzinfo)
     frames, failures, unreachable = download(plans)
     batches: list[PriceBatch] = []
-    failed: list[MarketResult] = []
+    failed: list[LoadRecord] = []
     refetch: dict[str, str] = {}
     for ticker, listing in listings.items():
-        result = MarketResult("prices", ticker, "failed", "yahoo", subject=ticker, first=plans[ticker],
+        result = LoadRecord("prices", ticker, "failed", "yahoo", subject=ticker, first=plans[ticker],
                               last=now.date(), started=started)
         if ticker in failures or ticker not in frames:
             result.error = failures.get(ticker, f"Yahoo returned no prices for {ticker}")
@@ -174,7 +175,7 @@ def fetch(tickers: Sequence[str], db_path: Path, *, start: date, overlap_days: i
         log.info("adjustment changed for %s: fetching their full history again", ", ".join(refetch))
         frames, failures, _ = download(full_plans)
         for ticker, reason in refetch.items():
-            result = MarketResult("prices", ticker, "failed", "yahoo", subject=ticker, first=full_plans[ticker],
+            result = LoadRecord("prices", ticker, "failed", "yahoo", subject=ticker, first=full_plans[ticker],
                                   last=now.date(), started=started)
             if ticker in failures or ticker not in frames:
                 result.error = (f"{reason}, and the full re-fetch failed: "
@@ -236,15 +237,13 @@ def adjustment_change(stored: pd.DataFrame, fetched: pd.DataFrame, last_stored: 
     return None
 
 
-def store(con: duckdb.DuckDBPyConnection, batch: PriceBatch, loaded_at: datetime) -> MarketResult:
+def store(session: WriteSession, batch: PriceBatch, loaded_at: datetime) -> LoadRecord:
     """Write one ticker's rows (new or changed only) and its ``load_log`` row in one transaction."""
     result = batch.result
     frame = batch.frame.reindex(columns=list(PRICE_COLUMNS)).assign(ticker=batch.ticker)
     if not frame.empty:
         result.first, result.last = frame["date"].min().date(), frame["date"].max().date()
-    result.load_id = next_load_id(con)
-    con.register("staged_prices", frame)
-    with batch_transaction(con, result, "staged_prices"):
+    with recorded_load(session, result, "staged_prices", frame) as con:
         con.execute(
             """
             CREATE OR REPLACE TEMP TABLE incoming_prices AS
@@ -287,35 +286,34 @@ def _counts(new: int, revised: int, total: int) -> str:
     return ", ".join(parts) + " row(s)"
 
 
-def store_all(con: duckdb.DuckDBPyConnection, batches: Sequence[PriceBatch], failures: Sequence[MarketResult],
-              provider_tickers: dict[str, str], loaded_at: datetime) -> list[MarketResult]:
-    """Store every batch and log every failure on the writer connection; returns results in order."""
-    results: list[MarketResult] = []
+def store_all(session: WriteSession, batches: Sequence[PriceBatch], failures: Sequence[LoadRecord],
+              provider_tickers: dict[str, str], loaded_at: datetime) -> list[LoadRecord]:
+    """Store every batch and log every failure in the write session; returns results in order."""
+    results: list[LoadRecord] = []
     for batch in batches:
         try:
-            results.append(store(con, batch, loaded_at))
+            results.append(store(session, batch, loaded_at))
         except duckdb.Error as exc:
             batch.result.status, batch.result.rows = "failed", 0
             batch.result.error = f"{batch.result.source}: could not store the rows: {str(exc).splitlines()[0]}"
             batch.result.load_id = None
             log.error("failed %s", batch.result.error)
-            log_load(con, batch.result)
+            write_alone(session, batch.result)
             results.append(batch.result)
     for failure in failures:
-        log_load(con, failure)
+        write_alone(session, failure)
         results.append(failure)
-    record_provider_tickers(con, provider_tickers)
+    record_provider_tickers(session, provider_tickers)
     return results
 
 
-def record_provider_tickers(con: duckdb.DuckDBPyConnection, mapping: dict[str, str]) -> None:
+def record_provider_tickers(session: WriteSession, mapping: dict[str, str]) -> None:
     """Keep table ``provider_ticker`` equal to the ``providers.tickers`` setting, for SQL users."""
     frame = pd.DataFrame({"provider": list(mapping), "ticker": list(mapping.values())}, dtype="object")
-    con.register("staged_provider_ticker", frame)
+    session.con.register("staged_provider_ticker", frame)
     try:
-        con.execute("BEGIN TRANSACTION")
-        con.execute("DELETE FROM provider_ticker")
-        con.execute("INSERT INTO provider_ticker SELECT provider, ticker FROM staged_provider_ticker")
-        con.execute("COMMIT")
+        with session.transaction() as con:
+            con.execute("DELETE FROM provider_ticker")
+            con.execute("INSERT INTO provider_ticker SELECT provider, ticker FROM staged_provider_ticker")
     finally:
-        con.unregister("staged_provider_ticker")
+        session.con.unregister("staged_provider_ticker")

@@ -43,7 +43,8 @@ def test_loading_the_same_file_twice_changes_nothing(load_billing, query, tmp_pa
     rollup = query("SELECT * FROM daily_spend ORDER BY ALL")
     [second] = load_billing(path)
     assert (first.status, second.status) == ("loaded", "unchanged")
-    assert second.load_id == first.load_id and second.rows == 2
+    assert second.rows == 2 and second.message == f"same content as load {first.load_id}, still current"
+    assert second.load_id != first.load_id  # its own load_log row
     assert query("SELECT * FROM cost ORDER BY x_SourceLine") == before
     assert query("SELECT * FROM daily_spend ORDER BY ALL") == rollup
     assert query("SELECT status FROM load_log ORDER BY load_id") == [("loaded",), ("unchanged",)]

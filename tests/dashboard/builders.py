@@ -160,12 +160,12 @@ def load_prices(warehouse: Warehouse, folder: Path) -> None:
     write_price_files(folder)
     files, problems = expand_price_paths([str(folder)])
     assert not problems, problems
-    with warehouse.write("test prices") as con:
-        prices.store_all(con, [read_price_file(f) for f in files], [], TICKERS, datetime.now(UTC))
+    with warehouse.write("test prices") as session:
+        prices.store_all(session, [read_price_file(f) for f in files], [], TICKERS, datetime.now(UTC))
 
 
 def load_eur_rates(warehouse: Warehouse, first: date = EUR_FROM, last: date = LAST) -> None:
-    with warehouse.write("test rates") as con:
+    with warehouse.write("test rates") as session, session.transaction() as con:
         for day in days(first, last):
             con.execute("INSERT INTO fx_rates VALUES (?, 'EUR', 'USD', ?, 'test', 0, now()::TIMESTAMP)",
                         [day, EUR_RATE])
@@ -176,8 +176,8 @@ def build(path: Path, work: Path, *, with_prices: bool = True) -> Path:
     warehouse = Warehouse(path)
     sources, problems = expand_paths([str(f) for f in write_spend_files(work / "spend")])
     assert not problems, problems
-    with warehouse.write("test spend") as con:
-        results = load_sources(con, sources, LoadOptions())
+    with warehouse.write("test spend") as session:
+        results = load_sources(session, sources, LoadOptions())
     assert all(r.status == "loaded" for r in results), [r.error for r in results]
     load_eur_rates(warehouse)
     if with_prices:
@@ -201,10 +201,10 @@ EVENTS = (  # event_id, announced_at (UTC), precision, market_time, headline, ti
 
 def create_events(warehouse: Warehouse, events: tuple = EVENTS) -> None:
     """Replace the warehouse's events (and their day 0 rows) with these test events."""
-    from etl.events.store import transaction, write_events
+    from etl.events.store import write_events
     from etl.events.validate import Event
 
-    with warehouse.write("test events") as con, transaction(con):
+    with warehouse.write("test events") as session, session.transaction() as con:
         con.execute("DELETE FROM event_day0; DELETE FROM events")
         write_events(con, [Event(event_id, at, precision, market_time, headline, tickers, providers=providers,
                                  source_urls=(f"https://example.com/{event_id}",))

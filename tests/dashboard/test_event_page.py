@@ -10,7 +10,7 @@ import pytest
 
 from dashboard.queries import events as queries
 from dashboard.queries.reader import Reader
-from etl.events.store import transaction, write_events
+from etl.events.store import write_events
 from etl.events.validate import Event
 from etl.warehouse import Warehouse
 from tests.dashboard import builders
@@ -26,7 +26,7 @@ EARLY = Event("ev-early", datetime(2024, 2, 1), "date", "unknown", "Too early fo
 
 @pytest.fixture
 def event_page(app, spend_db):
-    with Warehouse(spend_db).write("test events") as con, transaction(con):
+    with Warehouse(spend_db).write("test events") as session, session.transaction() as con:
         con.execute("DELETE FROM event_day0; DELETE FROM events")
         write_events(con, [GOOGLE, EARLY], origin="user")
     return lambda **params: app("event_study", **params)

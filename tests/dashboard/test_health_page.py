@@ -80,8 +80,8 @@ def test_market_data_written_by_the_demo_is_recognised_as_synthetic(spend_db, tm
     batch = read_price_file(spy)
     batch.result.format, batch.result.source = "synthetic", "demo:SPY"
     batch.frame["close"] *= 1.01  # changed rows, so this load writes them
-    with Warehouse(spend_db).write("demo prices") as con:
-        prices.store_all(con, [batch], [], builders.TICKERS, datetime.now(UTC))
+    with Warehouse(spend_db).write("demo prices") as session:
+        prices.store_all(session, [batch], [], builders.TICKERS, datetime.now(UTC))
     assert meta.synthetic_market(reader) == meta.SyntheticMarket(("SPY",), ())
 
 

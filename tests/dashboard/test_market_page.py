@@ -109,7 +109,8 @@ def test_the_line_of_a_figure_matches_the_csv(spend_db):
 
 
 def test_synthetic_market_data_is_labelled(market_page, spend_db):
-    with Warehouse(spend_db).write("mark as demo") as con:  # as `python -m etl demo` records its price loads
+    with Warehouse(spend_db).write("mark as demo") as session:  # as `python -m etl demo` records its price loads
+        con = session.con
         con.execute("UPDATE load_log SET format = 'synthetic', source = 'demo:' || source WHERE kind = 'prices'")
     at = market_page()
     label = "**Synthetic market data.** The prices of CRWV, GOOGL, MSFT, SPY were made up by `python -m etl demo`"

@@ -149,7 +149,8 @@ def test_cars_are_computed_when_the_event_study_has_not_run(with_events):
 
 
 def test_stored_event_study_results_are_preferred(with_events, spend_db):
-    with Warehouse(spend_db).write("results") as con:
+    with Warehouse(spend_db).write("results") as session:
+        con = session.con
         con.execute("""INSERT INTO event_study_results BY NAME
                        SELECT 'ev-tpu' AS event_id, 'GOOGL' AS ticker, benchmark, model, 'simple' AS returns_kind,
                               w AS "window", car, DATE '2025-04-30' AS window_start, DATE '2025-05-02' AS window_end,
@@ -166,7 +167,8 @@ def test_stored_event_study_results_are_preferred(with_events, spend_db):
 
 
 def test_a_pair_the_event_study_excluded_keeps_its_stored_reason(with_events, spend_db):
-    with Warehouse(spend_db).write("exclusions") as con:
+    with Warehouse(spend_db).write("exclusions") as session:
+        con = session.con
         con.execute("""INSERT INTO event_study_exclusions VALUES
                        ('ev-cw', 'CRWV', 'SPY', 'market', 'only 40 sessions in the estimation window (minimum 60)',
                         'simple', 1),

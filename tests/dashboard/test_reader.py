@@ -12,7 +12,8 @@ def test_a_snapshot_keeps_its_file_while_the_etl_publishes_a_new_one(spend_db):
     reader = Reader(spend_db)
     with reader.snapshot() as snapshot:
         loads = snapshot.row("SELECT count(*) FROM load_log")[0]
-        with Warehouse(spend_db).write("a publish while the dashboard reads") as con:  # not blocked by the reader
+        with Warehouse(spend_db).write("a publish while the dashboard reads") as session:  # not blocked by the reader
+            con = session.con
             con.execute("CREATE TABLE published_later AS SELECT 1 AS x")
         assert not snapshot.has_relation("published_later")
         assert snapshot.row("SELECT count(*) FROM load_log")[0] == loads

@@ -91,9 +91,10 @@ def test_init_loads_the_catalog_once(cli, query):
 def test_a_user_event_is_never_overwritten_by_the_catalog(warehouse, query):
     mine = Event("stargate-2025", datetime(2025, 1, 21), "date", "unknown", "My own Stargate note", ("ORCL",))
     config = load_config(None, environ={})
-    with warehouse.write("test") as con:
-        write_events(con, [mine], "user")
-        assert "1 skipped (their ids belong to user events: stargate-2025)" in refresh_catalog(con, config)
+    with warehouse.write("test") as session:
+        with session.transaction() as con:
+            write_events(con, [mine], "user")
+        assert "1 skipped (their ids belong to user events: stargate-2025)" in refresh_catalog(session, config).message
     assert query("SELECT origin, headline FROM events WHERE event_id = 'stargate-2025'") == \
         [("user", "My own Stargate note")]
     assert query("SELECT count(*) FROM events WHERE origin = 'catalog'") == [(23,)]

@@ -9,6 +9,7 @@ import pytest
 
 from etl.market import yahoo
 from tests.billing.test_loader import HEADER, focus_row, write
+from tests.helpers import table_rows
 from tests.market.fakes import FakeYahoo, synthetic_history
 
 TWELVE = Decimal("1E-12")
@@ -38,7 +39,7 @@ def billed(tmp_path, load_billing):
 @pytest.fixture
 def costs(billed, warehouse):
     """The six cost rows and the hand-chosen rates of RATES."""
-    with warehouse.write("rates") as con:
+    with warehouse.write("rates") as session, session.transaction() as con:
         for day, currency, rate in RATES:
             con.execute("INSERT INTO fx_rates VALUES (?, ?, 'USD', ?, 'test', 0, now()::TIMESTAMP)",
                         [day, currency, rate])
@@ -93,8 +94,8 @@ def test_another_reporting_currency_uses_cross_rates_via_usd(costs, query, wareh
     # the CAD leg of 2025-06-04 is 06-03's rate, the EUR leg 06-02's: the older date is reported
     assert rows[("CAD", date(2025, 6, 4))][1] == date(2025, 6, 2)
 
-    with warehouse.write("settings") as con:
-        con.execute("INSERT INTO reporting_settings VALUES ('EUR', 30, now()::TIMESTAMP)")
+    with warehouse.write("settings") as session:
+        session.con.execute("INSERT INTO reporting_settings VALUES ('EUR', 30, now()::TIMESTAMP)")
     assert query("SELECT DISTINCT reporting_currency FROM cost_reporting") == [("EUR",)]
     # NOK of 06-16 is now within 30 days of its rate; CAD of 05-30 still has no rate on or before its date
     assert query("SELECT ChargePeriodStart::DATE FROM cost_reporting WHERE fx_missing") == [(date(2025, 5, 30),)]
@@ -125,7 +126,7 @@ def test_fx_fetch_covers_billing_and_configured_currencies(billed, cli, query, m
 
     again = cli("fx", "fetch")
     assert again.code == 0
-    assert [line.split()[5] for line in again.out.splitlines()[2:6]] == ["unchanged"] * 4
+    assert [row["status"] for row in table_rows(again.out)] == ["unchanged"] * 4
 
 
 def test_fx_fetch_rejects_an_unknown_currency(cli, monkeypatch):

@@ -10,6 +10,7 @@ import pytest
 
 from etl.market import yahoo
 from tests.conftest import run_process
+from tests.helpers import table_rows
 from tests.market.fakes import MARKET, FakeYahoo, need_market_fixtures
 
 COMMANDS = [["prices"], ["prices", "fetch"], ["prices", "import"], ["fx"], ["fx", "fetch"]]
@@ -44,15 +45,15 @@ def imported(tmp_path_factory):
 def test_the_shared_price_files_import(imported):
     _db, result = imported
     assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].split()[:6] == ["ticker", "source", "rows", "from", "to", "status"]
+    imported_rows = {row["source"].split()[0]: row for row in table_rows(result.stdout)}
     expected = {t: len(fixture_rows(t)) for t in ("AMZN", "CRWV", "GOOG", "GOOGL", "MSFT", "NVDA", "ORCL", "QQQ",
                                                    "SPY")}
     assert expected["MSFT"] == 6642 and expected["GOOGL"] == 5479 and expected["CRWV"] == 294
     for ticker, rows in expected.items():
-        [line] = [line for line in lines if line.startswith(f"{ticker} ")]
-        assert line.split()[2:6] == [str(rows), fixture_rows(ticker)[0]["Date"], "2026-05-29", "loaded"]
-        assert "missing sessions" not in line and "extra sessions" not in line
+        row = imported_rows[ticker]
+        assert (row["rows"], row["covers"], row["status"]) == (
+            str(rows), f"{fixture_rows(ticker)[0]['Date']} to 2026-05-29", "loaded")
+        assert "missing sessions" not in row["detail"] and "extra sessions" not in row["detail"]
 
 
 def test_the_imported_values_match_the_files(imported, tmp_path):

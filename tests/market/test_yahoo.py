@@ -29,8 +29,8 @@ def fetch_and_store(warehouse, tickers, now, *, start=date(2025, 6, 2), overlap=
                            now=now, full=full, sleep=sleep or (lambda s: None))
     if outcome.unreachable:
         return outcome, []
-    with warehouse.write("test") as con:
-        results = prices.store_all(con, outcome.batches, outcome.failures, {}, now)
+    with warehouse.write("test") as session:
+        results = prices.store_all(session, outcome.batches, outcome.failures, {}, now)
     return outcome, results
 
 

@@ -1,0 +1,69 @@
+"""The daily rollup behind the ``daily_spend`` view, kept current for every provider/account/date a write touched.
+
+Every change to ``cost_line`` marks the (provider, billing account, UTC charge date) keys it touched in a temporary
+table of the write session (:func:`mark_touched`: rows inserted, rows replaced, rows an adapter's ``after_load``
+step changed); :func:`refresh` then recomputes the rollup rows of exactly those keys in one transaction, so the
+rollup costs what a load touched, not what the warehouse holds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import duckdb
+
+if TYPE_CHECKING:
+    from etl.warehouse import WriteSession
+
+TOUCHED = "rollup_touched"
+
+
+def start(con: duckdb.DuckDBPyConnection) -> None:
+    """Begin tracking the keys a write session touches (an empty temporary table)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHED} (provider VARCHAR, account VARCHAR, date DATE)")
+
+
+def mark_touched(con: duckdb.DuckDBPyConnection, select: str, params: list | None = None) -> None:
+    """Record the keys ``select`` yields: (provider, billing account, date) rows of cost lines that changed."""
+    con.execute(f"INSERT INTO {TOUCHED} {select}", params or [])
+
+
+def mark_units(con: duckdb.DuckDBPyConnection, units: str) -> None:
+    """Record the keys of every cost row in the replace units listed in the temporary table ``units`` (column
+    ``replace_key``): the rows a load inserted and the rows it replaces, before the replaced ones are deleted."""
+    mark_touched(con, f"""
+        SELECT DISTINCT ServiceProviderName, BillingAccountId, CAST(ChargePeriodStart AS DATE)
+        FROM cost_line WHERE x_ReplaceKey IN (SELECT replace_key FROM {units})
+        """)
+
+
+def refresh(session: WriteSession) -> int:
+    """Recompute the rollup rows of every key marked since :func:`start`; returns how many keys."""
+    con = session.con
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_keys AS SELECT DISTINCT * FROM {TOUCHED}")
+    keys = con.execute("SELECT count(*) FROM rollup_keys").fetchone()[0]
+    if not keys:
+        return 0
+    with session.transaction():
+        con.execute(
+            """
+            DELETE FROM daily_spend_rollup r USING rollup_keys t
+            WHERE r.provider = t.provider AND r.billing_account_id = t.account AND r.date = t.date
+            """
+        )
+        con.execute(
+            """
+            INSERT INTO daily_spend_rollup
+            SELECT CAST(c.ChargePeriodStart AS DATE), c.ServiceProviderName, c.BillingAccountId,
+                   any_value(c.BillingAccountName), c.SubAccountId, any_value(c.SubAccountName),
+                   c.ServiceCategory, c.ServiceName, c.ChargeCategory, c.BillingCurrency,
+                   sum(c.BilledCost), sum(c.EffectiveCost), sum(c.ListCost), count(*)
+            FROM cost_line c
+            JOIN rollup_keys t ON c.ServiceProviderName = t.provider AND c.BillingAccountId = t.account
+                              AND CAST(c.ChargePeriodStart AS DATE) = t.date
+            GROUP BY CAST(c.ChargePeriodStart AS DATE), c.ServiceProviderName, c.BillingAccountId, c.SubAccountId,
+                     c.ServiceCategory, c.ServiceName, c.ChargeCategory, c.BillingCurrency
+            """
+        )
+    con.execute(f"DELETE FROM {TOUCHED}")
+    return keys

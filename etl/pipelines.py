@@ -1,0 +1,190 @@
+"""The ETL's jobs as named stages, the way dlt names extract, normalize and load.
+
+Each job that writes takes the settings and a write session (``Warehouse.write``) and returns what it did as
+load-log records (``etl/loadlog.py``); the event-study job returns its stored run. The CLIs only parse arguments and
+print; the demo, the benchmarks and a scheduled run call these same functions. Downloads are jobs of their own that
+take no session, because they run before the writer lock is taken: a slow Yahoo never holds it.
+
+Settings a job cannot use raise :class:`SettingsError` naming the setting (the CLIs exit 2 on it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from etl.billing.base import LoadOptions
+from etl.billing.loader import load_sources
+from etl.billing.sources import Source, expand_paths
+from etl.config import Config
+from etl.events.catalog import refresh_catalog
+from etl.events.store import read_events
+from etl.eventstudy.settings import StudySettings
+from etl.eventstudy.store import store_study
+from etl.eventstudy.warehouse import StudyTables, compute_event_studies
+from etl.loadlog import LoadRecord
+from etl.market import fx, prices
+from etl.market.fx import FxFetch
+from etl.market.prices import PriceBatch, PriceFetch
+from etl.market.tickers import (
+    MarketSettingsError,
+    configured_tickers,
+    market_start,
+    max_backoff_minutes,
+    overlap_days,
+    provider_tickers,
+)
+from etl.warehouse import WriteSession
+
+
+class SettingsError(ValueError):
+    """A setting has a value the job cannot use; the message names the setting."""
+
+
+# --- billing -------------------------------------------------------------------------------------------------
+
+def load_billing(config: Config, session: WriteSession, sources: Sequence[Source],
+                 options: LoadOptions) -> list[LoadRecord]:
+    """Billing sources through their adapters, with the configured provider aliases (``etl/billing``)."""
+    return load_sources(session, sources, options, config.get("providers.aliases"))
+
+
+def billing_options(config: Config, **choices: object) -> LoadOptions:
+    """The load options of a run: the command line's ``choices`` and the configured mapping files."""
+    return LoadOptions(mappings=tuple(config.get("billing.mappings")), **choices)  # type: ignore[arg-type]
+
+
+# --- prices --------------------------------------------------------------------------------------------------
+
+def fetch_prices(config: Config, tickers: Sequence[str] = (), *, now: datetime, full: bool = False,
+                 sleep: Callable[[float], None] = time.sleep) -> PriceFetch:
+    """Download what each ticker needs from Yahoo (default: the configured tickers); writes nothing."""
+    start, overlap, backoff = _market_settings(config)
+    wanted = [t.strip().upper() for t in tickers if t.strip()] or configured_tickers(config)
+    if not wanted:
+        raise SettingsError("no tickers to fetch (settings market.tickers, providers.tickers and market.benchmarks "
+                            "are empty)")
+    return prices.fetch(wanted, config.db_path, start=start, overlap_days=overlap, max_backoff_minutes=backoff,
+                        now=now, full=full, sleep=sleep)
+
+
+def store_prices(config: Config, session: WriteSession, batches: Sequence[PriceBatch],
+                 failures: Sequence[LoadRecord], now: datetime) -> list[LoadRecord]:
+    """Fetched or imported prices, one transaction per ticker, failures logged; table ``provider_ticker`` kept
+    equal to the setting."""
+    return prices.store_all(session, batches, failures, provider_tickers(config), now)
+
+
+# --- FX ------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FxPlan:
+    """What an FX fetch asks for and records: the currencies and the reporting settings."""
+
+    currencies: list[str]
+    reporting_currency: str
+    max_age_days: int
+
+
+def plan_fx(config: Config, asked: Sequence[str] = ()) -> FxPlan:
+    """The currencies to fetch (``asked``, else every billing currency, ``fx.currencies`` and the reporting
+    currency), validated."""
+    try:
+        reporting = fx.check_currency(config.get("reporting_currency"), "reporting_currency")
+        configured = [fx.check_currency(c, "fx.currencies") for c in config.get("fx.currencies")]
+        chosen = [fx.check_currency(c, "CURRENCY") for c in asked]
+    except fx.FxSettingsError as exc:
+        raise SettingsError(str(exc)) from None
+    max_age = config.get("fx.max_rate_age_days")
+    if max_age < 0:
+        raise SettingsError(f"setting fx.max_rate_age_days: expected 0 or more days, got {max_age}")
+    state = fx.read_state(config.db_path)
+    currencies = ([c for c in chosen if c != fx.QUOTE] if chosen
+                  else fx.currencies_to_fetch(state, configured, reporting))
+    return FxPlan(currencies, reporting, max_age)
+
+
+def fetch_fx(config: Config, plan: FxPlan, *, now: datetime, sleep: Callable[[float], None] = time.sleep) -> FxFetch:
+    """Download the USD rates ``plan`` asks for; writes nothing."""
+    start, overlap, backoff = _market_settings(config)
+    return fx.fetch(plan.currencies, fx.read_state(config.db_path), start=start, overlap_days=overlap,
+                    max_backoff_minutes=backoff, now=now, sleep=sleep)
+
+
+def store_fx(config: Config, session: WriteSession, plan: FxPlan, fetched: FxFetch,
+             now: datetime) -> list[LoadRecord]:
+    """Fetched rates, one transaction per pair, and the reporting currency and rate-age limit of the views."""
+    records = fx.store_all(session, fetched, now)
+    fx.record_reporting_settings(session, plan.reporting_currency, plan.max_age_days, now)
+    return records
+
+
+# --- events and event studies --------------------------------------------------------------------------------
+
+def refresh_events(config: Config, session: WriteSession) -> list[LoadRecord]:
+    """The shipped event catalog, loaded when this release's catalog is not in the warehouse yet."""
+    record = refresh_catalog(session, config)
+    return [record] if record else []
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    """A stored ``eventstudy run``: its id, the events it covered and the tables it stored."""
+
+    run_id: int
+    events: pd.DataFrame
+    tables: StudyTables
+
+
+def run_event_studies(config: Config, session: WriteSession, settings: StudySettings | None = None,
+                      event_ids: Sequence[str] | None = None) -> StudyRun:
+    """The event studies of the stored events (all, or ``event_ids``) on table ``prices``, stored as one run.
+    ``settings`` default to the ``eventstudy.*`` settings."""
+    started = datetime.now(UTC)
+    settings = settings or StudySettings.from_config(config)
+    events = read_events(session.con, list(event_ids) if event_ids is not None else None)
+    tables = compute_event_studies(session.con, events, settings)
+    run_id = store_study(session, tables, list(events["event_id"]), started)
+    return StudyRun(run_id, events, tables)
+
+
+# --- the demo ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DemoBuild:
+    billing: list[LoadRecord]
+    market: list[LoadRecord]
+    studies: StudyRun | None
+
+
+def build_demo(config: Config, session: WriteSession, files: Sequence[Path], seed: int, *,
+               market: bool = True) -> DemoBuild:
+    """The demo's SYNTHETIC exports loaded through the normal adapters (recorded as synthetic), then, unless
+    ``market`` is false, SYNTHETIC prices and FX rates where no real ones exist and the catalog's event studies
+    over them, so that every dashboard page has data offline."""
+    from etl.demo.market import store_synthetic_market
+
+    sources, problems = expand_paths([str(f) for f in files])
+    billing = load_billing(config, session, sources, LoadOptions(synthetic=True))
+    billing += [LoadRecord("billing", path, error=error) for path, error in problems]
+    if not market:
+        return DemoBuild(billing, [], None)
+    records = store_synthetic_market(session, seed, config.get("reporting_currency"),
+                                     config.get("fx.max_rate_age_days"))
+    studies = None
+    if records:
+        refresh_events(config, session)
+        studies = run_event_studies(config, session)
+    return DemoBuild(billing, records, studies)
+
+
+def _market_settings(config: Config) -> tuple[date, int, float]:
+    try:
+        return market_start(config), overlap_days(config), max_backoff_minutes(config)
+    except MarketSettingsError as exc:
+        raise SettingsError(str(exc)) from None
