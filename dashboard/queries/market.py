@@ -4,7 +4,7 @@ catalog's events as markers, and each event's change in the provider's share of 
 Stock lines use ``prices``: the raw ``close`` for the price view, the total-return ``adj_close`` for
 returns (a ticker without an adjusted close, e.g. one imported without a dividends file, falls back to its
 close, which is its total return when it pays no dividend). The CAR line of a provider's stock uses the
-engine's primitives (:func:`~etl.eventstudy.engine.fit_normal_model`, ``expected_returns``,
+engine's primitives (:func:`~etl.eventstudy.models.fit_normal_model`, ``expected_returns``,
 ``returns_from_prices``). An event's CAR[-1,+1] is the stored one of ``python -m etl eventstudy run``
 (table ``event_study_results``) or, for a pair it has not run, the same warehouse-mode computation
 (:func:`~etl.eventstudy.warehouse.compute_event_studies`) done here; the conventions are in README "Dashboard".
@@ -25,7 +25,7 @@ import pandas as pd
 from dashboard.queries.reader import Queryable, Reader, Snapshot
 from dashboard.queries.spend import MEASURES
 from etl.events.store import read_events
-from etl.eventstudy.engine import expected_returns, fit_normal_model, returns_from_prices
+from etl.eventstudy.models import expected_returns, fit_normal_model, returns_from_prices
 from etl.eventstudy.settings import StudySettings
 from etl.eventstudy.warehouse import StudyTables, compute_event_studies
 from etl.eventstudy.windows import OffsetWindow

@@ -19,8 +19,8 @@ import pandas as pd
 from etl import pipelines
 from etl.context import Context
 from etl.events.store import read_events
-from etl.eventstudy.engine import Model, ReturnKind
 from etl.eventstudy.filemode import FileModeRequest, parse_date_range, run_file_mode, write_outputs
+from etl.eventstudy.models import Model, ReturnKind
 from etl.eventstudy.settings import OPTION_LIKE_NEGATIVE, StudySettings, parse_estimation, parse_windows
 from etl.eventstudy.windows import label_text
 from etl.report import format_table

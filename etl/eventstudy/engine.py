@@ -1,20 +1,31 @@
-"""Pure event-study engine: normal-return models, abnormal returns and every test of the method contract.
+"""Pure event-study engine: one event's abnormal returns and every test of the method contract.
 
-One call of :func:`run_event_study` handles one event (one day 0) for any number of firms. Everything
-is vectorised over the ``(sessions, firms)`` matrix of the event, so a batch of events costs a few
-milliseconds each. No I/O happens here; formulas and references are in docs/eventstudy.md.
+One call of :func:`run_event_study` handles one event (one day 0) for any number of firms: it lays the event out
+(``windows.py``), fits the normal-return model (``models.py``), excludes the firms that cannot be tested, and runs
+the test battery (``battery.py``). Everything is vectorised over the ``(sessions, firms)`` matrix of the event, so
+a batch of events costs a few milliseconds each. No I/O happens here; formulas and references are in
+docs/eventstudy.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import get_args
 
 import numpy as np
 import pandas as pd
 
 from etl.eventstudy import statistics as st
+from etl.eventstudy.battery import PreparedEvent, daily_tests, rank_matrix, window_tests
+from etl.eventstudy.models import (
+    Model,
+    NormalModelFit,
+    ReturnKind,
+    expected_returns,
+    fit_normal_model,
+    patell_scale,
+)
 from etl.eventstudy.windows import (
     DEFAULT_ESTIMATION,
     DEFAULT_EVENT_WINDOWS,
@@ -25,9 +36,6 @@ from etl.eventstudy.windows import (
     label_text,
     layout_event,
 )
-
-Model = Literal["market", "market_adjusted", "constant_mean"]
-ReturnKind = Literal["simple", "log"]
 
 DAILY_STATISTICS = (
     "t_test",
@@ -79,15 +87,6 @@ class Exclusion:
 
 
 @dataclass(frozen=True)
-class NormalModelFit:
-    """Per-firm parameters of the normal-return model: E[R_it] = alpha_i + beta_i * R_mt."""
-
-    alpha: np.ndarray
-    beta: np.ndarray
-    r2: np.ndarray
-
-
-@dataclass(frozen=True)
 class EventStudyResult:
     """Everything one event produces. Labels are those of the returns index (dates or day numbers).
 
@@ -115,55 +114,6 @@ class EventStudyResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def returns_from_prices(
-    prices: pd.Series | pd.DataFrame, kind: ReturnKind = "simple"
-) -> pd.Series | pd.DataFrame:
-    """Session-to-session returns of (adjusted) prices; ``kind`` is ``simple`` (default) or ``log``.
-
-    A missing price stays missing: the returns into and out of that session are NaN, never a
-    multi-session return and never a forward fill. The first session has no return.
-    """
-    values = prices.astype(float)
-    if (values <= 0).to_numpy().any():
-        raise ValueError("prices must be positive")
-    ratio = values / values.shift(1)
-    return np.log(ratio) if kind == "log" else ratio - 1.0
-
-
-def fit_normal_model(r: np.ndarray, m: np.ndarray, sample: np.ndarray, model: Model) -> NormalModelFit:
-    """Fit the model per firm (column) on the sessions where ``sample`` is True.
-
-    R² is the OLS R² for ``market``, 0 for ``constant_mean`` (the R² of an intercept-only fit) and
-    NaN for ``market_adjusted`` (nothing is fitted). For ``constant_mean`` alpha is mu_i and beta 0.
-    """
-    n = sample.sum(axis=0)
-    y = np.where(sample, r, np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        y_mean = np.nansum(y, axis=0) / n
-    if model == "market_adjusted":
-        return NormalModelFit(np.zeros(r.shape[1]), np.ones(r.shape[1]), np.full(r.shape[1], np.nan))
-    if model == "constant_mean":
-        return NormalModelFit(y_mean, np.zeros(r.shape[1]), np.zeros(r.shape[1]))
-    x = np.where(sample, m, np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        x_mean = np.nansum(x, axis=0) / n
-        x_dev, y_dev = x - x_mean, y - y_mean
-        sxx = np.nansum(x_dev * x_dev, axis=0)
-        syy = np.nansum(y_dev * y_dev, axis=0)
-        sxy = np.nansum(x_dev * y_dev, axis=0)
-        beta = sxy / sxx
-        alpha = y_mean - beta * x_mean
-        r2 = sxy * sxy / (sxx * syy)
-    return NormalModelFit(alpha, beta, r2)
-
-
-def expected_returns(fit: NormalModelFit, m: np.ndarray, model: Model) -> np.ndarray:
-    """Normal returns; ``constant_mean`` does not need the market, so it is defined without it."""
-    if model == "constant_mean":
-        return np.broadcast_to(fit.alpha, m.shape).copy()
-    return fit.alpha[None, :] + fit.beta[None, :] * m
-
-
 def _aligned(returns: pd.DataFrame, market: pd.Series | pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Firm and market returns on the returns index, one market column per firm.
 
@@ -187,23 +137,6 @@ def _aligned(returns: pd.DataFrame, market: pd.Series | pd.DataFrame) -> tuple[p
     if np.isinf(returns.to_numpy()).any() or np.isinf(bench.to_numpy()).any():
         raise ValueError("returns must be finite numbers or NaN (missing)")
     return returns, bench
-
-
-@dataclass(frozen=True)
-class _Event:
-    """Arrays of one event restricted to the included firms; rows are the sessions of the span."""
-
-    labels: pd.Index
-    rel_day: np.ndarray
-    firms: list[str]
-    r: np.ndarray
-    expected: np.ndarray
-    ar: np.ndarray
-    sar: np.ndarray
-    sample: np.ndarray
-    t_obs: np.ndarray
-    s: np.ndarray
-    kind: ReturnKind
 
 
 DEGENERATE_S = 1e-10
@@ -240,144 +173,7 @@ def _exclusions(
     return out
 
 
-def _patell_scale(m: np.ndarray, est_rows: np.ndarray, t_obs: np.ndarray, model: Model) -> np.ndarray:
-    """sqrt(1 + 1/T_i + (R_mt - mean R_m)^2 / SS_m); the market term only for the market model.
-
-    Mean and sum of squares use the market returns of the whole estimation window (every session
-    of it with a market return), the same set for every firm sharing that benchmark.
-    """
-    scale = 1.0 + 1.0 / t_obs[None, :]
-    if model == "market":
-        m_est = np.where(est_rows[:, None], m, np.nan)
-        count = np.sum(~np.isnan(m_est), axis=0)
-        mean = np.nansum(m_est, axis=0) / count
-        ss = np.nansum((m_est - mean) ** 2, axis=0)
-        scale = scale + (m - mean) ** 2 / ss
-    return np.sqrt(scale)
-
-
-def _stat_columns(tests: dict[str, st.Tested]) -> dict[str, np.ndarray]:
-    """Statistic, ``_p`` and ``_stars`` columns, grouped in that order."""
-    cols = {name: np.asarray(stat, dtype=float) for name, (stat, _) in tests.items()}
-    cols |= {f"{name}_p": np.asarray(p, dtype=float) for name, (_, p) in tests.items()}
-    cols |= {f"{name}_stars": st.stars(p) for name, (_, p) in tests.items()}
-    return cols
-
-
-def _rank_matrix(ev: _Event, event_rows: np.ndarray) -> np.ndarray:
-    """Corrado ranks on F_i = E_i plus the event-period sessions where AR_it exists."""
-    in_f = ev.sample.copy()
-    in_f[event_rows] |= ~np.isnan(ev.ar[event_rows])
-    return st.corrado_ranks(np.where(in_f, ev.ar, np.nan))
-
-
-def _daily(ev: _Event, event_rows: np.ndarray, ranks: np.ndarray, mean_t: float) -> pd.DataFrame:
-    ar, sar = ev.ar[event_rows], ev.sar[event_rows]
-    est_ar = np.where(ev.sample, ev.ar, np.nan)
-    p_hat = float(np.sum(est_ar > 0) / ev.sample.sum()) if ev.firms else float("nan")
-    tests = {
-        "t_test": st.t_test(ar),
-        "brown_warner_1980": st.brown_warner_1980(ar, ev.s, mean_t),
-        "brown_warner_1985": st.brown_warner_1985(ar, st.brown_warner_1985_sd(est_ar), mean_t),
-        "patell": st.patell(sar, ev.t_obs),
-        "bmp": st.bmp(sar),
-        "sign": st.sign_test(ar),
-        "generalized_sign": st.generalized_sign_test(ar, p_hat),
-        "rank": st.corrado_rank_test(ranks, event_rows),
-        "wilcoxon": st.wilcoxon_test(ar),
-        "bmp_kp": st.bmp_kolari_pynnonen(sar, st.mean_pairwise_correlation(est_ar)),
-    }
-    head = {
-        "session": ev.labels[event_rows],
-        "relative_day": ev.rel_day[event_rows],
-        "n": st.present_count(ar),
-        "aar": st.row_mean(ar),
-    }
-    return pd.DataFrame(head | _stat_columns(tests))
-
-
-def _gross(values: np.ndarray, kind: ReturnKind) -> np.ndarray:
-    """1 + simple return; log returns are converted with exp(r) - 1 first (for BHAR only)."""
-    return np.exp(values) if kind == "log" else 1.0 + values
-
-
-def _window(
-    ev: _Event, rows: np.ndarray, daily_bw1985: np.ndarray, ranks: np.ndarray, mean_t: float
-) -> tuple[dict[str, object], dict[str, np.ndarray]]:
-    """CAR statistics of one window and the per-firm CAR/BHAR columns (firms with an AR in it)."""
-    ar, sar = ev.ar[rows], ev.sar[rows]
-    present = ~np.isnan(ar)
-    days_i = present.sum(axis=0)
-    has = days_i > 0
-    length = len(rows)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        car = np.where(has, np.nansum(ar, axis=0), np.nan)
-        scar = np.where(has, np.nansum(sar, axis=0) / np.sqrt(days_i), np.nan)
-        bhar = np.where(
-            has,
-            np.prod(np.where(present, _gross(ev.r[rows], ev.kind), 1.0), axis=0)
-            - np.prod(np.where(present, _gross(ev.expected[rows], ev.kind), 1.0), axis=0),
-            np.nan,
-        )
-        car_t = car / (ev.s * np.sqrt(days_i))
-    car_t_p = st.p_student(car_t, ev.t_obs - 1.0)
-    tests = {
-        "car_t_test": st.car_t_test(car[has]),
-        "car_brown_warner_1985": st.car_brown_warner_1985(daily_bw1985, length),
-        "car_patell": st.car_patell(scar[has], ev.t_obs[has]),
-        "car_bmp": st.car_bmp(scar[has]),
-        "car_rank": st.car_rank_test(ranks, rows, length),
-    }
-    caar = float(car[has].mean()) if has.any() else float("nan")
-    summary: dict[str, object] = {
-        "n": int(has.sum()),
-        "days": length,
-        "caar": caar,
-        "mean_daily_aar": caar / length,
-        "mean_bhar": float(bhar[has].mean()) if has.any() else float("nan"),
-    }
-    summary |= {k: v.item() if isinstance(v, np.ndarray) else v for k, v in _stat_columns(tests).items()}
-    firms = {
-        "firm": np.array(ev.firms, dtype=object),
-        "days": days_i,
-        "car": car,
-        "bhar": bhar,
-        "scar": scar,
-        "car_t": car_t,
-        "car_t_p": car_t_p,
-        "car_t_stars": st.stars(car_t_p),
-    }
-    return summary, {name: values[has] for name, values in firms.items()}
-
-
-def _windows(
-    ev: _Event,
-    layout: EventLayout,
-    specs: tuple[WindowSpec, ...],
-    lo: int,
-    daily: pd.DataFrame,
-    ranks: np.ndarray,
-    mean_t: float,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    summaries, firm_parts = [], []
-    for spec, (first, last) in zip(specs, layout.windows, strict=True):
-        rows = np.arange(first - lo, last - lo + 1)
-        bw = daily["brown_warner_1985"].to_numpy()[rows - (layout.event_period[0] - lo)]
-        summary, firms = _window(ev, rows, bw, ranks, mean_t)
-        head = {
-            "window": str(spec),
-            "window_start": ev.labels[rows[0]],
-            "window_end": ev.labels[rows[-1]],
-            "start_day": int(ev.rel_day[rows[0]]),
-            "end_day": int(ev.rel_day[rows[-1]]),
-        }
-        summaries.append(head | summary)
-        firm_parts.append({"window": np.full(len(firms["firm"]), str(spec), dtype=object)} | firms)
-    columns = {name: np.concatenate([part[name] for part in firm_parts]) for name in firm_parts[0]}
-    return pd.DataFrame(summaries), pd.DataFrame(columns)
-
-
-def _firm_daily(ev: _Event, path: Span, lo: int) -> pd.DataFrame:
+def _firm_daily(ev: PreparedEvent, path: Span, lo: int) -> pd.DataFrame:
     """Long table of the path window; ``car`` cumulates from the window start, NaN on missing days."""
     rows = np.arange(path[0] - lo, path[1] - lo + 1)
     ar = ev.ar[rows]
@@ -425,7 +221,7 @@ def _firms_table(
 
 def _prepare(
     returns: pd.DataFrame, bench: pd.DataFrame, layout: EventLayout, config: EventStudyConfig
-) -> tuple[_Event, pd.DataFrame, list[Exclusion]]:
+) -> tuple[PreparedEvent, pd.DataFrame, list[Exclusion]]:
     """Fit the model, compute AR/SAR on the span of the event and drop the excluded firms."""
     lo, hi = layout.span
     labels = returns.index[lo : hi + 1]
@@ -447,8 +243,8 @@ def _prepare(
     keep = np.array([f not in excluded for f in firms])
     t_kept = t_obs[keep].astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sar = ar[:, keep] / (s[keep][None, :] * _patell_scale(m[:, keep], est_rows, t_kept, config.model))
-    ev = _Event(
+        sar = ar[:, keep] / (s[keep][None, :] * patell_scale(m[:, keep], est_rows, t_kept, config.model))
+    ev = PreparedEvent(
         labels,
         np.arange(lo, hi + 1) - layout.day0,
         [f for f in firms if f not in excluded],
@@ -492,10 +288,10 @@ def run_event_study(
         )
     lo = layout.span[0]
     event_rows = np.arange(layout.event_period[0] - lo, layout.event_period[1] - lo + 1)
-    ranks = _rank_matrix(ev, event_rows)
+    ranks = rank_matrix(ev, event_rows)
     mean_t = float(ev.t_obs.mean()) if ev.firms else float("nan")
-    daily = _daily(ev, event_rows, ranks, mean_t)
-    windows, firm_windows = _windows(ev, layout, config.event_windows, lo, daily, ranks, mean_t)
+    daily = daily_tests(ev, event_rows, ranks, mean_t)
+    windows, firm_windows = window_tests(ev, layout, config.event_windows, lo, daily, ranks, mean_t)
     index = returns.index
     return EventStudyResult(
         model=config.model,

@@ -22,10 +22,9 @@ from etl.eventstudy.engine import (
     DAILY_STATISTICS,
     EventStudyConfig,
     EventStudyResult,
-    Model,
-    ReturnKind,
     run_event_study,
 )
+from etl.eventstudy.models import Model, ReturnKind
 from etl.eventstudy.windows import LabelWindow, label_text
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, get_args
 
 from etl.config import SETTINGS, Config
-from etl.eventstudy.engine import EventStudyConfig, Model, ReturnKind
+from etl.eventstudy.engine import EventStudyConfig
 from etl.eventstudy.filemode import parse_date_range
+from etl.eventstudy.models import Model, ReturnKind
 from etl.eventstudy.windows import (
     DEFAULT_ESTIMATION,
     DEFAULT_EVENT_WINDOWS,

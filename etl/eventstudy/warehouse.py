@@ -36,13 +36,8 @@ import pandas as pd
 
 from etl.events.day0 import Day0, decide_day0, exchange_calendar
 from etl.events.store import DAY0_COLUMNS
-from etl.eventstudy.engine import (
-    CAR_STATISTICS,
-    DAILY_STATISTICS,
-    EventStudyResult,
-    returns_from_prices,
-    run_event_study,
-)
+from etl.eventstudy.engine import CAR_STATISTICS, DAILY_STATISTICS, EventStudyResult, run_event_study
+from etl.eventstudy.models import returns_from_prices
 from etl.eventstudy.settings import StudySettings
 from etl.eventstudy.windows import OVERLAP_COLUMNS, LabelWindow, OffsetWindow, flag_overlaps
 from etl.market.calendars import listing

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from etl.eventstudy.engine import EventStudyConfig, Model, ReturnKind
+from etl.eventstudy.engine import EventStudyConfig
+from etl.eventstudy.models import Model, ReturnKind
 from etl.eventstudy.windows import OffsetWindow
 
 

@@ -8,14 +8,8 @@ import pytest
 from es_cases import three_firms
 from scipy import stats
 
-from etl.eventstudy.engine import (
-    DAILY_STATISTICS,
-    EventStudyConfig,
-    expected_returns,
-    fit_normal_model,
-    returns_from_prices,
-    run_event_study,
-)
+from etl.eventstudy.engine import DAILY_STATISTICS, EventStudyConfig, run_event_study
+from etl.eventstudy.models import expected_returns, fit_normal_model, returns_from_prices
 from etl.eventstudy.windows import LabelWindow, OffsetWindow
 
 RANK_AND_SIGN = ["sign", "generalized_sign", "rank", "wilcoxon"]

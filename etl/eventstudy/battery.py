@@ -1,0 +1,153 @@
+"""The test battery of one prepared event: every daily statistic per event-period session and every CAR statistic
+per event window (``statistics.py`` holds the formulas; docs/eventstudy.md the references)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from etl.eventstudy import statistics as st
+from etl.eventstudy.models import ReturnKind
+from etl.eventstudy.windows import EventLayout, WindowSpec
+
+
+@dataclass(frozen=True)
+class PreparedEvent:
+    """Arrays of one event restricted to the included firms; rows are the sessions of the span."""
+
+    labels: pd.Index
+    rel_day: np.ndarray
+    firms: list[str]
+    r: np.ndarray
+    expected: np.ndarray
+    ar: np.ndarray
+    sar: np.ndarray
+    sample: np.ndarray
+    t_obs: np.ndarray
+    s: np.ndarray
+    kind: ReturnKind
+
+
+def _stat_columns(tests: dict[str, st.Tested]) -> dict[str, np.ndarray]:
+    """Statistic, ``_p`` and ``_stars`` columns, grouped in that order."""
+    cols = {name: np.asarray(stat, dtype=float) for name, (stat, _) in tests.items()}
+    cols |= {f"{name}_p": np.asarray(p, dtype=float) for name, (_, p) in tests.items()}
+    cols |= {f"{name}_stars": st.stars(p) for name, (_, p) in tests.items()}
+    return cols
+
+
+def rank_matrix(ev: PreparedEvent, event_rows: np.ndarray) -> np.ndarray:
+    """Corrado ranks on F_i = E_i plus the event-period sessions where AR_it exists."""
+    in_f = ev.sample.copy()
+    in_f[event_rows] |= ~np.isnan(ev.ar[event_rows])
+    return st.corrado_ranks(np.where(in_f, ev.ar, np.nan))
+
+
+def daily_tests(ev: PreparedEvent, event_rows: np.ndarray, ranks: np.ndarray, mean_t: float) -> pd.DataFrame:
+    """One row per event-period session: n, AAR and every daily test with its p-value and stars."""
+    ar, sar = ev.ar[event_rows], ev.sar[event_rows]
+    est_ar = np.where(ev.sample, ev.ar, np.nan)
+    p_hat = float(np.sum(est_ar > 0) / ev.sample.sum()) if ev.firms else float("nan")
+    tests = {
+        "t_test": st.t_test(ar),
+        "brown_warner_1980": st.brown_warner_1980(ar, ev.s, mean_t),
+        "brown_warner_1985": st.brown_warner_1985(ar, st.brown_warner_1985_sd(est_ar), mean_t),
+        "patell": st.patell(sar, ev.t_obs),
+        "bmp": st.bmp(sar),
+        "sign": st.sign_test(ar),
+        "generalized_sign": st.generalized_sign_test(ar, p_hat),
+        "rank": st.corrado_rank_test(ranks, event_rows),
+        "wilcoxon": st.wilcoxon_test(ar),
+        "bmp_kp": st.bmp_kolari_pynnonen(sar, st.mean_pairwise_correlation(est_ar)),
+    }
+    head = {
+        "session": ev.labels[event_rows],
+        "relative_day": ev.rel_day[event_rows],
+        "n": st.present_count(ar),
+        "aar": st.row_mean(ar),
+    }
+    return pd.DataFrame(head | _stat_columns(tests))
+
+
+def _gross(values: np.ndarray, kind: ReturnKind) -> np.ndarray:
+    """1 + simple return; log returns are converted with exp(r) - 1 first (for BHAR only)."""
+    return np.exp(values) if kind == "log" else 1.0 + values
+
+
+def _window(
+    ev: PreparedEvent, rows: np.ndarray, daily_bw1985: np.ndarray, ranks: np.ndarray, mean_t: float
+) -> tuple[dict[str, object], dict[str, np.ndarray]]:
+    """CAR statistics of one window and the per-firm CAR/BHAR columns (firms with an AR in it)."""
+    ar, sar = ev.ar[rows], ev.sar[rows]
+    present = ~np.isnan(ar)
+    days_i = present.sum(axis=0)
+    has = days_i > 0
+    length = len(rows)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        car = np.where(has, np.nansum(ar, axis=0), np.nan)
+        scar = np.where(has, np.nansum(sar, axis=0) / np.sqrt(days_i), np.nan)
+        bhar = np.where(
+            has,
+            np.prod(np.where(present, _gross(ev.r[rows], ev.kind), 1.0), axis=0)
+            - np.prod(np.where(present, _gross(ev.expected[rows], ev.kind), 1.0), axis=0),
+            np.nan,
+        )
+        car_t = car / (ev.s * np.sqrt(days_i))
+    car_t_p = st.p_student(car_t, ev.t_obs - 1.0)
+    tests = {
+        "car_t_test": st.car_t_test(car[has]),
+        "car_brown_warner_1985": st.car_brown_warner_1985(daily_bw1985, length),
+        "car_patell": st.car_patell(scar[has], ev.t_obs[has]),
+        "car_bmp": st.car_bmp(scar[has]),
+        "car_rank": st.car_rank_test(ranks, rows, length),
+    }
+    caar = float(car[has].mean()) if has.any() else float("nan")
+    summary: dict[str, object] = {
+        "n": int(has.sum()),
+        "days": length,
+        "caar": caar,
+        "mean_daily_aar": caar / length,
+        "mean_bhar": float(bhar[has].mean()) if has.any() else float("nan"),
+    }
+    summary |= {k: v.item() if isinstance(v, np.ndarray) else v for k, v in _stat_columns(tests).items()}
+    firms = {
+        "firm": np.array(ev.firms, dtype=object),
+        "days": days_i,
+        "car": car,
+        "bhar": bhar,
+        "scar": scar,
+        "car_t": car_t,
+        "car_t_p": car_t_p,
+        "car_t_stars": st.stars(car_t_p),
+    }
+    return summary, {name: values[has] for name, values in firms.items()}
+
+
+def window_tests(
+    ev: PreparedEvent,
+    layout: EventLayout,
+    specs: tuple[WindowSpec, ...],
+    lo: int,
+    daily: pd.DataFrame,
+    ranks: np.ndarray,
+    mean_t: float,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per event window with the CAR tests, and the per-firm CAR/BHAR rows of every window."""
+    summaries, firm_parts = [], []
+    for spec, (first, last) in zip(specs, layout.windows, strict=True):
+        rows = np.arange(first - lo, last - lo + 1)
+        bw = daily["brown_warner_1985"].to_numpy()[rows - (layout.event_period[0] - lo)]
+        summary, firms = _window(ev, rows, bw, ranks, mean_t)
+        head = {
+            "window": str(spec),
+            "window_start": ev.labels[rows[0]],
+            "window_end": ev.labels[rows[-1]],
+            "start_day": int(ev.rel_day[rows[0]]),
+            "end_day": int(ev.rel_day[rows[-1]]),
+        }
+        summaries.append(head | summary)
+        firm_parts.append({"window": np.full(len(firms["firm"]), str(spec), dtype=object)} | firms)
+    columns = {name: np.concatenate([part[name] for part in firm_parts]) for name in firm_parts[0]}
+    return pd.DataFrame(summaries), pd.DataFrame(columns)
