@@ -129,3 +129,19 @@ def test_work_files_of_an_interrupted_run_are_cleaned_up(warehouse, db_path):
     with warehouse.write("second"):
         pass
     assert not leftover.exists()
+
+
+def test_a_session_transaction_commits_or_rolls_back(warehouse, query):
+    with warehouse.write("test") as session:
+        session.con.execute("CREATE TABLE marker (v INTEGER PRIMARY KEY)")
+        with session.transaction() as con:
+            con.execute("INSERT INTO marker VALUES (1)")
+        with pytest.raises(RuntimeError, match="boom"), session.transaction() as con:
+            con.execute("INSERT INTO marker VALUES (2)")
+            raise RuntimeError("boom")
+        with pytest.raises(duckdb.ConstraintException), session.transaction() as con:
+            con.execute("INSERT INTO marker VALUES (3)")
+            con.execute("INSERT INTO marker VALUES (1)")  # fails: the whole transaction is rolled back
+        with session.transaction() as con:  # and the connection is usable again
+            con.execute("INSERT INTO marker VALUES (4)")
+    assert query("SELECT v FROM marker ORDER BY v") == [(1,), (4,)]

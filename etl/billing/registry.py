@@ -11,7 +11,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+from collections.abc import Iterable
 from functools import cache
+from types import ModuleType
 
 import etl.billing
 from etl.billing.base import Adapter, InputError, LoadOptions
@@ -23,10 +25,15 @@ class UnknownFormatError(InputError):
 
 @cache
 def adapters() -> dict[str, Adapter]:
-    """One instance of every adapter, by name, in name order."""
+    """One instance of every adapter of the package, by name, in name order."""
+    return collect(importlib.import_module(f"etl.billing.{info.name}")
+                   for info in pkgutil.iter_modules(etl.billing.__path__))
+
+
+def collect(modules: Iterable[ModuleType]) -> dict[str, Adapter]:
+    """One instance of each :class:`Adapter` subclass defined in ``modules``, by name; a name twice is an error."""
     found: dict[str, Adapter] = {}
-    for info in pkgutil.iter_modules(etl.billing.__path__):
-        module = importlib.import_module(f"etl.billing.{info.name}")
+    for module in modules:
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if not issubclass(cls, Adapter) or cls is Adapter or cls.__module__ != module.__name__:
                 continue

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from etl.billing.base import LoadOptions
 
 HEADER = ("BilledCost,EffectiveCost,ListCost,ContractedCost,BillingAccountId,BillingAccountName,BillingCurrency,"
           "BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ProviderName,"
@@ -31,7 +27,6 @@ def write(path: Path, *lines: str) -> Path:
     return path
 
 
-
 def billed(query, where: str = "true") -> Decimal:
     return query(f"SELECT coalesce(sum(BilledCost), 0) FROM cost WHERE {where}")[0][0]
 
@@ -48,58 +43,6 @@ def test_loading_the_same_file_twice_changes_nothing(load_billing, query, tmp_pa
     assert query("SELECT * FROM cost ORDER BY x_SourceLine") == before
     assert query("SELECT * FROM daily_spend ORDER BY ALL") == rollup
     assert query("SELECT status FROM load_log ORDER BY load_id") == [("loaded",), ("unchanged",)]
-
-
-def test_newer_export_of_a_period_replaces_it_and_leaves_other_periods(load_billing, query, tmp_path):
-    may = write(tmp_path / "may.csv", HEADER, focus_row("7.00", "2025-05-31", period="2025-05"))
-    june_mtd = write(tmp_path / "june-mtd.csv", HEADER, focus_row("10.00", "2025-06-01"))
-    june_full = write(tmp_path / "june-final.csv", HEADER, focus_row("11.00", "2025-06-01"),
-                      focus_row("3.00", "2025-06-02"))
-    load_billing(may, june_mtd)
-    assert billed(query) == Decimal("17.00")
-    [result] = load_billing(june_full)
-    assert result.status == "loaded" and result.rows == 2
-    assert billed(query, "BillingPeriodStart = '2025-06-01'") == Decimal("14.00")
-    assert billed(query, "BillingPeriodStart = '2025-05-01'") == Decimal("7.00")
-    assert query("SELECT DISTINCT x_SourceFile FROM cost WHERE BillingPeriodStart = '2025-06-01'") == [
-        (str(june_full.resolve()),)]
-    assert query("SELECT date, billed_cost FROM daily_spend ORDER BY date") == [
-        (date(2025, 5, 31), Decimal("7.00")), (date(2025, 6, 1), Decimal("11.00")), (date(2025, 6, 2), Decimal("3.00"))]
-
-
-def test_a_restatement_replaces_only_its_own_account(load_billing, query, tmp_path):
-    both = write(tmp_path / "both.csv", HEADER, focus_row("1.00", "2025-06-01", account="A1"),
-                 focus_row("2.00", "2025-06-01", account="A2"))
-    restated = write(tmp_path / "a2.csv", HEADER, focus_row("5.00", "2025-06-01", account="A2"))
-    load_billing(both, restated)
-    assert dict(query("SELECT BillingAccountId, sum(BilledCost) FROM cost GROUP BY 1")) == {
-        "A1": Decimal("1.00"), "A2": Decimal("5.00")}
-
-
-def test_an_older_export_loaded_later_is_superseded(load_billing, query, tmp_path):
-    def manifest_export(folder: str, submitted: str, cost: str) -> Path:
-        data = write(tmp_path / folder / "part_0_0001.csv", HEADER, focus_row(cost, "2025-06-01"))
-        manifest = tmp_path / folder / "manifest.json"
-        manifest.write_text(json.dumps({
-            "runInfo": {"submittedTime": submitted},
-            "blobs": [{"blobName": f"exports/{folder}/{data.name}", "dataRowCount": 1}],
-        }), encoding="utf-8")
-        return manifest
-
-    newer = manifest_export("run2", "2025-06-20T06:00:00Z", "20.00")
-    older = manifest_export("run1", "2025-06-10T06:00:00Z", "10.00")
-    first, second = load_billing(newer, older)
-    assert first.status == "loaded"
-    assert second.status == "superseded" and second.rows == 0
-    assert "2025-06-01" in second.message
-    assert billed(query) == Decimal("20.00")
-
-
-def test_file_scope_keeps_every_incremental_file_of_a_period(load_billing, query, tmp_path):
-    part1 = write(tmp_path / "cost_0001.csv", HEADER, focus_row("1.00", "2025-06-01"))
-    part2 = write(tmp_path / "cost_0002.csv", HEADER, focus_row("2.00", "2025-06-02"))
-    load_billing(part1, part2, options=LoadOptions(replace="file"))
-    assert billed(query) == Decimal("3.00")
 
 
 def test_currencies_are_totalled_separately(load_billing, query, tmp_path):
@@ -176,48 +119,6 @@ def test_a_failed_file_does_not_disturb_what_was_loaded_before(load_billing, que
     assert result.status == "failed"
     assert billed(query) == Decimal("10.00")
     assert query("SELECT count(*) FROM replace_unit") == [(1,)]
-
-
-def test_line_numbers_follow_each_file_of_a_multi_file_export(load_billing, query, tmp_path):
-    rows_a = [focus_row(f"{i}.00", "2025-06-01") for i in range(1, 4)]
-    rows_b = [focus_row(f"{i}.50", "2025-06-02") for i in range(1, 3)]
-    part_a = write(tmp_path / "export" / "part_0.csv", HEADER, *rows_a)
-    part_b = write(tmp_path / "export" / "part_1.csv", HEADER, *rows_b)
-    manifest = tmp_path / "export" / "manifest.json"
-    manifest.write_text(json.dumps({"blobs": [{"blobName": "x/part_0.csv", "dataRowCount": 3},
-                                              {"blobName": "x/part_1.csv", "dataRowCount": 2}]}))
-    [result] = load_billing(manifest)
-    assert result.status == "loaded" and result.rows == 5
-    got = query("SELECT x_SourceFile, x_SourceLine, BilledCost FROM cost ORDER BY x_SourceFile, x_SourceLine")
-    assert got == [(str(part_a.resolve()), 2, Decimal("1.00")), (str(part_a.resolve()), 3, Decimal("2.00")),
-                   (str(part_a.resolve()), 4, Decimal("3.00")), (str(part_b.resolve()), 2, Decimal("1.50")),
-                   (str(part_b.resolve()), 3, Decimal("2.50"))]
-
-
-def test_a_bad_value_in_a_large_file_is_reported_at_its_exact_line(load_billing, tmp_path):
-    rows = [focus_row("1.00", "2025-06-01")] * 5000
-    rows[4321] = focus_row("1.00", "2025-06-01").replace(",USD,", ",US$,")  # caught when resolving currencies
-    rows[2999] = focus_row("1.0O", "2025-06-01")  # caught while parsing, which then re-reads the file numbered
-    [result] = load_billing(write(tmp_path / "big.csv", HEADER, *rows))
-    assert 'line 3001, column "BilledCost": "1.0O" is not a number' in result.error
-    rows[2999] = focus_row("1.00", "2025-06-01")
-    [result] = load_billing(write(tmp_path / "big2.csv", HEADER, *rows))
-    assert 'line 4323, column "BillingCurrency": "US$" is not an ISO 4217 currency code' in result.error
-
-
-def test_mixed_line_endings_load_and_a_ragged_row_among_them_is_still_caught(load_billing, query, tmp_path):
-    good = tmp_path / "mixed.csv"
-    good.write_bytes(("\r\n".join([HEADER, focus_row("1.00", "2025-06-01"), focus_row("2.00", "2025-06-02")])
-                      + "\n").encode())
-    ragged = tmp_path / "mixed_ragged.csv"
-    ragged.write_bytes(("\r\n".join([HEADER, focus_row("1.00", "2025-06-01"), focus_row("2.00", "2025-06-02")
-                                     + ",extra"]) + "\n").encode())
-    first, second = load_billing(good, ragged)
-    assert first.status == "loaded" and first.rows == 2
-    assert query("SELECT x_SourceLine, BilledCost FROM cost ORDER BY 1") == [(2, Decimal("1.00")),
-                                                                          (3, Decimal("2.00"))]
-    assert second.status == "failed"
-    assert "line 3: expected 16 fields as in the header, found 17 (ragged row)" in second.error
 
 
 def test_a_service_without_a_category_mapping_is_other_and_named(load_billing, query, cli, tmp_path):

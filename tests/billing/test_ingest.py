@@ -1,0 +1,62 @@
+"""Reading rows fast (staged in parallel) while still naming the exact line of a bad value."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from etl.billing.base import LoadOptions
+from etl.billing.loader import load_sources
+from etl.billing.sources import expand_paths
+from tests.billing.test_loader import HEADER, focus_row, write
+
+
+def test_line_numbers_follow_each_file_of_a_multi_file_export(load_billing, query, tmp_path):
+    rows_a = [focus_row(f"{i}.00", "2025-06-01") for i in range(1, 4)]
+    rows_b = [focus_row(f"{i}.50", "2025-06-02") for i in range(1, 3)]
+    part_a = write(tmp_path / "export" / "part_0.csv", HEADER, *rows_a)
+    part_b = write(tmp_path / "export" / "part_1.csv", HEADER, *rows_b)
+    manifest = tmp_path / "export" / "manifest.json"
+    manifest.write_text(json.dumps({"blobs": [{"blobName": "x/part_0.csv", "dataRowCount": 3},
+                                              {"blobName": "x/part_1.csv", "dataRowCount": 2}]}))
+    [result] = load_billing(manifest)
+    assert result.status == "loaded" and result.rows == 5
+    got = query("SELECT x_SourceFile, x_SourceLine, BilledCost FROM cost ORDER BY x_SourceFile, x_SourceLine")
+    assert got == [(str(part_a.resolve()), 2, Decimal("1.00")), (str(part_a.resolve()), 3, Decimal("2.00")),
+                   (str(part_a.resolve()), 4, Decimal("3.00")), (str(part_b.resolve()), 2, Decimal("1.50")),
+                   (str(part_b.resolve()), 3, Decimal("2.50"))]
+
+
+def test_a_bad_value_in_a_large_file_is_reported_at_its_exact_line(load_billing, tmp_path):
+    rows = [focus_row("1.00", "2025-06-01")] * 5000
+    rows[4321] = focus_row("1.00", "2025-06-01").replace(",USD,", ",US$,")  # caught when resolving currencies
+    rows[2999] = focus_row("1.0O", "2025-06-01")  # caught while parsing, which then re-reads the file numbered
+    [result] = load_billing(write(tmp_path / "big.csv", HEADER, *rows))
+    assert 'line 3001, column "BilledCost": "1.0O" is not a number' in result.error
+    rows[2999] = focus_row("1.00", "2025-06-01")
+    [result] = load_billing(write(tmp_path / "big2.csv", HEADER, *rows))
+    assert 'line 4323, column "BillingCurrency": "US$" is not an ISO 4217 currency code' in result.error
+
+
+def test_mixed_line_endings_load_and_a_ragged_row_among_them_is_still_caught(load_billing, query, tmp_path):
+    good = tmp_path / "mixed.csv"
+    good.write_bytes(("\r\n".join([HEADER, focus_row("1.00", "2025-06-01"), focus_row("2.00", "2025-06-02")])
+                      + "\n").encode())
+    ragged = tmp_path / "mixed_ragged.csv"
+    ragged.write_bytes(("\r\n".join([HEADER, focus_row("1.00", "2025-06-01"), focus_row("2.00", "2025-06-02")
+                                     + ",extra"]) + "\n").encode())
+    first, second = load_billing(good, ragged)
+    assert first.status == "loaded" and first.rows == 2
+    assert query("SELECT x_SourceLine, BilledCost FROM cost ORDER BY 1") == [(2, Decimal("1.00")),
+                                                                          (3, Decimal("2.00"))]
+    assert second.status == "failed"
+    assert "line 3: expected 16 fields as in the header, found 17 (ragged row)" in second.error
+
+
+def test_no_staged_rows_are_left_behind(warehouse, tmp_path):
+    sources, _ = expand_paths([str(write(tmp_path / "a_ok.csv", HEADER, focus_row("1.00", "2025-06-01"))),
+                               str(write(tmp_path / "b_bad.csv", HEADER, focus_row("x", "2025-06-01")))])
+    with warehouse.write("test") as session:
+        assert [r.status for r in load_sources(session, sources, LoadOptions())] == ["loaded", "failed"]
+        assert session.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'staged_rows'"
+                                   ).fetchone() == (0,)

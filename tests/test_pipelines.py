@@ -1,0 +1,64 @@
+"""The named jobs the CLIs, the demo and the benchmarks share: settings and a write session in, records out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from etl import pipelines
+from etl.config import load_config
+from etl.demo.generator import write_demo_exports
+
+
+@pytest.fixture
+def config(db_path):
+    return load_config(None, environ={"SPENDSCOPE_DB": str(db_path)})
+
+
+def test_the_demo_job_loads_synthetic_billing_market_data_and_studies(config, warehouse, query, tmp_path):
+    files = write_demo_exports(tmp_path / "exports", rows=600, seed=7)
+    with warehouse.write("demo") as session:
+        demo = pipelines.build_demo(config, session, files, seed=7)
+    assert len(demo.billing) == len(files) and {r.status for r in demo.billing} == {"loaded"}
+    assert all(r.synthetic and r.kind == "billing" for r in demo.billing)
+    assert {r.kind for r in demo.market} == {"prices", "fx"} and all(r.synthetic for r in demo.market)
+    assert demo.studies is not None and len(demo.studies.events) == 24
+    assert query("SELECT count(*) FROM event_study_runs") == [(1,)]
+    assert query("SELECT bool_and(synthetic), count(*) FROM load_log WHERE kind IN ('billing', 'prices', 'fx')") == [
+        (True, len(demo.billing) + len(demo.market))]
+
+
+def test_refreshing_events_loads_the_catalog_once(config, warehouse, query):
+    with warehouse.write("first") as session:
+        [record] = pipelines.refresh_events(config, session)
+    assert (record.kind, record.status, record.rows) == ("events", "loaded", 24)
+    with warehouse.write("second") as session:
+        assert pipelines.refresh_events(config, session) == []
+    assert query("SELECT count(*) FROM load_log WHERE kind = 'events'") == [(1,)]
+
+
+def test_event_studies_without_prices_fail_per_pair_and_store_the_run(config, warehouse, query):
+    with warehouse.write("studies") as session:
+        pipelines.refresh_events(config, session)
+        run = pipelines.run_event_studies(config, session, event_ids=["openai-google-cloud-2025"])
+    assert list(run.events["event_id"]) == ["openai-google-cloud-2025"]
+    assert set(run.tables.pairs["status"]) == {"failed"}
+    assert query("SELECT run_id, status FROM event_study_runs") == [(run.run_id, "failed")]
+
+
+@pytest.mark.parametrize(("environ", "message"), [
+    ({"SPENDSCOPE_MARKET__START": "soon"}, r"setting market\.start: 'soon' is not a date"),
+    ({"SPENDSCOPE_MARKET__TICKERS": "", "SPENDSCOPE_MARKET__BENCHMARKS": "",
+      "SPENDSCOPE_PROVIDERS__TICKERS": "Google Cloud=,Microsoft=,AWS=,Oracle=,CoreWeave="}, "no tickers to fetch"),
+])
+def test_a_price_fetch_with_unusable_settings_raises_before_downloading(environ, message):
+    with pytest.raises(pipelines.SettingsError, match=message):
+        pipelines.fetch_prices(load_config(None, environ=environ), now=datetime.now(UTC))
+
+
+def test_an_fx_plan_with_an_unknown_currency_names_the_setting():
+    config = load_config(None, environ={"SPENDSCOPE_FX__CURRENCIES": "EUR,EURO"})
+    with pytest.raises(pipelines.SettingsError, match=r"setting fx\.currencies: 'EURO' is not an ISO 4217"):
+        pipelines.plan_fx(config)
+    assert pipelines.plan_fx(load_config(None, environ={}), ["cad", "usd"]).currencies == ["CAD"]
