@@ -19,8 +19,9 @@ import pytest
 from etl.billing import registry
 from etl.billing.base import LoadOptions
 from etl.billing.sources import expand_paths
+from tests.billing import reference
 from tests.conftest import FIXTURES
-from tests.helpers import read_csv_rows
+from tests.helpers import loaded_totals, read_csv_rows
 
 AZURE = FIXTURES / "billing" / "azure"
 EA_2024 = AZURE / "ea_2024-08-01_eur.csv"
@@ -327,6 +328,21 @@ def test_an_actual_and_amortized_pair_of_one_month_reconciles(order, load_billin
         ("actual", len(actual)), ("amortized", len(amortized))]
     assert query("SELECT sum(billed_cost), sum(effective_cost) FROM daily_spend") == [
         (Decimal("8775.55"), Decimal("759.55"))]
+
+
+def test_the_finops_toolkit_actual_and_amortized_exports_of_one_month_combine(shared_billing, load_billing, query):
+    """Microsoft's real EA samples of September 2023: BilledCost from the actual rows, the other measures from the
+    amortized rows."""
+    actual, amortized = (shared_billing / "finops-toolkit" / f"EA_{kind}Cost_Small.csv"
+                         for kind in ("Actual", "Amortized"))
+    results = load_billing(actual, amortized)
+    assert [(r.status, r.format) for r in results] == [("loaded", "azure"), ("loaded", "azure")]
+    billed, amortised = (reference.totals(read_csv_rows(path), reference.azure) for path in (actual, amortized))
+    loaded = loaded_totals(query)
+    assert {c: t.billed for c, t in loaded.items()} == {c: t.billed for c, t in billed.items()}
+    for measure in ("effective", "list_cost", "contracted"):
+        assert {c: getattr(t, measure) for c, t in loaded.items()} == {
+            c: getattr(t, measure) for c, t in amortised.items()}, measure
 
 
 # --- partitioned exports ----------------------------------------------------------------------------------------
