@@ -30,14 +30,6 @@ def read_csv_rows(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
-def totals_by_currency(rows: list[dict[str, str]], amount: Callable[[dict[str, str]], Decimal],
-                       currency: Callable[[dict[str, str]], str]) -> dict[str, Decimal]:
-    totals: dict[str, Decimal] = {}
-    for row in rows:
-        totals[currency(row)] = totals.get(currency(row), ZERO) + amount(row)
-    return totals
-
-
 def dec(value: str | None) -> Decimal:
     return ZERO if value is None or value.strip() in NULLS else Decimal(value.strip())
 
@@ -61,6 +53,12 @@ class Totals:
     effective: Decimal = ZERO
     list_cost: Decimal = ZERO
     contracted: Decimal = ZERO
+
+
+def by_measure(totals: dict[str, Totals], measure: str) -> dict[str, Decimal]:
+    """One measure (or ``rows``) per currency; also of the loader's reported totals (``rows``, ``billed``,
+    ``effective``)."""
+    return {currency: getattr(total, measure) for currency, total in totals.items()}
 
 
 def loaded_totals(query: Query, path: Path | None = None) -> dict[str, Totals]:

@@ -51,7 +51,7 @@ def read_records(path: Path) -> list[Row]:
         return [row for blob in manifest_files(path) for row in read_records(blob)]
     if name.endswith(".parquet"):
         return parquet_rows(path)
-    if name.endswith((".json", ".jsonl", ".json.gz", ".jsonl.gz")):
+    if name.endswith((".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")):
         return ndjson_records(path)
     return read_csv_rows(path)
 
@@ -117,6 +117,11 @@ def totals(rows: list[Row], measure: Callable[[Row], Measures]) -> dict[str, Tot
         total.list_cost += record.list_cost
         total.contracted += record.contracted
     return out
+
+
+def file_totals(measure: Callable[[Row], Measures], *paths: Path) -> dict[str, Totals]:
+    """:func:`totals` over the records of one or more files."""
+    return totals([row for path in paths for row in read_records(path)], measure)
 
 
 # ---- FOCUS ------------------------------------------------------------------------------------------------------

@@ -3,9 +3,10 @@
 Each file that must load is loaded and checked against the raw file, through ``tests/billing/reference.py``
 (plain Python, never DuckDB or project code): per-currency BilledCost, EffectiveCost, ListCost and ContractedCost
 to the cent and within 1e-9, the row count, the FOCUS mandatory columns filled on every row, and a second load of
-the same bytes reported ``unchanged`` without changing anything. Each broken file, the real ones and a variant of
-each own fixture with one bad value at a known line, must fail with an error naming the file, the line and the
-column, and leave nothing in the warehouse. A fixture without an entry here fails the coverage tests.
+the same bytes reported ``unchanged`` without changing anything. Each broken file, the real broken ones and a
+variant of each own fixture with one bad value at a known line, must fail with an error naming the file, and the
+line and the column where the problem has them, and leave nothing in the warehouse. A fixture without an entry
+here fails the coverage tests.
 """
 
 from __future__ import annotations
@@ -25,16 +26,9 @@ import pytest
 
 from etl.billing.base import LoadOptions
 from etl.billing.sources import expand_paths
-from tests.billing.reference import (
-    azure_name,
-    lower,
-    manifest_files,
-    read_records,
-    reference,
-    totals,
-)
+from tests.billing.reference import azure_name, file_totals, lower, manifest_files, reference
 from tests.conftest import FIXTURES, REPO
-from tests.helpers import Totals, close, loaded_totals
+from tests.helpers import Totals, by_measure, close, loaded_totals
 
 OWN = FIXTURES / "billing"
 MAPPING = REPO / "examples" / "mappings" / "coreweave_invoice.toml"
@@ -64,7 +58,6 @@ class Broken:
     """A fixture broken in itself: loading it fails with an error that names it and contains ``message``."""
 
     message: str
-    options: LoadOptions = field(default_factory=LoadOptions)
 
 
 NO_CURRENCY = 'missing required column(s) for the azure format: BillingCurrencyCode or BillingCurrency or Currency'
@@ -134,7 +127,7 @@ def case_id(key: str) -> str:
     return key.replace(AZURE_EXPORT, "azure/partitioned")
 
 
-def fixture(key: str, request: pytest.FixtureRequest) -> Path:
+def case_path(key: str, request: pytest.FixtureRequest) -> Path:
     """The file of a case; a shared one skips (through the ``shared_billing`` fixture) when ../shared is absent."""
     root, _, rest = key.partition("/")
     folder = OWN if root == "own" else request.getfixturevalue("shared_billing")
@@ -143,12 +136,7 @@ def fixture(key: str, request: pytest.FixtureRequest) -> Path:
 
 def expected_totals(key: str, path: Path) -> dict[str, Totals]:
     case = CASES[key]
-    return totals(read_records(path), reference(case.format, case.options.currency, case.options.mapping))
-
-
-def by_measure(totals_by_currency: dict, measure: str) -> dict[str, Decimal]:
-    """One measure (or ``rows``) per currency, of reference, loaded or reported totals."""
-    return {currency: getattr(total, measure) for currency, total in totals_by_currency.items()}
+    return file_totals(reference(case.format, case.options.currency, case.options.mapping), path)
 
 
 def files_of(folder: Path, keys: list[str]) -> tuple[set[str], set[str]]:
@@ -183,6 +171,9 @@ HAND_COUNTED = {
     # 4.2 + 0.9; list 1.75 x (3 + 1.5); contracted 1.4 x (3 + 1.5)
     ("own/azure/ea_2021-10-01_gbp.csv", "GBP"): Totals(2, Decimal("5.1"), Decimal("5.1"), Decimal("7.875"),
                                                       Decimal("6.3")),
+    # 1234.56 + 12.34 - 100.00; list 1500.00 + 12.34 - 100.00
+    ("own/focus/focus_1_2_two_providers.csv", "USD"): Totals(3, Decimal("1146.90"), Decimal("1146.90"),
+                                                            Decimal("1412.34"), Decimal("1146.90")),
     # 250.10 + 0.005; effective 240.00 + 0.005; list 260.00 + 0.005
     ("own/focus/focus_1_2_two_providers.csv", "EUR"): Totals(2, Decimal("250.105"), Decimal("240.005"),
                                                             Decimal("260.005"), Decimal("250.105")),
@@ -197,7 +188,7 @@ HAND_COUNTED = {
 
 @pytest.mark.parametrize(("key", "currency"), sorted(HAND_COUNTED), ids=case_id)
 def test_the_references_match_totals_counted_by_hand(key, currency, request):
-    assert expected_totals(key, fixture(key, request))[currency] == HAND_COUNTED[key, currency]
+    assert expected_totals(key, case_path(key, request))[currency] == HAND_COUNTED[key, currency]
 
 
 # ---- files that load ---------------------------------------------------------------------------------------------
@@ -206,7 +197,7 @@ def test_the_references_match_totals_counted_by_hand(key, currency, request):
 @pytest.mark.parametrize("key", LOADS, ids=case_id)
 def test_a_fixture_loads_reconciles_and_reloads_unchanged(key, request, load_billing, query):
     case = CASES[key]
-    path = fixture(key, request)
+    path = case_path(key, request)
     expected = expected_totals(key, path)
 
     [result] = load_billing(path, options=case.options)
@@ -236,13 +227,13 @@ def test_a_fixture_loads_reconciles_and_reloads_unchanged(key, request, load_bil
 @pytest.mark.parametrize("key", BROKEN, ids=case_id)
 def test_a_broken_fixture_is_rejected_naming_it_and_keeps_nothing(key, request, load_billing, query):
     case = CASES[key]
-    path = fixture(key, request)
+    path = case_path(key, request)
     sources, problems = expand_paths([str(path)])
     if problems:  # a manifest whose data files are missing is refused before loading: nothing of it can be stored
         assert sources == [] and [where for where, _ in problems] == [str(path)]
         [(_, error)] = problems
     else:
-        [result] = load_billing(path, options=case.options)
+        [result] = load_billing(path)
         assert result.status == "failed"
         error = result.error
         assert query("SELECT count(*) FROM cost") == [(0,)]
@@ -337,9 +328,9 @@ MANIFEST_ERROR_WITHOUT_DATA_FILE = pytest.mark.xfail(strict=True, reason=(
     for key in OWN_LOADS], ids=case_id)
 def test_one_bad_value_is_reported_at_its_file_line_and_column(key, request, load_billing, query, tmp_path):
     case = CASES[key]
-    bad = bad_variant(fixture(key, request), case.format, tmp_path)
+    bad = bad_variant(case_path(key, request), case.format, tmp_path)
     [result] = load_billing(bad.path, options=case.options)
     assert result.status == "failed"
     assert f'line {bad.line}, column "{bad.column}": "{BAD_NUMBER}" is not a number' in result.error, result.error
     assert query("SELECT count(*) FROM cost") == [(0,)]
-    assert result.error.startswith(str(bad.path)) and str(bad.data_file.name) in result.error, result.error
+    assert result.error.startswith(str(bad.path)) and bad.data_file.name in result.error, result.error
