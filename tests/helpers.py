@@ -1,16 +1,24 @@
-"""Independent reference computations for tests: plain Python over the raw files, no DuckDB, no project code."""
+"""Helpers shared by the tests: raw CSV files read with plain Python, per-currency totals, and the warehouse's
+rows read back per source line or per currency.
+
+Nothing here calls project code: expected values must come from the raw files, never from DuckDB or the loader.
+"""
 
 from __future__ import annotations
 
 import csv
 import gzip
 import io
-from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 NULLS = {"", "NULL"}
+ZERO = Decimal(0)
+
+# Runs ``query(sql, params)`` against the test warehouse (the ``query`` fixture of tests/conftest.py).
+Query = Callable[..., list[tuple]]
 
 
 def read_csv_rows(path: Path) -> list[dict[str, str]]:
@@ -22,20 +30,51 @@ def read_csv_rows(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
-def totals_by_currency(rows: list[dict[str, str]], amount: Callable[[dict[str, str]], Decimal],
-                       currency: Callable[[dict[str, str]], str]) -> dict[str, Decimal]:
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for row in rows:
-        totals[currency(row)] += amount(row)
-    return dict(totals)
-
-
 def dec(value: str | None) -> Decimal:
-    return Decimal(0) if value is None or value.strip() in NULLS else Decimal(value.strip())
+    return ZERO if value is None or value.strip() in NULLS else Decimal(value.strip())
 
 
 def cents(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"))
+
+
+def close(left: dict[str, Decimal], right: dict[str, Decimal]) -> bool:
+    """Equal per currency to the cent, and within 1e-9 (DECIMAL(38,12) rounds each row at 12 places)."""
+    return (left.keys() == right.keys()
+            and all(cents(left[c]) == cents(right[c]) and abs(left[c] - right[c]) <= Decimal("1e-9") for c in left))
+
+
+@dataclass
+class Totals:
+    """The rows and the four FOCUS cost measures of one currency."""
+
+    rows: int = 0
+    billed: Decimal = ZERO
+    effective: Decimal = ZERO
+    list_cost: Decimal = ZERO
+    contracted: Decimal = ZERO
+
+
+def by_measure(totals: dict[str, Totals], measure: str) -> dict[str, Decimal]:
+    """One measure (or ``rows``) per currency; also of the loader's reported totals (``rows``, ``billed``,
+    ``effective``)."""
+    return {currency: getattr(total, measure) for currency, total in totals.items()}
+
+
+def loaded_totals(query: Query, path: Path | None = None) -> dict[str, Totals]:
+    """Per billing currency, what the ``cost`` view holds (of one file when ``path`` is given)."""
+    where, params = ("WHERE x_SourceFile = ?", [str(path.resolve())]) if path else ("", [])
+    rows = query("SELECT BillingCurrency, count(*), sum(BilledCost), sum(EffectiveCost), sum(ListCost), "
+                 f"sum(ContractedCost) FROM cost {where} GROUP BY 1", params)
+    return {currency: Totals(*measures) for currency, *measures in rows}
+
+
+def by_line(query: Query, columns: str, path: Path | None = None, table: str = "cost") -> dict[int, tuple]:
+    """``{x_SourceLine: (columns...)}`` of the loaded rows, of one file when ``path`` is given. ``table`` is
+    ``cost_line`` for the loader's own columns (``x_ExportTime``, ``x_Dataset``)."""
+    where, params = ("WHERE x_SourceFile = ?", [str(path.resolve())]) if path else ("", [])
+    rows = query(f"SELECT x_SourceLine, {columns} FROM {table} {where} ORDER BY 1", params)
+    return {row[0]: row[1:] for row in rows}
 
 
 def table_rows(output: str, first_header: str = "source") -> list[dict[str, str]]:

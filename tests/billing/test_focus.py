@@ -5,23 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tests.conftest import FIXTURES
-from tests.helpers import cents, dec, read_csv_rows, totals_by_currency
 
 FOCUS_DIR = FIXTURES / "billing" / "focus"
-
-
-
-def test_focus_1_2_totals_per_currency_match_the_raw_file(load_billing, query):
-    path = FOCUS_DIR / "focus_1_2_two_providers.csv"
-    [result] = load_billing(path)
-    assert result.status == "loaded" and result.format == "focus" and result.rows == 5
-    raw = read_csv_rows(path)
-    for measure in ("BilledCost", "EffectiveCost", "ListCost"):
-        expected = totals_by_currency(raw, lambda r, m=measure: dec(r[m]), lambda r: r["BillingCurrency"])
-        got = dict(query(f"SELECT BillingCurrency, sum({measure}) FROM cost GROUP BY 1"))
-        assert got == expected, measure
-    assert cents(dict(query("SELECT BillingCurrency, sum(BilledCost) FROM cost GROUP BY 1"))["USD"]) == Decimal(
-        "1146.90")
 
 
 def test_focus_values_are_normalised_and_typed(load_billing, query):

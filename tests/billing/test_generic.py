@@ -9,7 +9,6 @@ import pytest
 
 from etl.billing.base import LoadOptions
 from tests.conftest import FIXTURES, REPO
-from tests.helpers import dec, read_csv_rows
 
 INVOICE = FIXTURES / "billing" / "generic" / "coreweave_invoice_2025-06.csv"
 MAPPING = REPO / "examples" / "mappings" / "coreweave_invoice.toml"
@@ -18,8 +17,6 @@ MAPPING = REPO / "examples" / "mappings" / "coreweave_invoice.toml"
 def test_an_invoice_csv_loads_through_its_mapping(load_billing, query):
     [result] = load_billing(INVOICE, options=LoadOptions(format="generic", mapping=str(MAPPING)))
     assert result.status == "loaded", result.error
-    expected = sum((dec(r["Amount"]) for r in read_csv_rows(INVOICE)), Decimal(0))
-    assert [(t.currency, t.billed, t.effective) for t in result.totals] == [("USD", expected, expected)]
     rows = query(
         """
         SELECT BillingAccountId, ServiceProviderName, InvoiceIssuerName, ServiceName, ServiceCategory,
