@@ -88,10 +88,14 @@ def _field(key: str, plan: Plan) -> str:
 
 
 def insert_sql(normalised: str, source: Source, plan: Plan, load_id: int) -> str:
-    """INSERT the normalised rows into cost_line, resolving provider aliases, currency codes and the mapping
-    tables, with an error naming the line for a value none of them accepts."""
+    """INSERT the normalised rows into cost_line (see :func:`resolved_select`)."""
+    return "INSERT INTO cost_line BY NAME " + resolved_select(normalised, source, plan, load_id)
+
+
+def resolved_select(normalised: str, source: Source, plan: Plan, load_id: int) -> str:
+    """The normalised rows as ``cost_line`` rows: provider aliases, currency codes and the mapping tables resolved,
+    with an error naming the line for a value none of them accepts, and the provenance columns."""
     return f"""
-        INSERT INTO cost_line BY NAME
         WITH norm AS ({normalised}),
         resolved AS (
             SELECT n.* EXCLUDE (ServiceProviderName, BillingCurrency, ServiceCategory, ChargeCategory,

@@ -15,13 +15,14 @@ have as many fields as the header, since the relaxed reader would not report a r
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 
 from etl.billing.base import Plan, sql_string
-from etl.billing.compile import insert_sql, normalised_select
-from etl.billing.errors import LoadError
+from etl.billing.compile import insert_sql, normalised_select, resolved_select
+from etl.billing.errors import LoadError, describe_duckdb_error
 from etl.billing.sources import Source
 
 STAGED = "staged_rows"
@@ -54,6 +55,23 @@ def insert(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str, .
     """Resolve and insert the source's rows (the staged ones, or a Parquet source read directly); their count."""
     normalised = staged or normalised_select(source, columns, plan, numbered=True)
     return con.execute(insert_sql(normalised, source, plan, load_id)).fetchone()[0]
+
+
+def locate(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str, ...], plan: Plan) -> str | None:
+    """For a source of several files that failed on a line: the error of the first file that fails when read on
+    its own, named with that file (``part_0_0002.csv, line 4, column "Cost": …``), since line numbers restart in
+    every file. Reads only; None when no file fails alone."""
+    for path in source.files:
+        single = replace(source, label=str(path), files=(path,), expected_rows=None)
+        try:
+            staged = stage(con, single, columns, plan)
+            normalised = staged or normalised_select(single, columns, plan, numbered=True)
+            con.execute(f"SELECT count(*) FROM ({resolved_select(normalised, single, plan, 0)})").fetchone()
+        except (duckdb.Error, LoadError) as exc:
+            return f"{path.name}, {describe_duckdb_error(exc) if isinstance(exc, duckdb.Error) else exc}"
+        finally:
+            drop_staged(con)
+    return None
 
 
 def drop_staged(con: duckdb.DuckDBPyConnection) -> None:

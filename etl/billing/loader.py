@@ -19,6 +19,7 @@ A failed source is logged (``load_log``, status ``failed``) and the next one sti
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -35,6 +36,7 @@ from etl.warehouse import WriteSession
 log = logging.getLogger(__name__)
 
 _HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+_NAMES_A_LINE = re.compile(r"\bline \d+")
 
 
 def load_sources(session: WriteSession, sources: Iterable[Source], options: LoadOptions,
@@ -52,6 +54,8 @@ def load_source(session: WriteSession, source: Source, options: LoadOptions) -> 
     record = LoadRecord(kind="billing", source=source.label, files=[str(f) for f in source.files],
                         synthetic=options.synthetic)
     digest: Future[str] | None = None
+    header: Header | None = None
+    plan: Plan | None = None
     try:
         record.bytes = source.total_bytes
         record.export_time = source.export_time
@@ -67,10 +71,11 @@ def load_source(session: WriteSession, source: Source, options: LoadOptions) -> 
             _unchanged(session, record, previous, digest.result())
         else:
             _load_new(session, source, header, plan, digest, record)
-    except InputError as exc:
-        record.error = with_file(source.label, str(exc))
-    except duckdb.Error as exc:
-        record.error = with_file(source.label, describe_duckdb_error(exc))
+    except (InputError, duckdb.Error) as exc:
+        message = describe_duckdb_error(exc) if isinstance(exc, duckdb.Error) else str(exc)
+        if header is not None and plan is not None and len(source.files) > 1 and _NAMES_A_LINE.search(message):
+            message = ingest.locate(session.con, source, header.columns, plan) or message
+        record.error = with_file(source.label, message)
     except OSError as exc:
         record.error = with_file(source.label, f"cannot read the file ({exc.strerror})")
     if not record.ok:

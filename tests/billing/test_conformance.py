@@ -318,15 +318,7 @@ def bad_variant(source: Path, fmt: str, folder: Path) -> BadValue:
     return break_csv(source, folder / source.name, fmt)
 
 
-MANIFEST_ERROR_WITHOUT_DATA_FILE = pytest.mark.xfail(strict=True, reason=(
-    "engine: the error of a bad value in a manifest's data file names the manifest and the line but not the data "
-    "file that line is in ('export/manifest.json: line 4, column \"CostInBillingCurrency\": ...' without "
-    "part_0_0002.csv), so with several files the line is ambiguous"))
-
-
-@pytest.mark.parametrize("key", [
-    pytest.param(key, marks=MANIFEST_ERROR_WITHOUT_DATA_FILE) if key.endswith("manifest.json") else key
-    for key in OWN_LOADS], ids=case_id)
+@pytest.mark.parametrize("key", OWN_LOADS, ids=case_id)
 def test_one_bad_value_is_reported_at_its_file_line_and_column(key, request, load_billing, query, tmp_path):
     case = CASES[key]
     bad = bad_variant(case_path(key, request), case.format, tmp_path)
