@@ -1,4 +1,8 @@
-"""Data health: how fresh each feed is, which loads failed, and why."""
+"""Data health: how fresh each feed is, which loads failed, and why.
+
+Failing sources and recent loads are the functions ``python -m etl status`` prints (views ``source_status`` and
+``load_history``), so the page and the command never disagree.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import datetime
 import pandas as pd
 
 from dashboard.queries.reader import Reader
+from etl import status
 
 
 def billing_feeds(reader: Reader, now: datetime, stale_after_hours: float) -> pd.DataFrame:
@@ -41,28 +46,14 @@ def billing_feeds(reader: Reader, now: datetime, stale_after_hours: float) -> pd
 
 
 def failing_sources(reader: Reader) -> pd.DataFrame:
-    """Sources whose most recent load attempt failed, with the error a user can act on."""
-    return reader.frame(
-        """
-        SELECT kind, source, format, error, finished_at AS failed_at,
-               (SELECT max(ok.finished_at) FROM load_log ok
-                WHERE ok.kind = l.kind AND ok.source = l.source AND ok.status <> 'failed') AS last_success
-        FROM load_log l
-        QUALIFY row_number() OVER (PARTITION BY kind, source ORDER BY load_id DESC) = 1 AND status = 'failed'
-        ORDER BY failed_at DESC
-        """
-    )
+    """Sources whose most recent load attempt failed, with the error a user can act on (as ``status`` lists
+    them): kind, source, format, error, failed_at, last_success."""
+    return reader.using(lambda con: status.failing_sources(con).df())
 
 
 def recent_loads(reader: Reader, limit: int = 50) -> pd.DataFrame:
-    return reader.frame(
-        """
-        SELECT load_id, kind, source, format, dataset, rows, status, coalesce(error, message) AS detail,
-               started_at, finished_at
-        FROM load_log ORDER BY load_id DESC LIMIT ?
-        """,
-        [limit],
-    )
+    """The latest load attempts, newest first (as ``status`` lists them), with the error or message as detail."""
+    return reader.using(lambda con: status.recent_loads(con, limit).df())
 
 
 def price_feeds(reader: Reader, now: datetime, stale_after_hours: float) -> pd.DataFrame:
