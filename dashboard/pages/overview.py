@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.queries import meta, spend
+from dashboard.services.periods import MOVER_PERIODS, mover_periods
 from dashboard.ui.guard import load, spend_page, stop
 from dashboard.ui.widgets import (
     download_csv,
@@ -128,9 +129,9 @@ with right:
 
 # --- top movers ---------------------------------------------------------------------------------------------
 st.subheader("Top movers")
-compare = st.selectbox("Compare", list(spend.MOVER_PERIODS), format_func=spend.MOVER_PERIODS.get, key="ov_compare",
+compare = st.selectbox("Compare", list(MOVER_PERIODS), format_func=MOVER_PERIODS.get, key="ov_compare",
                        bind="query-params")
-current, previous = spend.mover_periods(k.as_of, compare or "month")
+current, previous = mover_periods(k.as_of, compare or "month")
 st.caption(f"Services whose {label.lower()} changed most from {previous[0]} – {previous[1]} (previous) to "
            f"{current[0]} – {current[1]} (current), in {currency}; the filters apply, the date range only "
            f"through its end ({k.as_of}).")

@@ -1,15 +1,19 @@
 """Spend vs market: each provider's spend next to its listed parent's stock, and the events that moved both.
 
-A thin page over ``dashboard.queries.spend`` (spend per provider), ``dashboard.queries.market`` (stock lines,
-events, share changes) and ``dashboard.charts``. Filters are kept in the URL.
+A thin page over ``dashboard.queries`` (spend per provider, tickers, event markers), ``dashboard.services``
+(stock lines, events' share changes and CARs) and ``dashboard.charts``. Filters are kept in the URL.
 """
 
 import _bootstrap  # before any dashboard import: puts the repository root on sys.path
+import pandas as pd
 import streamlit as st
 
 from dashboard import charts
+from dashboard.queries import events as event_queries
 from dashboard.queries import market, meta, spend
-from dashboard.ui.guard import load, spend_page
+from dashboard.services import event_spend, stock_lines
+from dashboard.services.settings import MODEL_LABELS
+from dashboard.ui.guard import load, spend_page, study_config
 from dashboard.ui.widgets import (
     download_csv,
     needs,
@@ -27,6 +31,7 @@ relations = load(meta.relations, ctx.reader)
 if "prices" not in relations:
     needs("This warehouse predates market data: run `python -m etl init` to upgrade it.")
     st.stop()
+study = study_config(ctx)
 synthetic_label(facts)
 synthetic_market_label(load(meta.synthetic_market, ctx.reader))
 options = load(spend.filter_options, ctx.reader)
@@ -56,15 +61,17 @@ with st.sidebar:
     measure = st.segmented_control("Cost basis", list(spend.MEASURES), default="effective", required=True,
                                    format_func=spend.MEASURE_LABELS.get, key="sm_basis",
                                    bind="query-params") or "effective"
-    view = st.radio("Stock as", list(market.VIEWS), format_func=market.VIEWS.get, key="sm_view",
+    view = st.radio("Stock as", list(stock_lines.VIEWS), format_func=stock_lines.VIEWS.get, key="sm_view",
                     bind="query-params", help="Price: the raw close. Cumulative return: total return (adjusted "
                                               "close) since the start of the range. Cumulative abnormal return: "
                                               "the return beyond the benchmark's, from the start of the range.")
     benchmark = st.selectbox("Benchmark", benchmarks, index=benchmarks.index(default_benchmark)
                              if default_benchmark in benchmarks else 0, key="sm_benchmark", bind="query-params",
                              help="Setting `dashboard.benchmark` is the default.", disabled=view != "car")
-    model = st.radio("Abnormal-return model", list(market.MODELS), format_func=market.MODELS.get, key="sm_model",
-                     bind="query-params", disabled=view != "car")
+    model = st.radio("Abnormal-return model", list(stock_lines.MODELS), format_func=stock_lines.MODELS.get,
+                     key="sm_model", bind="query-params", disabled=view != "car",
+                     help=f"The market model is fitted over the estimation window {study.estimation} before the "
+                          "start (setting `eventstudy.estimation`).")
 
 start, end = (picked[0], picked[-1]) if isinstance(picked, tuple | list) and picked else (options.first_day,
                                                                                           options.last_day)
@@ -78,12 +85,13 @@ st.caption(f"{label} in {currency} per {grain}, next to the listed parent's stoc
 per_provider = load(spend.spend_over_time, ctx.reader, flt=flt, grain=grain, by="provider", top=1000)
 unconverted_warning(load(spend.unconverted, ctx.reader, flt=flt), currency, "spend vs market")
 pairs = tuple(sorted(mapping.items()))
-events = load(market.event_markers, ctx.reader, start=start, end=end, tickers=pairs)
+events = (load(event_queries.event_markers, ctx.reader, start=start, end=end, tickers=pairs) if "events" in relations
+          else pd.DataFrame(columns=event_queries.MARKER_COLUMNS))
 
 
-def line_of(provider: str) -> market.StockLine:
-    return load(market.stock_line, ctx.reader, ticker=mapping[provider], start=start, end=end, view=view,
-                benchmark=benchmark, model=model)
+def line_of(provider: str) -> stock_lines.StockLine:
+    return load(stock_lines.stock_line, ctx.reader, ticker=mapping[provider], start=start, end=end, view=view,
+                benchmark=benchmark, model=model, study=study)
 
 
 # --- one provider ---------------------------------------------------------------------------------------------
@@ -117,14 +125,15 @@ if "events" not in relations:
             "spend in the 30 and 90 days after it, next to the cumulative abnormal return of its stock.",
             icon=":material/event:")
 else:
-    changes = load(market.event_share_changes, ctx.reader, currency=currency, measure=measure, max_age_days=max_age,
-                   tickers=pairs, benchmark=default_benchmark)
+    changes = load(event_spend.event_share_changes, ctx.reader, currency=currency, measure=measure,
+                   max_age_days=max_age, tickers=pairs, benchmark=default_benchmark, study=study)
     st.caption(f"The provider's share of all our {label.lower()} ({currency}) in the N days before the event's date "
                "(UTC) and in the N days from it; `complete` is false when the loaded spend does not cover both "
                f"windows. CAR[-1,+1]: cumulative abnormal return of the provider's ticker against "
                f"{default_benchmark} (setting `dashboard.benchmark`) over the session before to the session after "
-               "day 0, from `event_study_results` when the event study has run, else computed here (market model "
-               "over sessions [-250,-11]).")
+               "day 0, from `event_study_results` when the event study has run, else computed here as `eventstudy "
+               f"run` would ({MODEL_LABELS[study.model]}, estimation window {study.estimation}, at least "
+               f"{study.min_obs} sessions: settings `eventstudy.*`).")
     if changes.empty:
         st.info("No event names a provider of our spend: `python -m etl init` loads the catalog, and "
                 "`python -m etl events add` adds your own.", icon=":material/event:")

@@ -48,7 +48,7 @@ class Snapshot:
 
     def using(self, function: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """``function(connection)``, for code that takes a DuckDB connection (``etl.events.store.read_events``,
-        ``etl.eventstudy.warehouse.compute_event_studies``)."""
+        ``etl.status.recent_loads``)."""
         try:
             return function(self._con)
         except duckdb.Error as exc:

@@ -14,9 +14,10 @@ import streamlit as st
 from dashboard.queries import meta
 from dashboard.queries.meta import WarehouseSummary
 from dashboard.queries.reader import QueryError, Reader
+from dashboard.services.settings import StudyConfig
 from dashboard.ui.cache import cached
 from dashboard.ui.context import AppContext, app_context
-from dashboard.ui.widgets import empty_warehouse, query_failed
+from dashboard.ui.widgets import empty_warehouse, invalid_setting, query_failed
 from etl.warehouse import WarehouseMissingError
 
 T = TypeVar("T")
@@ -41,6 +42,14 @@ def spend_page(title: str) -> tuple[AppContext, WarehouseSummary]:
     if facts.empty:
         stop(empty_warehouse, "No billing data is loaded yet.")
     return ctx, facts
+
+
+def study_config(ctx: AppContext) -> StudyConfig:
+    """The ``eventstudy.*`` settings; a malformed one is shown with its reason and stops the page."""
+    try:
+        return StudyConfig.from_config(ctx.config)
+    except ValueError as exc:
+        stop(invalid_setting, exc)
 
 
 def stop(show: Callable[..., None], *args: object) -> NoReturn:

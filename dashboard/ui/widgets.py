@@ -41,6 +41,10 @@ def query_failed(error: Exception) -> None:
     st.error(f"The query failed: {error}", icon=":material/error:")
 
 
+def invalid_setting(error: Exception) -> None:
+    st.error(f"A setting cannot be used: {error}", icon=":material/settings:")
+
+
 def synthetic_market_label(flags: SyntheticMarket, what: str = "market data") -> None:
     """Label market data written by ``python -m etl demo`` (synthetic prices or FX rates) as such."""
     parts = []
