@@ -197,8 +197,8 @@ def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
     benchmark = config.get("dashboard.benchmark")
     now = datetime.now(UTC).replace(tzinfo=None)
     first, last = options.first_day, options.last_day
-    common = [("meta.summary", lambda: meta.summary(reader)), ("meta.relations", lambda: meta.relations(reader)),
-              ("meta.synthetic_market", lambda: meta.synthetic_market(reader))]
+    guard = [("meta.summary", lambda: meta.summary(reader))]  # every page starts with the guard
+    common = [*guard, ("meta.synthetic_market", lambda: meta.synthetic_market(reader))]
     return {
         "Overview": [
             *common,
@@ -259,7 +259,7 @@ def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
             ("health.fx_feeds", lambda: health.fx_feeds(reader, now, 96)),
             ("health.fx_coverage", lambda: health.fx_coverage(reader, currency, age)),
         ],
-        "SQL": [("schema.columns", lambda: schema.columns(reader))],
+        "SQL": [*guard, ("schema.columns", lambda: schema.columns(reader))],
     }
 
 

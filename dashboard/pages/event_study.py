@@ -14,27 +14,15 @@ from dashboard.queries import events as queries
 from dashboard.queries import market, meta
 from dashboard.services import event_study
 from dashboard.services.settings import MODEL_LABELS
-from dashboard.ui.context import app_context
-from dashboard.ui.guard import load, study_config
-from dashboard.ui.widgets import download_csv, needs, synthetic_market_label, table
+from dashboard.ui.guard import load, start_page, study_config
+from dashboard.ui.widgets import download_csv, synthetic_market_label, table
 from etl.eventstudy.engine import CAR_STATISTICS, DAILY_STATISTICS
 
 _bootstrap.through_router()
-st.title("Event study")
-ctx = app_context()
-relations = load(meta.relations, ctx.reader)
-if "events" not in relations:
-    needs("This warehouse predates the event catalog: run `python -m etl init` to upgrade it.")
-    st.stop()
+ctx, _ = start_page("Event study", requires=("events", "prices"))
 config = study_config(ctx)
 catalog = load(queries.event_list, ctx.reader)
 tickers = load(market.price_tickers, ctx.reader)
-if catalog.empty:
-    needs("No events yet: `python -m etl init` loads the catalog, `python -m etl events add` adds your own.")
-    st.stop()
-if tickers.empty:
-    needs("No prices are loaded yet: run `python -m etl prices fetch` (or `prices import FILE...`).")
-    st.stop()
 synthetic_market_label(load(meta.synthetic_market, ctx.reader), "prices")
 
 # --- choices (kept in the URL) ------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ A thin page over ``dashboard.queries`` (spend per provider, tickers, event marke
 """
 
 import _bootstrap  # before any dashboard import: puts the repository root on sys.path
-import pandas as pd
 import streamlit as st
 
 from dashboard import charts
@@ -13,10 +12,9 @@ from dashboard.queries import events as event_queries
 from dashboard.queries import market, meta, spend
 from dashboard.services import event_spend, stock_lines
 from dashboard.services.settings import MODEL_LABELS
-from dashboard.ui.guard import load, spend_page, study_config
+from dashboard.ui.guard import load, start_page, study_config
 from dashboard.ui.widgets import (
     download_csv,
-    needs,
     synthetic_label,
     synthetic_market_label,
     table,
@@ -25,12 +23,8 @@ from dashboard.ui.widgets import (
 from etl.market.tickers import provider_tickers
 
 _bootstrap.through_router()
-ctx, facts = spend_page("Spend vs market")
+ctx, facts = start_page("Spend vs market", requires=("billing", "prices"))
 currency, max_age = ctx.currency, ctx.max_rate_age_days
-relations = load(meta.relations, ctx.reader)
-if "prices" not in relations:
-    needs("This warehouse predates market data: run `python -m etl init` to upgrade it.")
-    st.stop()
 study = study_config(ctx)
 synthetic_label(facts)
 synthetic_market_label(load(meta.synthetic_market, ctx.reader))
@@ -39,10 +33,6 @@ tickers = load(market.price_tickers, ctx.reader)
 mapping = provider_tickers(ctx.config)
 with_ticker = [p for p in options.providers if p in mapping]
 priced = [p for p in with_ticker if mapping[p] in set(tickers["ticker"])]
-if tickers.empty:
-    needs("No prices are loaded yet: run `python -m etl prices fetch` (or `python -m etl prices import FILE...`), "
-          "then reload this page.")
-    st.stop()
 if not priced:
     st.info("None of the providers in the spend has prices of its parent's ticker ("
             + ", ".join(f"{p} → {mapping[p]}" for p in with_ticker) + "). Load them with "
@@ -80,13 +70,11 @@ model = model or "market_adjusted"
 flt = spend.SpendFilter(start=start, end=end, currency=currency, measure=measure, max_age_days=max_age)
 label = spend.MEASURE_LABELS[measure]
 st.caption(f"{label} in {currency} per {grain}, next to the listed parent's stock (setting `providers.tickers`). "
-           + ("Events of the catalog are the red markers; hover one for its headline." if "events" in relations
-              else ""))
+           "Events of the catalog are the red markers; hover one for its headline.")
 per_provider = load(spend.spend_over_time, ctx.reader, flt=flt, grain=grain, by="provider", top=1000)
 unconverted_warning(load(spend.unconverted, ctx.reader, flt=flt), currency, "spend vs market")
 pairs = tuple(sorted(mapping.items()))
-events = (load(event_queries.event_markers, ctx.reader, start=start, end=end, tickers=pairs) if "events" in relations
-          else pd.DataFrame(columns=event_queries.MARKER_COLUMNS))
+events = load(event_queries.event_markers, ctx.reader, start=start, end=end, tickers=pairs)
 
 
 def line_of(provider: str) -> stock_lines.StockLine:
@@ -119,29 +107,23 @@ download_csv(charts.figure_frame(grid), "all providers spend and stock")
 
 # --- events and our spend -------------------------------------------------------------------------------------
 st.subheader("Events and our spend")
-if "events" not in relations:
-    st.info("This warehouse predates the event catalog (table `events`, schema version 3): run `python -m etl "
-            "init` to upgrade it. Every event then appears here with the change in that provider's share of our "
-            "spend in the 30 and 90 days after it, next to the cumulative abnormal return of its stock.",
-            icon=":material/event:")
+changes = load(event_spend.event_share_changes, ctx.reader, currency=currency, measure=measure, max_age_days=max_age,
+               tickers=pairs, benchmark=default_benchmark, study=study)
+st.caption(f"The provider's share of all our {label.lower()} ({currency}) in the N days before the event's date "
+           "(UTC) and in the N days from it; `complete` is false when the loaded spend does not cover both "
+           f"windows. CAR[-1,+1]: cumulative abnormal return of the provider's ticker against {default_benchmark} "
+           "(setting `dashboard.benchmark`) over the session before to the session after day 0, from "
+           "`event_study_results` when the event study has run, else computed here as `eventstudy run` would "
+           f"({MODEL_LABELS[study.model]}, estimation window {study.estimation}, at least {study.min_obs} sessions: "
+           "settings `eventstudy.*`).")
+if changes.empty:
+    st.info("No event names a provider of our spend: `python -m etl init` loads the catalog, and "
+            "`python -m etl events add` adds your own.", icon=":material/event:")
 else:
-    changes = load(event_spend.event_share_changes, ctx.reader, currency=currency, measure=measure,
-                   max_age_days=max_age, tickers=pairs, benchmark=default_benchmark, study=study)
-    st.caption(f"The provider's share of all our {label.lower()} ({currency}) in the N days before the event's date "
-               "(UTC) and in the N days from it; `complete` is false when the loaded spend does not cover both "
-               f"windows. CAR[-1,+1]: cumulative abnormal return of the provider's ticker against "
-               f"{default_benchmark} (setting `dashboard.benchmark`) over the session before to the session after "
-               "day 0, from `event_study_results` when the event study has run, else computed here as `eventstudy "
-               f"run` would ({MODEL_LABELS[study.model]}, estimation window {study.estimation}, at least "
-               f"{study.min_obs} sessions: settings `eventstudy.*`).")
-    if changes.empty:
-        st.info("No event names a provider of our spend: `python -m etl init` loads the catalog, and "
-                "`python -m etl events add` adds your own.", icon=":material/event:")
-    else:
-        pct = st.column_config.NumberColumn(format="percent")
-        pp = st.column_config.NumberColumn(format="%+.2f pp")
-        table(changes, "sm-events", column_config={
-            "share_before_30d": pct, "share_after_30d": pct, "change_30d_pp": pp, "share_before_90d": pct,
-            "share_after_90d": pct, "change_90d_pp": pp,
-            "car_m1_p1": st.column_config.NumberColumn("CAR[-1,+1]", format="percent")})
-    download_csv(changes, "events and spend share")
+    pct = st.column_config.NumberColumn(format="percent")
+    pp = st.column_config.NumberColumn(format="%+.2f pp")
+    table(changes, "sm-events", column_config={
+        "share_before_30d": pct, "share_after_30d": pct, "change_30d_pp": pp, "share_before_90d": pct,
+        "share_after_90d": pct, "change_90d_pp": pp,
+        "car_m1_p1": st.column_config.NumberColumn("CAR[-1,+1]", format="percent")})
+download_csv(changes, "events and spend share")

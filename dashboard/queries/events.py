@@ -15,8 +15,6 @@ from dashboard.queries.reader import Queryable, Reader
 from dashboard.queries.spend import MEASURES
 from etl.events.store import read_events
 
-MARKER_COLUMNS = ["event_id", "date", "announced_at", "provider", "headline", "source_url"]
-
 
 def event_list(reader: Reader) -> pd.DataFrame:
     """Every event, newest first: event_id, date (UTC date of the announcement), headline, tickers, providers,

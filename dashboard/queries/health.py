@@ -59,9 +59,6 @@ def recent_loads(reader: Reader, limit: int = 50) -> pd.DataFrame:
 def price_feeds(reader: Reader, now: datetime, stale_after_hours: float) -> pd.DataFrame:
     """One row per ticker: first and last session, rows, when its rows were last written and by which load, and
     whether it is stale: more than ``stale_after_hours`` since the end (24:00 UTC) of its last session."""
-    if not reader.has_relation("prices"):
-        return pd.DataFrame(columns=["ticker", "exchange", "currency", "first_session", "last_session", "rows",
-                                     "loaded_at", "last_load", "hours_since_session", "stale"])
     return reader.frame(
         """
         WITH loads AS (
@@ -84,9 +81,6 @@ def fx_feeds(reader: Reader, now: datetime, stale_after_hours: float) -> pd.Data
     """One row per FX pair (currency against its quote currency): first and last rate date, rows, latest rate,
     source, when last written, and whether it is stale (more than ``stale_after_hours`` since the end of the
     day of its latest rate)."""
-    if not reader.has_relation("fx_rates"):
-        return pd.DataFrame(columns=["pair", "currency", "quote_currency", "first_date", "last_date", "rows",
-                                     "last_rate", "source", "loaded_at", "hours_since_rate", "stale"])
     return reader.frame(
         """
         SELECT currency || quote_currency AS pair, currency, quote_currency, min(date) AS first_date,

@@ -113,7 +113,7 @@ def test_the_line_of_a_figure_matches_the_csv(spend_db, study):
 
 def test_synthetic_market_data_is_labelled(market_page, spend_db):
     with Warehouse(spend_db).write("mark as demo") as con:  # as `python -m etl demo` records its price loads
-        con.execute("UPDATE load_log SET format = 'synthetic', source = 'demo:' || source WHERE kind = 'prices'")
+        con.execute("UPDATE load_log SET synthetic = true WHERE kind = 'prices'")
     at = market_page()
     label = "**Synthetic market data.** The prices of CRWV, GOOGL, MSFT, SPY were made up by `python -m etl demo`"
     assert any(w.value.startswith(label) for w in at.warning)
