@@ -169,26 +169,30 @@ FIVE_EVENTS = ("openai-google-cloud-2025", "oracle-openai-300b-2025", "msft-open
 
 
 def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
-    """The query functions each page calls on its default view, with the arguments it passes."""
+    """The query and service functions each page calls on its default view, with the arguments it passes."""
     from dashboard.queries import events, health, market, meta, schema, spend
     from dashboard.queries.reader import Reader
+    from dashboard.services import event_spend, event_study, stock_lines
+    from dashboard.services.periods import mover_periods
+    from dashboard.services.settings import StudyConfig
     from etl.config import load_config
     from etl.market.tickers import provider_tickers
 
     reader = Reader(db)
     config = load_config(environ={"SPENDSCOPE_DB": str(db)})
+    study = StudyConfig.from_config(config)
     currency, age = config.get("reporting_currency"), config.get("fx.max_rate_age_days")
     options = spend.filter_options(reader)
     flt = spend.SpendFilter(options.first_day, options.last_day, currency=currency, max_age_days=age)
     tagged = spend.SpendFilter(options.first_day, options.last_day, currency=currency, max_age_days=age,
                                tag_key="team", tag_value="training")
-    current, previous = spend.mover_periods(options.last_day)
+    current, previous = mover_periods(options.last_day)
     pairs = tuple(sorted(provider_tickers(config).items()))
     benchmark = config.get("dashboard.benchmark")
     now = datetime.now(UTC).replace(tzinfo=None)
     first, last = options.first_day, options.last_day
-    common = [("meta.summary", lambda: meta.summary(reader)), ("meta.relations", lambda: meta.relations(reader)),
-              ("meta.synthetic_market", lambda: meta.synthetic_market(reader))]
+    guard = [("meta.summary", lambda: meta.summary(reader))]  # every page starts with the guard
+    common = [*guard, ("meta.synthetic_market", lambda: meta.synthetic_market(reader))]
     return {
         "Overview": [
             *common,
@@ -212,27 +216,33 @@ def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
         ],
         "Spend vs market": [
             *common,
+            ("spend.filter_options", lambda: spend.filter_options(reader)),
             ("market.price_tickers", lambda: market.price_tickers(reader)),
             ("spend.spend_over_time week/provider", lambda: spend.spend_over_time(reader, flt, "week", "provider",
                                                                                   top=1000)),
-            ("market.event_markers", lambda: market.event_markers(reader, first, last, pairs)),
-            ("market.stock_line price", lambda: market.stock_line(reader, "MSFT", first, last, "price")),
-            ("market.stock_line return", lambda: market.stock_line(reader, "MSFT", first, last, "return")),
-            ("market.stock_line CAR (market model)", lambda: market.stock_line(reader, "MSFT", first, last, "car",
-                                                                               benchmark, "market")),
-            ("market.event_share_changes (events)", lambda: market.event_share_changes(
-                reader, currency, "effective", age, pairs, benchmark)),
+            ("spend.unconverted", lambda: spend.unconverted(reader, flt)),
+            ("events.event_markers", lambda: events.event_markers(reader, first, last, pairs)),
+            ("stock_lines.stock_line price", lambda: stock_lines.stock_line(reader, "MSFT", first, last, "price",
+                                                                            study=study)),
+            ("stock_lines.stock_line return", lambda: stock_lines.stock_line(reader, "MSFT", first, last, "return",
+                                                                             study=study)),
+            ("stock_lines.stock_line CAR (market model)", lambda: stock_lines.stock_line(
+                reader, "MSFT", first, last, "car", benchmark, "market", study=study)),
+            ("event_spend.event_share_changes (events)", lambda: event_spend.event_share_changes(
+                reader, currency, "effective", age, pairs, benchmark, study=study)),
         ],
         "Event study": [
             *common,
             ("events.event_list", lambda: events.event_list(reader)),
             ("market.price_tickers", lambda: market.price_tickers(reader)),
             ("events.event_details", lambda: events.event_details(reader, (STUDIED_EVENT,))),
-            ("events.study (1 event, its own tickers)", lambda: events.study(reader, (STUDIED_EVENT,))),
+            ("event_study.study (1 event, its own tickers)", lambda: event_study.study(
+                reader, (STUDIED_EVENT,), config=study)),
         ],
         "Event study, 5 events": [
             ("events.event_details", lambda: events.event_details(reader, FIVE_EVENTS)),
-            ("events.study (5 events, their own tickers)", lambda: events.study(reader, FIVE_EVENTS)),
+            ("event_study.study (5 events, their own tickers)", lambda: event_study.study(
+                reader, FIVE_EVENTS, config=study)),
         ],
         "Data health": [
             *common,
@@ -243,7 +253,7 @@ def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
             ("health.fx_feeds", lambda: health.fx_feeds(reader, now, 96)),
             ("health.fx_coverage", lambda: health.fx_coverage(reader, currency, age)),
         ],
-        "SQL": [("schema.columns", lambda: schema.columns(reader))],
+        "SQL": [*guard, ("schema.columns", lambda: schema.columns(reader))],
     }
 
 

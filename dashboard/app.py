@@ -1,7 +1,8 @@
 """SpendScope dashboard: ``streamlit run dashboard/app.py``.
 
-The entry point is a router (``st.navigation``); each page in ``dashboard/pages`` is a thin layer over
-the query functions in ``dashboard/queries``.
+The entry point is a router (``st.navigation``); each page in ``dashboard/pages`` starts with the guard of
+``dashboard/ui/guard.py`` and is a thin layer over ``dashboard/services`` (computations) and
+``dashboard/queries`` (SQL).
 """
 
 import sys
@@ -44,6 +45,8 @@ with st.sidebar:
     except QueryError:
         st.caption("The warehouse cannot be read (see the page).")
     else:
+        if facts.outdated:
+            st.caption("An older warehouse: run `python -m etl init`.")
         if facts.synthetic:
             st.caption(":orange-badge[:material/science: Synthetic demo data]")
         if facts.first_day:

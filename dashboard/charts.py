@@ -1,4 +1,4 @@
-"""Plotly figures of the dashboard, built from the query functions' DataFrames. No Streamlit here.
+"""Plotly figures of the dashboard, built from the queries' and services' results. No Streamlit here.
 
 Every figure has a title and axis titles with their units (the reporting currency for spend, the trading
 currency or % for stock lines). :func:`figure_frame` turns a figure back into the long table of exactly the
@@ -13,8 +13,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.queries.market import VIEWS, StockLine
 from dashboard.queries.spend import DIMENSION_LABELS, MEASURE_LABELS
+from dashboard.services.settings import MODEL_LABELS
+from dashboard.services.stock_lines import VIEWS, StockLine
 
 GRAIN_LABELS = {"day": "Day", "week": "Week (from Monday)", "month": "Month"}
 GRAIN_ADJECTIVES = {"day": "Daily", "week": "Weekly", "month": "Monthly"}
@@ -150,7 +151,7 @@ def small_multiples(spend: pd.DataFrame, lines: dict[str, StockLine], currency: 
 
 
 def car_paths(paths: pd.DataFrame, model: str) -> go.Figure:
-    """CAR lines per event and ticker over the relative days, each with its 95 % band (``car_paths`` query)."""
+    """CAR lines per event and ticker over the relative days, each with its 95 % band (``car_paths`` service)."""
     fig = go.Figure()
     for (event_id, ticker), rows in paths.groupby(["event_id", "ticker"], sort=False):
         name = f"{ticker} ({event_id})" if paths["event_id"].nunique() > 1 else ticker
@@ -167,9 +168,6 @@ def car_paths(paths: pd.DataFrame, model: str) -> go.Figure:
                             "with 95 % bands", xaxis_title="Sessions relative to day 0",
                       yaxis_title="Cumulative abnormal return (%)", hovermode="closest", margin={"t": 60})
     return fig
-
-
-MODEL_LABELS = {"market": "market model", "market_adjusted": "market-adjusted", "constant_mean": "constant mean"}
 
 
 def figure_frame(fig: go.Figure) -> pd.DataFrame:

@@ -94,3 +94,37 @@ def test_a_bad_config_file_is_a_usage_error(tmp_path, monkeypatch):
     result = run_process(["--config", str(bad), "status"])
     assert result.returncode == 2
     assert "unknown setting(s) nonsense" in result.stderr
+
+
+def test_status_marks_what_synthetic_loads_wrote(cli, load_billing, tmp_path):
+    from etl.billing.base import LoadOptions
+
+    load_billing(write(tmp_path / "real.csv", HEADER, focus_row("2.50", "2025-06-01")))
+    load_billing(write(tmp_path / "made_up.csv", HEADER, focus_row("1.00", "2025-06-01", account="A2"),
+                       focus_row("3.00", "2025-06-02", account="A2", currency="EUR")),
+                 options=LoadOptions(synthetic=True))
+    lines = cli("status").out.splitlines()
+    assert "  SYNTHETIC rows: written by `python -m etl demo` (loads marked synthetic in load_log), not real spend" in (
+        lines)
+    billing = {tuple(line.split()[:3]): line.split()[-1] for line in lines
+               if line.startswith("CoreWeave ") and line.split()[1] in ("EUR", "USD")}
+    assert billing == {("CoreWeave", "EUR", "1"): "1", ("CoreWeave", "USD", "2"): "1"}  # rows, SYNTHETIC rows
+    recent = lines[lines.index("last 2 loads:") + 3:][:2]  # after the header and its rule
+    assert [line.split()[2] for line in recent] == [str(tmp_path / "made_up.csv"), str(tmp_path / "real.csv")]
+
+
+def test_status_of_an_older_warehouse_says_to_upgrade_it(cli, warehouse, db_path):
+    import duckdb
+
+    from etl.warehouse import latest_schema_version
+
+    with warehouse.write("init"):
+        pass
+    con = duckdb.connect(str(db_path))  # as published before migration 0004 and its views
+    con.execute("DELETE FROM schema_migrations WHERE version = 4; DROP VIEW load_history; DROP VIEW source_status")
+    con.close()
+    result = cli("status")
+    assert result.code == 1
+    assert result.out.splitlines()[1] == (f"schema version: 3 of {latest_schema_version()} - run `python -m etl init` "
+                                          "to upgrade")
+    assert "last" not in result.out

@@ -6,40 +6,21 @@ import _bootstrap  # before any dashboard import: puts the repository root on sy
 import streamlit as st
 
 from dashboard.queries import health, meta
-from dashboard.ui.cache import cached
-from dashboard.ui.context import app_context
-from dashboard.ui.guard import load
-from dashboard.ui.widgets import (
-    download_csv,
-    empty_warehouse,
-    query_failed,
-    synthetic_label,
-    synthetic_market_label,
-    table,
-)
-from etl.warehouse import WarehouseMissingError
+from dashboard.ui.guard import load, start_page
+from dashboard.ui.widgets import download_csv, empty_warehouse, synthetic_label, synthetic_market_label, table
 
 _bootstrap.through_router()
 AMOUNTS = {"billed_cost": st.column_config.NumberColumn("billed", format="%.2f"),
            "effective_cost": st.column_config.NumberColumn("effective", format="%.2f")}
 STALE = {"stale": st.column_config.CheckboxColumn("stale")}
-st.title("Data health")
-ctx = app_context()
+ctx, facts = start_page("Data health")  # no data required: a first load that failed is shown here
 stale_after = ctx.config.get("freshness.billing_hours")
 now = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)  # per minute, so the cache is reused
+feeds = load(health.billing_feeds, ctx.reader, now=now, stale_after_hours=stale_after)
+failing = load(health.failing_sources, ctx.reader)
+loads = load(health.recent_loads, ctx.reader)
 
-try:
-    feeds = cached(health.billing_feeds, ctx.reader, now=now, stale_after_hours=stale_after)
-    failing = cached(health.failing_sources, ctx.reader)
-    loads = cached(health.recent_loads, ctx.reader)
-except WarehouseMissingError:
-    empty_warehouse("There is no warehouse yet.")
-    st.stop()
-except Exception as exc:  # a query error is shown, never a stack trace
-    query_failed(exc)
-    st.stop()
-
-synthetic_label(load(meta.summary, ctx.reader))
+synthetic_label(facts)
 st.subheader("Billing feeds")
 st.caption(f"Exports are expected daily: a feed is stale when its last successful load is more than "
            f"{stale_after:g} hours old (setting `freshness.billing_hours`). Amounts are in each row's own "
@@ -68,9 +49,6 @@ download_csv(loads, "recent loads")
 
 # --- market data: prices and FX rates -----------------------------------------------------------------------
 st.subheader("Market data")
-if "fx_rates" not in load(meta.relations, ctx.reader):
-    st.info("This warehouse predates market data: run `python -m etl init` to upgrade it.", icon=":material/update:")
-    st.stop()
 synthetic_market_label(load(meta.synthetic_market, ctx.reader))
 prices_after = ctx.config.get("freshness.prices_hours")
 fx_after = ctx.config.get("freshness.fx_hours")

@@ -1,7 +1,9 @@
 """Event study: the market's reaction to chosen announcements, with every statistic of docs/eventstudy.md.
 
-A thin page over ``dashboard.queries.events`` (the warehouse-mode event study, computed on demand and cached
-per warehouse version and choice) and ``dashboard.charts.car_paths``. Choices are kept in the URL.
+A thin page over ``dashboard.queries`` (the events, the tickers with prices), ``dashboard.services.event_study``
+(the warehouse-mode event study, computed on demand and cached per warehouse version and choice; its CAR
+paths and media comparison) and ``dashboard.charts.car_paths``. Choices are kept in the URL; their defaults are
+the ``eventstudy.*`` settings.
 """
 
 import _bootstrap  # before any dashboard import: puts the repository root on sys.path
@@ -10,26 +12,17 @@ import streamlit as st
 from dashboard import charts
 from dashboard.queries import events as queries
 from dashboard.queries import market, meta
-from dashboard.ui.context import app_context
-from dashboard.ui.guard import load
-from dashboard.ui.widgets import download_csv, needs, synthetic_market_label, table
+from dashboard.services import event_study
+from dashboard.services.settings import MODEL_LABELS
+from dashboard.ui.guard import load, start_page, study_config
+from dashboard.ui.widgets import download_csv, synthetic_market_label, table
 from etl.eventstudy.engine import CAR_STATISTICS, DAILY_STATISTICS
 
 _bootstrap.through_router()
-st.title("Event study")
-ctx = app_context()
-relations = load(meta.relations, ctx.reader)
-if "events" not in relations:
-    needs("This warehouse predates the event catalog: run `python -m etl init` to upgrade it.")
-    st.stop()
+ctx, _ = start_page("Event study", requires=("events", "prices"))
+config = study_config(ctx)
 catalog = load(queries.event_list, ctx.reader)
 tickers = load(market.price_tickers, ctx.reader)
-if catalog.empty:
-    needs("No events yet: `python -m etl init` loads the catalog, `python -m etl events add` adds your own.")
-    st.stop()
-if tickers.empty:
-    needs("No prices are loaded yet: run `python -m etl prices fetch` (or `prices import FILE...`).")
-    st.stop()
 synthetic_market_label(load(meta.synthetic_market, ctx.reader), "prices")
 
 # --- choices (kept in the URL) ------------------------------------------------------------------------------
@@ -44,20 +37,25 @@ with st.sidebar:
     benchmark = st.selectbox("Benchmark", ["", *priced], format_func=lambda t: t or "per exchange (setting)",
                              key="es_benchmark", bind="query-params",
                              help="Default: `eventstudy.benchmarks`, e.g. SPY for US listings, ^N225 for Tokyo.")
-    model = st.radio("Normal-return model", list(charts.MODEL_LABELS), format_func=charts.MODEL_LABELS.get,
-                     key="es_model", bind="query-params")
-    returns_kind = st.radio("Returns", ["simple", "log"], key="es_returns", bind="query-params")
-    windows = st.text_input("Event windows", "0:0,-1:1,0:1,-5:5", key="es_windows", bind="query-params",
-                            help="Session offsets START:END from day 0, separated by commas.")
-    estimation = st.text_input("Estimation window", "-250:-11", key="es_estimation", bind="query-params",
-                               help="Offsets START:END, or dates YYYY-MM-DD:YYYY-MM-DD.")
+    models = list(MODEL_LABELS)
+    model = st.radio("Normal-return model", models, index=models.index(config.model), format_func=MODEL_LABELS.get,
+                     key="es_model", bind="query-params", help="Default: setting `eventstudy.model`.")
+    returns_kind = st.radio("Returns", ["simple", "log"], index=["simple", "log"].index(config.returns_kind),
+                            key="es_returns", bind="query-params", help="Default: setting `eventstudy.returns`.")
+    windows = st.text_input("Event windows", ",".join(f"{w.start}:{w.end}" for w in config.windows),
+                            key="es_windows", bind="query-params",
+                            help="Session offsets START:END from day 0, separated by commas. Default: setting "
+                                 "`eventstudy.windows`.")
+    estimation = st.text_input("Estimation window", ctx.config.get("eventstudy.estimation"), key="es_estimation",
+                               bind="query-params", help="Offsets START:END, or dates YYYY-MM-DD:YYYY-MM-DD. "
+                                                         "Default: setting `eventstudy.estimation`.")
 if not chosen:
     st.info("Choose one or more events in the sidebar.", icon=":material/event:")
     st.stop()
 
 events = load(queries.event_details, ctx.reader, event_ids=tuple(chosen))
-tables = load(queries.study, ctx.reader, event_ids=tuple(chosen), tickers=tuple(picked), benchmark=benchmark or "",
-              model=model or "market", returns_kind=returns_kind or "simple", estimation=estimation, windows=windows)
+tables = load(event_study.study, ctx.reader, event_ids=tuple(chosen), tickers=tuple(picked), benchmark=benchmark or "",
+              model=model or "", returns_kind=returns_kind or "", estimation=estimation, windows=windows, config=config)
 st.caption("Abnormal returns around each announcement, beyond what the benchmark did, as "
            "`python -m etl eventstudy run` computes them (docs/eventstudy.md gives every formula and the "
            "reference each statistic reproduces). Close-to-close returns of adjusted closes; day 0 is the "
@@ -81,14 +79,14 @@ day0 = tables.day0[tables.day0["event_id"].isin(chosen)]
 table(day0, "es-day0")
 download_csv(day0, "event study day 0")
 
-media = queries.media_comparison(events, tables)
+media = event_study.media_comparison(events, tables)
 for row in media[media["differs"]].itertuples():
     st.warning(f"The media reported **{row.ticker} {row.reported:+.2%}** for this announcement; close to close on "
                f"day 0 ({row.day0:%Y-%m-%d}) it moved **{row.close_to_close:+.2%}**. Headline figures are often "
                "intraday or after-hours moves; this page reports close-to-close.", icon=":material/newspaper:")
 
 # --- CAR paths ------------------------------------------------------------------------------------------------
-paths = queries.car_paths(tables)
+paths = event_study.car_paths(tables)
 if paths.empty:
     st.info("No ticker could be studied; the reasons are below.", icon=":material/info:")
 else:

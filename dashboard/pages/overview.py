@@ -1,7 +1,9 @@
 """Overview: where the compute money goes, per provider, in the reporting currency.
 
-A thin page: filters (kept in the URL), then cached query functions of ``dashboard.queries.spend`` and the
-figures of ``dashboard.charts``. Every chart and table has a CSV download of exactly what it shows.
+A thin page: the guard, filters (kept in the URL), then cached query functions of ``dashboard.queries.spend``
+(nothing here is computed beyond SQL, so no service sits between; ``dashboard.services.periods`` only names the
+top movers' periods) and the figures of ``dashboard.charts``.
+Every chart and table has a CSV download of exactly what it shows.
 """
 
 import _bootstrap  # before any dashboard import: puts the repository root on sys.path
@@ -9,13 +11,12 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.queries import meta, spend
-from dashboard.ui.guard import load, spend_page, stop
+from dashboard.services.periods import MOVER_PERIODS, mover_periods
+from dashboard.ui.guard import load, start_page
 from dashboard.ui.widgets import (
     download_csv,
-    empty_warehouse,
     money,
     money_short,
-    needs,
     synthetic_label,
     synthetic_market_label,
     table,
@@ -23,11 +24,8 @@ from dashboard.ui.widgets import (
 )
 
 _bootstrap.through_router()
-ctx, facts = spend_page("Overview")
+ctx, facts = start_page("Overview", requires=("billing",))
 currency, max_age = ctx.currency, ctx.max_rate_age_days
-if "fx_rates" not in load(meta.relations, ctx.reader):
-    needs("This warehouse predates the reporting-currency views: run `python -m etl init` to upgrade it.")
-    st.stop()
 synthetic_label(facts)
 synthetic_market_label(load(meta.synthetic_market, ctx.reader), "exchange rates")
 options = load(spend.filter_options, ctx.reader)
@@ -72,8 +70,7 @@ st.caption(f"{label} in {currency} (setting `reporting_currency`), {scope}. Cost
 
 # --- KPI tiles ----------------------------------------------------------------------------------------------
 k = load(spend.kpis, ctx.reader, flt=flt)
-if k.as_of is None:
-    stop(empty_warehouse, "No billing data is loaded yet.")
+assert k.as_of is not None  # the guard stopped a page without billing data
 mom, share, ai = k.month_over_month, k.top_provider_share, k.ai_compute_share
 first = st.columns(3)
 first[0].metric(f"Spend {k.this_month_start:%b %Y}", money_short(k.this_month, currency), border=True,
@@ -128,9 +125,9 @@ with right:
 
 # --- top movers ---------------------------------------------------------------------------------------------
 st.subheader("Top movers")
-compare = st.selectbox("Compare", list(spend.MOVER_PERIODS), format_func=spend.MOVER_PERIODS.get, key="ov_compare",
+compare = st.selectbox("Compare", list(MOVER_PERIODS), format_func=MOVER_PERIODS.get, key="ov_compare",
                        bind="query-params")
-current, previous = spend.mover_periods(k.as_of, compare or "month")
+current, previous = mover_periods(k.as_of, compare or "month")
 st.caption(f"Services whose {label.lower()} changed most from {previous[0]} – {previous[1]} (previous) to "
            f"{current[0]} – {current[1]} (current), in {currency}; the filters apply, the date range only "
            f"through its end ({k.as_of}).")

@@ -1,18 +1,20 @@
 """Spend vs market: each provider's spend next to its listed parent's stock, and the events that moved both.
 
-A thin page over ``dashboard.queries.spend`` (spend per provider), ``dashboard.queries.market`` (stock lines,
-events, share changes) and ``dashboard.charts``. Filters are kept in the URL.
+A thin page over ``dashboard.queries`` (spend per provider, tickers, event markers), ``dashboard.services``
+(stock lines, events' share changes and CARs) and ``dashboard.charts``. Filters are kept in the URL.
 """
 
 import _bootstrap  # before any dashboard import: puts the repository root on sys.path
 import streamlit as st
 
 from dashboard import charts
+from dashboard.queries import events as event_queries
 from dashboard.queries import market, meta, spend
-from dashboard.ui.guard import load, spend_page
+from dashboard.services import event_spend, stock_lines
+from dashboard.services.settings import MODEL_LABELS
+from dashboard.ui.guard import load, start_page, study_config
 from dashboard.ui.widgets import (
     download_csv,
-    needs,
     synthetic_label,
     synthetic_market_label,
     table,
@@ -21,12 +23,9 @@ from dashboard.ui.widgets import (
 from etl.market.tickers import provider_tickers
 
 _bootstrap.through_router()
-ctx, facts = spend_page("Spend vs market")
+ctx, facts = start_page("Spend vs market", requires=("billing", "prices"))
 currency, max_age = ctx.currency, ctx.max_rate_age_days
-relations = load(meta.relations, ctx.reader)
-if "prices" not in relations:
-    needs("This warehouse predates market data: run `python -m etl init` to upgrade it.")
-    st.stop()
+study = study_config(ctx)
 synthetic_label(facts)
 synthetic_market_label(load(meta.synthetic_market, ctx.reader))
 options = load(spend.filter_options, ctx.reader)
@@ -34,10 +33,6 @@ tickers = load(market.price_tickers, ctx.reader)
 mapping = provider_tickers(ctx.config)
 with_ticker = [p for p in options.providers if p in mapping]
 priced = [p for p in with_ticker if mapping[p] in set(tickers["ticker"])]
-if tickers.empty:
-    needs("No prices are loaded yet: run `python -m etl prices fetch` (or `python -m etl prices import FILE...`), "
-          "then reload this page.")
-    st.stop()
 if not priced:
     st.info("None of the providers in the spend has prices of its parent's ticker ("
             + ", ".join(f"{p} → {mapping[p]}" for p in with_ticker) + "). Load them with "
@@ -56,15 +51,17 @@ with st.sidebar:
     measure = st.segmented_control("Cost basis", list(spend.MEASURES), default="effective", required=True,
                                    format_func=spend.MEASURE_LABELS.get, key="sm_basis",
                                    bind="query-params") or "effective"
-    view = st.radio("Stock as", list(market.VIEWS), format_func=market.VIEWS.get, key="sm_view",
+    view = st.radio("Stock as", list(stock_lines.VIEWS), format_func=stock_lines.VIEWS.get, key="sm_view",
                     bind="query-params", help="Price: the raw close. Cumulative return: total return (adjusted "
                                               "close) since the start of the range. Cumulative abnormal return: "
                                               "the return beyond the benchmark's, from the start of the range.")
     benchmark = st.selectbox("Benchmark", benchmarks, index=benchmarks.index(default_benchmark)
                              if default_benchmark in benchmarks else 0, key="sm_benchmark", bind="query-params",
                              help="Setting `dashboard.benchmark` is the default.", disabled=view != "car")
-    model = st.radio("Abnormal-return model", list(market.MODELS), format_func=market.MODELS.get, key="sm_model",
-                     bind="query-params", disabled=view != "car")
+    model = st.radio("Abnormal-return model", list(stock_lines.MODELS), format_func=stock_lines.MODELS.get,
+                     key="sm_model", bind="query-params", disabled=view != "car",
+                     help=f"The market model is fitted over the estimation window {study.estimation} before the "
+                          "start (setting `eventstudy.estimation`).")
 
 start, end = (picked[0], picked[-1]) if isinstance(picked, tuple | list) and picked else (options.first_day,
                                                                                           options.last_day)
@@ -73,17 +70,16 @@ model = model or "market_adjusted"
 flt = spend.SpendFilter(start=start, end=end, currency=currency, measure=measure, max_age_days=max_age)
 label = spend.MEASURE_LABELS[measure]
 st.caption(f"{label} in {currency} per {grain}, next to the listed parent's stock (setting `providers.tickers`). "
-           + ("Events of the catalog are the red markers; hover one for its headline." if "events" in relations
-              else ""))
+           "Events of the catalog are the red markers; hover one for its headline.")
 per_provider = load(spend.spend_over_time, ctx.reader, flt=flt, grain=grain, by="provider", top=1000)
 unconverted_warning(load(spend.unconverted, ctx.reader, flt=flt), currency, "spend vs market")
 pairs = tuple(sorted(mapping.items()))
-events = load(market.event_markers, ctx.reader, start=start, end=end, tickers=pairs)
+events = load(event_queries.event_markers, ctx.reader, start=start, end=end, tickers=pairs)
 
 
-def line_of(provider: str) -> market.StockLine:
-    return load(market.stock_line, ctx.reader, ticker=mapping[provider], start=start, end=end, view=view,
-                benchmark=benchmark, model=model)
+def line_of(provider: str) -> stock_lines.StockLine:
+    return load(stock_lines.stock_line, ctx.reader, ticker=mapping[provider], start=start, end=end, view=view,
+                benchmark=benchmark, model=model, study=study)
 
 
 # --- one provider ---------------------------------------------------------------------------------------------
@@ -111,28 +107,23 @@ download_csv(charts.figure_frame(grid), "all providers spend and stock")
 
 # --- events and our spend -------------------------------------------------------------------------------------
 st.subheader("Events and our spend")
-if "events" not in relations:
-    st.info("This warehouse predates the event catalog (table `events`, schema version 3): run `python -m etl "
-            "init` to upgrade it. Every event then appears here with the change in that provider's share of our "
-            "spend in the 30 and 90 days after it, next to the cumulative abnormal return of its stock.",
-            icon=":material/event:")
+changes = load(event_spend.event_share_changes, ctx.reader, currency=currency, measure=measure, max_age_days=max_age,
+               tickers=pairs, benchmark=default_benchmark, study=study)
+st.caption(f"The provider's share of all our {label.lower()} ({currency}) in the N days before the event's date "
+           "(UTC) and in the N days from it; `complete` is false when the loaded spend does not cover both "
+           f"windows. CAR[-1,+1]: cumulative abnormal return of the provider's ticker against {default_benchmark} "
+           "(setting `dashboard.benchmark`) over the session before to the session after day 0, from "
+           "`event_study_results` when the event study has run, else computed here as `eventstudy run` would "
+           f"({MODEL_LABELS[study.model]}, estimation window {study.estimation}, at least {study.min_obs} sessions: "
+           "settings `eventstudy.*`).")
+if changes.empty:
+    st.info("No event names a provider of our spend: `python -m etl init` loads the catalog, and "
+            "`python -m etl events add` adds your own.", icon=":material/event:")
 else:
-    changes = load(market.event_share_changes, ctx.reader, currency=currency, measure=measure, max_age_days=max_age,
-                   tickers=pairs, benchmark=default_benchmark)
-    st.caption(f"The provider's share of all our {label.lower()} ({currency}) in the N days before the event's date "
-               "(UTC) and in the N days from it; `complete` is false when the loaded spend does not cover both "
-               f"windows. CAR[-1,+1]: cumulative abnormal return of the provider's ticker against "
-               f"{default_benchmark} (setting `dashboard.benchmark`) over the session before to the session after "
-               "day 0, from `event_study_results` when the event study has run, else computed here (market model "
-               "over sessions [-250,-11]).")
-    if changes.empty:
-        st.info("No event names a provider of our spend: `python -m etl init` loads the catalog, and "
-                "`python -m etl events add` adds your own.", icon=":material/event:")
-    else:
-        pct = st.column_config.NumberColumn(format="percent")
-        pp = st.column_config.NumberColumn(format="%+.2f pp")
-        table(changes, "sm-events", column_config={
-            "share_before_30d": pct, "share_after_30d": pct, "change_30d_pp": pp, "share_before_90d": pct,
-            "share_after_90d": pct, "change_90d_pp": pp,
-            "car_m1_p1": st.column_config.NumberColumn("CAR[-1,+1]", format="percent")})
-    download_csv(changes, "events and spend share")
+    pct = st.column_config.NumberColumn(format="percent")
+    pp = st.column_config.NumberColumn(format="%+.2f pp")
+    table(changes, "sm-events", column_config={
+        "share_before_30d": pct, "share_after_30d": pct, "change_30d_pp": pp, "share_before_90d": pct,
+        "share_after_90d": pct, "change_90d_pp": pp,
+        "car_m1_p1": st.column_config.NumberColumn("CAR[-1,+1]", format="percent")})
+download_csv(changes, "events and spend share")

@@ -1,33 +1,24 @@
-"""Event studies for the dashboard: the events, and a study of chosen events computed on demand.
+"""Events: the catalog, the chosen events' facts, markers per provider, shares of our spend around each event,
+and the CARs ``python -m etl eventstudy run`` stored.
 
-The study is :func:`etl.eventstudy.warehouse.compute_event_studies`, the same code as ``python -m etl
-eventstudy run`` (day 0 by each ticker's listing calendar, returns from adjusted closes, every statistic of
-docs/eventstudy.md), over a read-only snapshot; the page caches it per warehouse version and choice.
+An event belongs to the providers it names and to those whose ticker it names (the ``tickers`` parameter:
+(provider, ticker) pairs of the ``providers.tickers`` setting). Its date is the UTC date of ``announced_at``.
 """
 
 from __future__ import annotations
 
-import math
+from datetime import date
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
-from dashboard.queries.reader import Reader
+from dashboard.queries.reader import Queryable, Reader
+from dashboard.queries.spend import MEASURES
 from etl.events.store import read_events
-from etl.eventstudy.settings import StudySettings, parse_estimation, parse_windows
-from etl.eventstudy.warehouse import StudyTables, compute_event_studies
-
-BAND_LEVEL = 0.95
-MEDIA_TOLERANCE = 0.0025
-"""A media figure further than this (a quarter of a percentage point) from the close-to-close return is noted."""
 
 
 def event_list(reader: Reader) -> pd.DataFrame:
     """Every event, newest first: event_id, date (UTC date of the announcement), headline, tickers, providers,
-    origin. Empty on a warehouse without the events table."""
-    if not reader.has_relation("events"):
-        return pd.DataFrame(columns=["event_id", "date", "headline", "tickers", "providers", "origin"])
+    origin."""
     return reader.frame(
         """
         SELECT event_id, announced_at::DATE AS date, headline, tickers, providers, origin
@@ -36,60 +27,113 @@ def event_list(reader: Reader) -> pd.DataFrame:
     )
 
 
-def event_details(reader: Reader, event_ids: tuple[str, ...]) -> pd.DataFrame:
+def event_details(reader: Queryable, event_ids: tuple[str, ...]) -> pd.DataFrame:
     """The chosen events as :func:`etl.events.store.read_events` gives them (announcement, precision, market
-    time, sources, notes, reported moves), in the order asked."""
+    time, tickers, sources, notes, reported moves), in the order asked."""
     return reader.using(lambda con: read_events(con, list(event_ids)))
 
 
-def study(reader: Reader, event_ids: tuple[str, ...], tickers: tuple[str, ...] = (), benchmark: str = "",
-          model: str = "market", returns_kind: str = "simple", estimation: str = "-250:-11",
-          windows: str = "0:0,-1:1,0:1,-5:5", min_obs: int = 60) -> StudyTables:
-    """The event study of ``event_ids`` (each event's own tickers unless ``tickers`` is given; the benchmark of
-    each ticker's calendar unless ``benchmark`` is given). A malformed window raises ValueError with the reason."""
-    settings = StudySettings(model=model, returns_kind=returns_kind, estimation=parse_estimation(estimation),
-                             windows=parse_windows(windows), min_obs=min_obs, benchmark=benchmark or None,
-                             tickers=tickers or None)
-    return reader.using(lambda con: compute_event_studies(con, read_events(con, list(event_ids)), settings))
-
-
-def car_paths(tables: StudyTables) -> pd.DataFrame:
-    """CAR per event, ticker and relative day over the path window, with a 95 % confidence band.
-
-    The band is CAR ± 1.96·s_i·√k: s_i is the ticker's standard deviation of abnormal returns over its
-    estimation sample and k the number of sessions with an AR cumulated so far (the path cumulates from its
-    first day, day -10 by default). Columns: event_id, ticker, benchmark, relative_day, date, ar, car, lower,
-    upper.
+def _event_providers_sql() -> str:
+    """(event_id, announced_at, headline, provider): each event once per provider, named in ``providers`` or
+    through one of its ``tickers`` (the $map_* lists: the providers.tickers setting)."""
+    return """
+        SELECT e.event_id, e.announced_at, e.headline, p.provider
+        FROM events e, unnest(e.providers) AS p(provider)
+        UNION
+        SELECT e.event_id, e.announced_at, e.headline, m.provider
+        FROM events e, unnest(e.tickers) AS t(ticker)
+        JOIN (SELECT unnest($map_providers::VARCHAR[]) AS provider, unnest($map_tickers::VARCHAR[]) AS ticker) m
+          ON m.ticker = t.ticker
     """
-    daily = tables.daily
-    if daily.empty:
-        return pd.DataFrame(columns=["event_id", "ticker", "benchmark", "relative_day", "date", "ar", "car",
-                                     "lower", "upper"])
-    s = tables.results.drop_duplicates(["event_id", "ticker"]).set_index(["event_id", "ticker"])["s"]
-    frame = daily.sort_values(["event_id", "ticker", "relative_day"]).reset_index(drop=True)
-    counted = frame["ar"].notna().groupby([frame["event_id"], frame["ticker"]]).cumsum()
-    sd = frame.set_index(["event_id", "ticker"]).index.map(s.to_dict()).to_numpy(dtype=float)
-    half = stats.norm.ppf(0.5 + BAND_LEVEL / 2) * sd * np.sqrt(counted.to_numpy(dtype=float))
-    frame["lower"], frame["upper"] = frame["car"] - half, frame["car"] + half
-    return frame[["event_id", "ticker", "benchmark", "relative_day", "date", "ar", "car", "lower", "upper"]]
 
 
-def media_comparison(events: pd.DataFrame, tables: StudyTables) -> pd.DataFrame:
-    """Each move the media reported (``events.reported_moves``) next to the close-to-close return of day 0.
+def _mapping_params(tickers: tuple[tuple[str, str], ...]) -> dict:
+    return {"map_providers": [p for p, _ in tickers], "map_tickers": [t for _, t in tickers]}
 
-    Columns: event_id, ticker, reported, close_to_close (day 0's return, simple), day0, differs (further apart
-    than a quarter of a percentage point: the media figure is usually an intraday or after-hours move).
+
+def event_markers(reader: Reader, start: date, end: date, tickers: tuple[tuple[str, str], ...] = ()) -> pd.DataFrame:
+    """Events announced from ``start`` to ``end`` (UTC dates), one row per event and provider: columns event_id,
+    date, announced_at, provider, headline, source_url (the first)."""
+    return reader.frame(
+        f"""
+        WITH ep AS ({_event_providers_sql()})
+        SELECT ep.event_id, CAST(ep.announced_at AS DATE) AS date, ep.announced_at, ep.provider, ep.headline,
+               e.source_urls[1] AS source_url
+        FROM ep JOIN events e USING (event_id)
+        WHERE CAST(ep.announced_at AS DATE) BETWEEN $start AND $end
+        ORDER BY ep.announced_at, ep.provider, ep.event_id
+        """,
+        {"start": start, "end": end} | _mapping_params(tickers),
+    )
+
+
+def event_shares(reader: Queryable, currency: str, measure: str, max_age_days: int,
+                 tickers: tuple[tuple[str, str], ...], windows: tuple[int, ...]) -> pd.DataFrame:
+    """One row per event, provider and N of ``windows``: the provider's share of all our spend (``currency``;
+    amounts without a rate left out) in the N days before the event's date and in the N days from it.
+
+    Columns event_id, date, headline, provider, days (N), share_before, share_after (fractions; NULL without
+    spend in the window), complete (the loaded spend covers both windows).
     """
-    rows = []
-    day0_returns = tables.daily[tables.daily["relative_day"] == 0].set_index(["event_id", "ticker"])
-    for event in events.itertuples():
-        for ticker, reported in dict(event.reported_moves or {}).items():
-            if (event.event_id, ticker) not in day0_returns.index:
-                continue
-            ret = float(day0_returns.loc[(event.event_id, ticker), "ret"])
-            if tables.settings.returns_kind == "log":
-                ret = math.expm1(ret)
-            rows.append((event.event_id, ticker, float(reported), ret,
-                         day0_returns.loc[(event.event_id, ticker), "date"],
-                         abs(float(reported) - ret) > MEDIA_TOLERANCE))
-    return pd.DataFrame(rows, columns=["event_id", "ticker", "reported", "close_to_close", "day0", "differs"])
+    column = MEASURES[measure]  # from the allow-list, never from user text
+    return reader.frame(
+        f"""
+        WITH daily AS (
+            SELECT date, provider, sum({column}_reporting) AS amount
+            FROM daily_spend_in_currency($cur, max_age_days := $age) WHERE NOT fx_missing GROUP BY ALL
+        ),
+        bounds AS (SELECT min(date) AS first_day, max(date) AS last_day FROM daily_spend),
+        ep AS ({_event_providers_sql()}),
+        w AS (SELECT unnest($windows::INTEGER[]) AS days),
+        sums AS (
+            SELECT ep.event_id, ep.provider, CAST(ep.announced_at AS DATE) AS day, w.days,
+                   sum(d.amount) FILTER (d.date < day AND d.provider = ep.provider) AS provider_before,
+                   sum(d.amount) FILTER (d.date < day) AS total_before,
+                   sum(d.amount) FILTER (d.date >= day AND d.provider = ep.provider) AS provider_after,
+                   sum(d.amount) FILTER (d.date >= day) AS total_after
+            FROM ep CROSS JOIN w
+            LEFT JOIN daily d ON d.date >= CAST(ep.announced_at AS DATE) - w.days
+                             AND d.date < CAST(ep.announced_at AS DATE) + w.days
+            GROUP BY ALL
+        )
+        SELECT s.event_id, s.day AS date, e.headline, s.provider, s.days,
+               (coalesce(s.provider_before, 0) / nullif(s.total_before, 0))::DOUBLE AS share_before,
+               (coalesce(s.provider_after, 0) / nullif(s.total_after, 0))::DOUBLE AS share_after,
+               (s.day - s.days >= b.first_day AND s.day + s.days - 1 <= b.last_day) AS complete
+        FROM sums s JOIN events e USING (event_id) CROSS JOIN bounds b
+        ORDER BY s.day, s.provider, s.event_id, s.days
+        """,
+        {"cur": currency.upper(), "age": max_age_days, "windows": list(windows)} | _mapping_params(tickers),
+    )
+
+
+def stored_cars(reader: Queryable, event_ids: tuple[str, ...], window: str, benchmark: str, model: str,
+                returns_kind: str) -> pd.DataFrame:
+    """The CAR over ``window`` (e.g. ``[-1,+1]``) that ``eventstudy run`` stored for each (event, ticker) of
+    ``event_ids``: its row in ``event_study_results``, or its row against ``benchmark`` in
+    ``event_study_exclusions`` (car NULL, the engine's reason in the note; an exclusion against another
+    benchmark may be that benchmark's own doing). Where several runs stored a pair, the one against
+    ``benchmark`` wins, then ``model``, then ``returns_kind``, then a result over an exclusion.
+
+    Columns event_id, ticker, car, note, source (``event_study_results`` or ``event_study_exclusions``).
+    """
+    return reader.frame(
+        """
+        SELECT event_id, ticker, car, note, source
+        FROM (
+            SELECT event_id, ticker, benchmark, model, returns_kind, car, 'event_study_results' AS source,
+                   format('{} model, {} returns, vs {}', model, returns_kind, benchmark) AS note
+            FROM event_study_results WHERE "window" = $window
+            UNION ALL
+            SELECT event_id, ticker, benchmark, model, returns_kind, NULL::DOUBLE, 'event_study_exclusions',
+                   format('excluded ({} model, {} returns, vs {}): {}', model, returns_kind, benchmark, reason)
+            FROM event_study_exclusions WHERE benchmark = $bench
+        )
+        WHERE list_contains($events::VARCHAR[], event_id)
+        QUALIFY row_number() OVER (PARTITION BY event_id, ticker
+                                   ORDER BY benchmark = $bench DESC, model = $model DESC,
+                                            returns_kind = $returns DESC, source = 'event_study_results' DESC,
+                                            benchmark, model) = 1
+        """,
+        {"events": list(event_ids), "window": window, "bench": benchmark, "model": model, "returns": returns_kind},
+    )

@@ -1,4 +1,8 @@
-"""Data health: how fresh each feed is, which loads failed, and why."""
+"""Data health: how fresh each feed is, which loads failed, and why.
+
+Failing sources and recent loads are the functions ``python -m etl status`` prints (views ``source_status`` and
+``load_history``), so the page and the command never disagree.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import datetime
 import pandas as pd
 
 from dashboard.queries.reader import Reader
+from etl import status
 
 
 def billing_feeds(reader: Reader, now: datetime, stale_after_hours: float) -> pd.DataFrame:
@@ -41,36 +46,19 @@ def billing_feeds(reader: Reader, now: datetime, stale_after_hours: float) -> pd
 
 
 def failing_sources(reader: Reader) -> pd.DataFrame:
-    """Sources whose most recent load attempt failed, with the error a user can act on."""
-    return reader.frame(
-        """
-        SELECT kind, source, format, error, finished_at AS failed_at,
-               (SELECT max(ok.finished_at) FROM load_log ok
-                WHERE ok.kind = l.kind AND ok.source = l.source AND ok.status <> 'failed') AS last_success
-        FROM load_log l
-        QUALIFY row_number() OVER (PARTITION BY kind, source ORDER BY load_id DESC) = 1 AND status = 'failed'
-        ORDER BY failed_at DESC
-        """
-    )
+    """Sources whose most recent load attempt failed, with the error a user can act on (as ``status`` lists
+    them): kind, source, format, error, failed_at, last_success."""
+    return reader.using(lambda con: status.failing_sources(con).df())
 
 
 def recent_loads(reader: Reader, limit: int = 50) -> pd.DataFrame:
-    return reader.frame(
-        """
-        SELECT load_id, kind, source, format, dataset, rows, status, coalesce(error, message) AS detail,
-               started_at, finished_at
-        FROM load_log ORDER BY load_id DESC LIMIT ?
-        """,
-        [limit],
-    )
+    """The latest load attempts, newest first (as ``status`` lists them), with the error or message as detail."""
+    return reader.using(lambda con: status.recent_loads(con, limit).df())
 
 
 def price_feeds(reader: Reader, now: datetime, stale_after_hours: float) -> pd.DataFrame:
     """One row per ticker: first and last session, rows, when its rows were last written and by which load, and
     whether it is stale: more than ``stale_after_hours`` since the end (24:00 UTC) of its last session."""
-    if not reader.has_relation("prices"):
-        return pd.DataFrame(columns=["ticker", "exchange", "currency", "first_session", "last_session", "rows",
-                                     "loaded_at", "last_load", "hours_since_session", "stale"])
     return reader.frame(
         """
         WITH loads AS (
@@ -93,9 +81,6 @@ def fx_feeds(reader: Reader, now: datetime, stale_after_hours: float) -> pd.Data
     """One row per FX pair (currency against its quote currency): first and last rate date, rows, latest rate,
     source, when last written, and whether it is stale (more than ``stale_after_hours`` since the end of the
     day of its latest rate)."""
-    if not reader.has_relation("fx_rates"):
-        return pd.DataFrame(columns=["pair", "currency", "quote_currency", "first_date", "last_date", "rows",
-                                     "last_rate", "source", "loaded_at", "hours_since_rate", "stale"])
     return reader.frame(
         """
         SELECT currency || quote_currency AS pair, currency, quote_currency, min(date) AS first_date,

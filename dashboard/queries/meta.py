@@ -1,4 +1,9 @@
-"""Facts about the warehouse as a whole: is there data, is it synthetic, which providers and dates."""
+"""Facts about the warehouse as a whole: its schema version, is there data, is any of it synthetic.
+
+Synthetic means written by a load that recorded ``load_log.synthetic`` (only ``python -m etl demo`` does):
+the views ``synthetic_loads`` and ``synthetic_data`` (sql/views/50_synthetic.sql) define it once for the
+dashboard, ``python -m etl status`` and analysts.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,27 @@ from dataclasses import dataclass
 from datetime import date
 
 from dashboard.queries.reader import Reader
-
-DEMO_ACCOUNT_PREFIX = "DEMO "  # every billing account written by `python -m etl demo` is named like this
+from etl.warehouse import latest_schema_version, schema_version
 
 
 @dataclass(frozen=True)
 class WarehouseSummary:
-    cost_rows: int
-    first_day: date | None
-    last_day: date | None
-    providers: tuple[str, ...]
-    currencies: tuple[str, ...]
-    synthetic: bool
+    """What every page checks first (``dashboard.ui.guard``). A warehouse at an older schema version than this
+    code is summarised by its version alone (the relations read for the rest may not exist yet)."""
+
+    schema_version: int
+    cost_rows: int = 0
+    first_day: date | None = None
+    last_day: date | None = None
+    providers: tuple[str, ...] = ()
+    currencies: tuple[str, ...] = ()
+    synthetic: bool = False  # some billing data comes from a synthetic load
+    tickers: int = 0  # tickers with prices
+    events: int = 0
+
+    @property
+    def outdated(self) -> bool:
+        return self.schema_version < latest_schema_version()
 
     @property
     def empty(self) -> bool:
@@ -25,22 +39,28 @@ class WarehouseSummary:
 
 
 def summary(reader: Reader) -> WarehouseSummary:
-    """One pass over the daily rollup (small), never over the cost rows."""
-    rows, first_day, last_day, providers, currencies, synthetic = reader.row(
-        """
-        SELECT coalesce(sum(rows), 0)::BIGINT, min(date), max(date),
-               list_sort(list_distinct(list(provider))), list_sort(list_distinct(list(currency))),
-               coalesce(bool_or(starts_with(billing_account_name, ?)), false)
-        FROM daily_spend
-        """,
-        [DEMO_ACCOUNT_PREFIX],
-    )
-    return WarehouseSummary(rows, first_day, last_day, tuple(providers or ()), tuple(currencies or ()), synthetic)
+    """The schema version, then (on a current warehouse) one pass over the daily rollup, never over the cost
+    rows, and counts of the small tables; one snapshot."""
+    with reader.snapshot() as snapshot:
+        version = snapshot.using(schema_version)
+        if version < latest_schema_version():
+            return WarehouseSummary(version)
+        rows, first_day, last_day, providers, currencies, synthetic, tickers, events = snapshot.row(
+            """
+            SELECT coalesce(sum(rows), 0)::BIGINT, min(date), max(date),
+                   list_sort(list_distinct(list(provider))), list_sort(list_distinct(list(currency))),
+                   EXISTS (SELECT 1 FROM synthetic_loads WHERE kind = 'billing'),
+                   (SELECT count(DISTINCT ticker) FROM prices), (SELECT count(*) FROM events)
+            FROM daily_spend
+            """
+        )
+    return WarehouseSummary(version, rows, first_day, last_day, tuple(providers or ()), tuple(currencies or ()),
+                            synthetic, tickers, events)
 
 
 @dataclass(frozen=True)
 class SyntheticMarket:
-    """Whether the market data in the warehouse includes rows written by ``python -m etl demo``."""
+    """The market data in the warehouse written by ``python -m etl demo``."""
 
     prices: tuple[str, ...]  # tickers with synthetic prices
     fx: tuple[str, ...]  # currencies with synthetic rates
@@ -50,23 +70,11 @@ class SyntheticMarket:
 
 
 def synthetic_market(reader: Reader) -> SyntheticMarket:
-    """Tickers and currencies whose rows were written by a synthetic load: ``load_log`` rows of kind ``prices``
-    or ``fx`` with format ``synthetic`` and a source starting with ``demo:``, that wrote rows still stored."""
-    if not (reader.has_relation("prices") and reader.has_relation("fx_rates")):
-        return SyntheticMarket((), ())
+    """Tickers and currencies with rows still stored from a synthetic load (view ``synthetic_data``)."""
     prices, fx = reader.row(
         """
-        WITH demo AS (SELECT load_id, kind FROM load_log
-                      WHERE kind IN ('prices', 'fx') AND format = 'synthetic' AND starts_with(source, 'demo:'))
-        SELECT (SELECT list_sort(list(DISTINCT ticker)) FROM prices
-                WHERE load_id IN (SELECT load_id FROM demo WHERE kind = 'prices')),
-               (SELECT list_sort(list(DISTINCT currency)) FROM fx_rates
-                WHERE load_id IN (SELECT load_id FROM demo WHERE kind = 'fx'))
+        SELECT list_sort(list(subject) FILTER (kind = 'prices')), list_sort(list(subject) FILTER (kind = 'fx'))
+        FROM synthetic_data WHERE kind IN ('prices', 'fx')
         """
     )
     return SyntheticMarket(tuple(prices or ()), tuple(fx or ()))
-
-
-def relations(reader: Reader) -> frozenset[str]:
-    """Names of the tables and views of the warehouse (an older warehouse lacks newer ones)."""
-    return reader.relations()

@@ -48,20 +48,11 @@ class Snapshot:
 
     def using(self, function: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """``function(connection)``, for code that takes a DuckDB connection (``etl.events.store.read_events``,
-        ``etl.eventstudy.warehouse.compute_event_studies``)."""
+        ``etl.status.recent_loads``)."""
         try:
             return function(self._con)
         except duckdb.Error as exc:
             raise QueryError(str(exc).splitlines()[0]) from exc
-
-    def has_relation(self, name: str) -> bool:
-        """Whether a table or view of that name exists (an older warehouse may lack newer ones)."""
-        return name in self.relations()
-
-    def relations(self) -> frozenset[str]:
-        """Names of the warehouse's tables and views."""
-        frame = self.frame("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'wh'")
-        return frozenset(frame["table_name"])
 
 
 @dataclass(frozen=True)
@@ -101,14 +92,6 @@ class Reader:
     def using(self, function: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         with self.snapshot() as snapshot:
             return snapshot.using(function)
-
-    def has_relation(self, name: str) -> bool:
-        with self.snapshot() as snapshot:
-            return snapshot.has_relation(name)
-
-    def relations(self) -> frozenset[str]:
-        with self.snapshot() as snapshot:
-            return snapshot.relations()
 
 
 Queryable = Reader | Snapshot  # what a query function reads from: one snapshot per call, or a shared one

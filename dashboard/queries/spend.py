@@ -37,8 +37,6 @@ DIMENSION_LABELS = {"provider": "Provider", "service_category": "Service categor
                     "billing_account": "Billing account"}
 GRAINS = ("day", "week", "month")
 AI_COMPUTE_CATEGORIES = ("AI and Machine Learning", "Compute")
-MOVER_PERIODS = {"month": "Last full month vs the month before", "quarter": "Last full quarter vs the quarter before",
-                 "30d": "Last 30 days vs the 30 days before", "7d": "Last 7 days vs the 7 days before"}
 
 
 @dataclass(frozen=True)
@@ -311,37 +309,10 @@ def unconverted(reader: Reader, flt: SpendFilter) -> pd.DataFrame:
 Period = tuple[date, date]
 
 
-def mover_periods(as_of: date, kind: str = "month") -> tuple[Period, Period]:
-    """(current, previous) periods, inclusive, for a comparison ending at ``as_of``.
-
-    ``month``/``quarter``: the last *full* month (quarter) on or before as_of and the one before it;
-    ``30d``/``7d``: the N days ending at as_of and the N days before them.
-    """
-    if kind in ("30d", "7d"):
-        days = int(kind[:-1])
-        current = (as_of - timedelta(days=days - 1), as_of)
-        return current, (current[0] - timedelta(days=days), current[0] - timedelta(days=1))
-    if kind == "month":
-        end = as_of if (as_of + timedelta(days=1)).day == 1 else as_of.replace(day=1) - timedelta(days=1)
-        start = end.replace(day=1)
-        previous_end = start - timedelta(days=1)
-        return (start, end), (previous_end.replace(day=1), previous_end)
-    if kind == "quarter":
-        def quarter_start(day: date) -> date:
-            return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-        next_day = as_of + timedelta(days=1)
-        end = as_of if quarter_start(next_day) == next_day else quarter_start(as_of) - timedelta(days=1)
-        start = quarter_start(end)
-        previous_end = start - timedelta(days=1)
-        return (start, end), (quarter_start(previous_end), previous_end)
-    raise ValueError(f"unknown comparison {kind!r}; expected one of {sorted(MOVER_PERIODS)}")
-
-
 def top_movers(reader: Reader, flt: SpendFilter, current: Period, previous: Period, limit: int = 15) -> pd.DataFrame:
-    """Services whose spend changed most (absolute change) from ``previous`` to ``current``: columns provider,
-    service_name, service_category, previous, current, change, change_pct (NULL when previous is 0).
-    Filters other than the date range apply."""
+    """Services whose spend changed most (absolute change) from ``previous`` to ``current`` (inclusive periods,
+    e.g. from ``dashboard.services.periods.mover_periods``): columns provider, service_name, service_category,
+    previous, current, change, change_pct (NULL when previous is 0). Filters other than the date range apply."""
     first, last = min(current[0], previous[0]), max(current[1], previous[1])
     sql, params = spend_relation(flt, first, last)
     return reader.frame(

@@ -23,9 +23,10 @@ def download_csv(frame: pd.DataFrame, name: str, label: str = "Download CSV") ->
 
 
 def synthetic_label(summary: WarehouseSummary) -> None:
+    """Label billing data written by ``python -m etl demo`` (its loads record ``load_log.synthetic``) as such."""
     if summary.synthetic:
-        st.warning("**Synthetic demo data.** The billing accounts named `DEMO …` were made up by "
-                   "`python -m etl demo`; they are not real spend.", icon=":material/science:")
+        st.warning("**Synthetic demo data.** Billing data in this warehouse was made up by `python -m etl demo` "
+                   "(view `synthetic_data` lists it); it is not real spend.", icon=":material/science:")
 
 
 def empty_warehouse(reason: str) -> None:
@@ -37,8 +38,17 @@ def needs(what: str) -> None:
     st.info(what, icon=":material/info:")
 
 
+def upgrade_needed(version: int, latest: int) -> None:
+    st.info(f"This warehouse is at schema version {version}, older than this dashboard's {latest}: run "
+            "`python -m etl init` to upgrade it, then reload this page.", icon=":material/update:")
+
+
 def query_failed(error: Exception) -> None:
     st.error(f"The query failed: {error}", icon=":material/error:")
+
+
+def invalid_setting(error: Exception) -> None:
+    st.error(f"A setting cannot be used: {error}", icon=":material/settings:")
 
 
 def synthetic_market_label(flags: SyntheticMarket, what: str = "market data") -> None:

@@ -210,3 +210,20 @@ def create_events(warehouse: Warehouse, events: tuple = EVENTS) -> None:
                                  source_urls=(f"https://example.com/{event_id}",))
                            for event_id, at, precision, market_time, headline, tickers, providers in events],
                      origin="user")
+
+
+def create_study_events(warehouse: Warehouse) -> None:
+    """Replace the warehouse's events with the Event study tests' two: a TPU deal on 2025-05-01 for GOOGL and
+    MSFT, with a media figure for GOOGL, and an event on 2024-02-01, too early for an estimation window."""
+    from etl.events.store import write_events
+    from etl.events.validate import Event
+
+    google = Event("ev-tpu", datetime(2025, 5, 1, 14, 30), "minute", "intraday",
+                   "Acme signs a TPU capacity deal with Google", ("GOOGL", "MSFT"), providers=("Google Cloud",),
+                   source_urls=("https://example.com/ev-tpu",), notes="Timing verified on the wire.",
+                   reported_moves=(("GOOGL", 0.05),))
+    early = Event("ev-early", datetime(2024, 2, 1), "date", "unknown", "Too early for an estimation window",
+                  ("GOOGL",), source_urls=("https://example.com/ev-early",))
+    with warehouse.write("test events") as session, session.transaction() as con:
+        con.execute("DELETE FROM event_day0; DELETE FROM events")
+        write_events(con, [google, early], origin="user")

@@ -63,3 +63,13 @@ def csvs(monkeypatch: pytest.MonkeyPatch) -> dict:
 
     monkeypatch.setattr(widgets, "download_csv", record)
     return offered
+
+
+@pytest.fixture
+def study():
+    """The ``eventstudy.*`` settings as the services take them: the defaults (tests read no config file), or
+    what the test sets in the environment before asking for this fixture."""
+    from dashboard.services.settings import StudyConfig
+    from etl.config import load_config
+
+    return StudyConfig.from_config(load_config())

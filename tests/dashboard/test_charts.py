@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from dashboard import charts
-from dashboard.queries.market import StockLine
+from dashboard.services.stock_lines import StockLine
 
 
 @pytest.fixture

@@ -1,39 +1,30 @@
-"""Event study page under AppTest: what it shows equals the event-study queries; choices live in the URL."""
+"""Event study page under AppTest: what it shows equals the event-study service; choices live in the URL and
+default to the ``eventstudy.*`` settings."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.queries import events as queries
 from dashboard.queries.reader import Reader
-from etl.events.store import write_events
-from etl.events.validate import Event
+from dashboard.services import event_study
+from dashboard.services.settings import StudyConfig
+from etl.config import load_config
+from etl.eventstudy.warehouse import StudyTables
 from etl.warehouse import Warehouse
 from tests.dashboard import builders
 from tests.dashboard.apptest import figures, values
 
-GOOGLE = Event("ev-tpu", datetime(2025, 5, 1, 14, 30), "minute", "intraday",
-               "Acme signs a TPU capacity deal with Google", ("GOOGL", "MSFT"), providers=("Google Cloud",),
-               source_urls=("https://example.com/ev-tpu",), notes="Timing verified on the wire.",
-               reported_moves=(("GOOGL", 0.05),))
-EARLY = Event("ev-early", datetime(2024, 2, 1), "date", "unknown", "Too early for an estimation window",
-              ("GOOGL",), source_urls=("https://example.com/ev-early",))
-
 
 @pytest.fixture
 def event_page(app, spend_db):
-    with Warehouse(spend_db).write("test events") as session, session.transaction() as con:
-        con.execute("DELETE FROM event_day0; DELETE FROM events")
-        write_events(con, [GOOGLE, EARLY], origin="user")
+    builders.create_study_events(Warehouse(spend_db))
     return lambda **params: app("event_study", **params)
 
 
-def expected(spend_db, event_ids=("ev-tpu",), **params) -> queries.StudyTables:
-    return queries.study(Reader(spend_db), tuple(event_ids), **params)
+def expected(spend_db, event_ids=("ev-tpu",), **params) -> StudyTables:
+    return event_study.study(Reader(spend_db), tuple(event_ids), config=StudyConfig.from_config(load_config()),
+                             **params)
 
 
 def test_results_chart_and_facts_equal_the_study(event_page, spend_db, csvs):
@@ -50,7 +41,7 @@ def test_results_chart_and_facts_equal_the_study(event_page, spend_db, csvs):
     assert daily["rank"].tolist() == pytest.approx(study.cross_daily["rank"].tolist(), nan_ok=True)
     assert facts[["ticker", "T"]].values.tolist() == [["GOOGL", 240], ["MSFT", 240]]
     [chart] = figures(at)
-    paths = queries.car_paths(study)
+    paths = event_study.car_paths(study)
     googl = next(t for t in chart["data"] if t.get("name") == "GOOGL")
     assert values(googl["y"]) == pytest.approx((paths[paths["ticker"] == "GOOGL"]["car"] * 100).tolist())
     assert values(googl["x"]) == list(range(-10, 11))
@@ -86,9 +77,23 @@ def test_an_event_without_enough_history_shows_its_exclusion(event_page):
     assert any("No ticker could be studied" in info.value for info in at.info)
 
 
-def test_car_bands_widen_with_the_days_cumulated(spend_db, event_page):
-    paths = queries.car_paths(expected(spend_db))
-    googl = paths[paths["ticker"] == "GOOGL"]
-    half = (googl["upper"] - googl["car"]).to_numpy()
-    s = expected(spend_db).results.query("ticker == 'GOOGL'")["s"].iloc[0]
-    assert half == pytest.approx(1.959963984540054 * s * np.sqrt(np.arange(1, 22)))
+def test_the_defaults_are_the_eventstudy_settings(event_page, spend_db, monkeypatch):
+    monkeypatch.setenv("SPENDSCOPE_EVENTSTUDY__WINDOWS", "-2:2")
+    monkeypatch.setenv("SPENDSCOPE_EVENTSTUDY__MODEL", "market_adjusted")
+    monkeypatch.setenv("SPENDSCOPE_EVENTSTUDY__ESTIMATION", "-120:-6")
+    at = event_page(es_events="ev-tpu")
+    assert at.text_input(key="es_windows").value == "-2:2"
+    assert at.text_input(key="es_estimation").value == "-120:-6"
+    assert at.radio(key="es_model").value == "market_adjusted"
+    results = at.dataframe[2].value
+    assert results["window"].unique().tolist() == ["[-2,+2]"]
+    r = builders.stored_prices("GOOGL").set_index("date")["adj_close"].pct_change()
+    m = builders.stored_prices("SPY").set_index("date")["adj_close"].pct_change()
+    googl = results[results["ticker"] == "GOOGL"]
+    assert googl["car"].item() == pytest.approx(float((r - m).loc["2025-04-29":"2025-05-05"].sum()), rel=1e-12)
+
+
+def test_a_malformed_setting_is_shown_not_raised(event_page, monkeypatch):
+    monkeypatch.setenv("SPENDSCOPE_EVENTSTUDY__ESTIMATION", "last year")
+    at = event_page()
+    assert at.error[0].value.startswith("A setting cannot be used: setting eventstudy.estimation: expected a window")

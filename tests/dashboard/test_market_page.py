@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from dashboard import charts
-from dashboard.queries import market, spend
+from dashboard.queries import spend
 from dashboard.queries.reader import Reader
 from dashboard.queries.spend import SpendFilter
+from dashboard.services import event_spend, stock_lines
 from etl.warehouse import Warehouse
 from tests.dashboard import builders
 from tests.dashboard.apptest import figures, values
@@ -25,7 +26,7 @@ def market_page(app):
     return lambda **params: app("spend_vs_market", **params)
 
 
-def test_one_provider_spend_and_stock_price(market_page, spend_db, csvs):
+def test_one_provider_spend_and_stock_price(market_page, spend_db, csvs, study):
     at = market_page()
     assert at.title[0].value == "Spend vs market"
     one, grid = figures(at)
@@ -37,7 +38,8 @@ def test_one_provider_spend_and_stock_price(market_page, spend_db, csvs):
     assert one["layout"]["yaxis2"]["title"]["text"] == "CRWV close (USD)"
     bars, stock = one["data"]
     assert values(bars["y"]) == coreweave["amount"].tolist()
-    assert values(stock["y"]) == market.stock_line(reader, "CRWV", FIRST, LAST, "price").frame["value"].tolist()
+    line = stock_lines.stock_line(reader, "CRWV", FIRST, LAST, "price", study=study)
+    assert values(stock["y"]) == line.frame["value"].tolist()
     assert [a["text"] for a in grid["layout"]["annotations"]] == ["CoreWeave (CRWV)", "Google Cloud (GOOGL)",
                                                                   "Microsoft (MSFT)"]
     assert any("No event names a provider of our spend" in info.value for info in at.info)  # none loaded
@@ -46,18 +48,19 @@ def test_one_provider_spend_and_stock_price(market_page, spend_db, csvs):
     assert len(csvs["all providers spend and stock"]) == sum(len(values(t["y"])) for t in grid["data"])
 
 
-def test_the_stock_as_cumulative_abnormal_return(market_page, spend_db):
+def test_the_stock_as_cumulative_abnormal_return(market_page, spend_db, study):
     at = market_page()
     at.radio(key="sm_view").set_value("car").run()
     at.radio(key="sm_model").set_value("market").run()
     one = figures(at)[0]
     assert one["layout"]["yaxis2"]["title"]["text"] == "CRWV CAR vs SPY (%)"
-    line = market.stock_line(Reader(spend_db), "CRWV", FIRST, LAST, "car", "SPY", "market")
+    line = stock_lines.stock_line(Reader(spend_db), "CRWV", FIRST, LAST, "car", "SPY", "market", study=study)
     assert values(one["data"][1]["y"]) == pytest.approx(line.frame["value"].tolist())
-    assert any(c.value.startswith("CRWV CAR vs SPY: market model fitted over 250 sessions") for c in at.caption)
+    assert any(c.value.startswith("CRWV CAR vs SPY: market model fitted over 240 sessions of the estimation window "
+                                  "[-250,-11]") for c in at.caption)
 
 
-def test_url_parameters_reopen_a_view(market_page, spend_db):
+def test_url_parameters_reopen_a_view(market_page, spend_db, study):
     at = market_page(sm_provider="Google Cloud", sm_view="Cumulative return", sm_grain="Month",
                      sm_dates=["2025-04-01", "2025-06-30"], sm_basis="Billed cost")
     assert at.selectbox(key="sm_provider").value == "Google Cloud"
@@ -66,7 +69,7 @@ def test_url_parameters_reopen_a_view(market_page, spend_db):
     assert values(one["data"][0]["y"]) == [float(builders.expected(date(2025, m, 1), date(2025, m, d), "billed",
                                                                    providers=("Google Cloud",)))
                                            for m, d in ((4, 30), (5, 31), (6, 30))]
-    line = market.stock_line(Reader(spend_db), "GOOGL", date(2025, 4, 1), LAST, "return")
+    line = stock_lines.stock_line(Reader(spend_db), "GOOGL", date(2025, 4, 1), LAST, "return", study=study)
     assert values(one["data"][1]["y"]) == pytest.approx(line.frame["value"].tolist())
 
 
@@ -77,7 +80,7 @@ def test_the_benchmark_follows_the_setting(market_page, spend_db, monkeypatch):
     assert figures(at)[0]["layout"]["yaxis2"]["title"]["text"] == "CRWV CAR vs MSFT (%)"
 
 
-def test_events_as_markers_and_their_share_changes_next_to_the_car(market_page, spend_db, csvs):
+def test_events_as_markers_and_their_share_changes_next_to_the_car(market_page, spend_db, csvs, study):
     builders.create_events(Warehouse(spend_db))
     at = market_page(sm_provider="Google Cloud")
     one = figures(at)[0]
@@ -85,7 +88,7 @@ def test_events_as_markers_and_their_share_changes_next_to_the_car(market_page, 
     assert markers["name"] == "Events"
     assert markers["hovertext"] == ["2025-05-01 · Google Cloud<br>Acme signs a TPU capacity deal with Google"]
     shown = at.dataframe[-1].value
-    computed = market.event_share_changes(Reader(spend_db), "USD", "effective", 7, PAIRS, "SPY")
+    computed = event_spend.event_share_changes(Reader(spend_db), "USD", "effective", 7, PAIRS, "SPY", study=study)
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), computed, check_dtype=False)
     assert shown["event_id"].tolist() == ["ev-msft", "ev-tpu", "ev-cw"]
     assert csvs["events and spend share"].equals(computed)
@@ -100,9 +103,9 @@ def test_without_prices_the_page_says_how_to_load_them(app, db_path, tmp_path: P
     assert not at.get("plotly_chart")
 
 
-def test_the_line_of_a_figure_matches_the_csv(spend_db):
+def test_the_line_of_a_figure_matches_the_csv(spend_db, study):
     reader = Reader(spend_db)
-    line = market.stock_line(reader, "MSFT", FIRST, LAST, "return")
+    line = stock_lines.stock_line(reader, "MSFT", FIRST, LAST, "return", study=study)
     spend_frame = pd.DataFrame({"period": [pd.Timestamp("2025-03-03")], "amount": [1.0]})
     table = charts.figure_frame(charts.spend_vs_stock(spend_frame, line, "Microsoft", "USD", "effective", "week"))
     assert table[table["series"] == line.label]["y"].tolist() == line.frame["value"].tolist()
@@ -110,8 +113,7 @@ def test_the_line_of_a_figure_matches_the_csv(spend_db):
 
 def test_synthetic_market_data_is_labelled(market_page, spend_db):
     with Warehouse(spend_db).write("mark as demo") as session:  # as `python -m etl demo` records its price loads
-        con = session.con
-        con.execute("UPDATE load_log SET format = 'synthetic', source = 'demo:' || source WHERE kind = 'prices'")
+        session.con.execute("UPDATE load_log SET synthetic = true WHERE kind = 'prices'")
     at = market_page()
     label = "**Synthetic market data.** The prices of CRWV, GOOGL, MSFT, SPY were made up by `python -m etl demo`"
     assert any(w.value.startswith(label) for w in at.warning)

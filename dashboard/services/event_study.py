@@ -1,0 +1,92 @@
+"""Event studies on demand: the Event study page's study, its CAR paths with bands, and the media's figures next
+to the close-to-close moves.
+
+The study is :func:`etl.eventstudy.warehouse.compute_event_studies`, the same code as ``python -m etl
+eventstudy run`` (day 0 by each ticker's listing calendar, returns from adjusted closes, every statistic of
+docs/eventstudy.md), over the events and adjusted closes read in one snapshot; the page caches it per
+warehouse version and choice.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from dashboard.queries.events import event_details
+from dashboard.queries.market import adjusted_closes
+from dashboard.queries.reader import Queryable, Reader
+from dashboard.services.settings import StudyConfig
+from etl.eventstudy.settings import StudySettings, parse_estimation, parse_windows
+from etl.eventstudy.warehouse import StudyTables, compute_event_studies
+
+BAND_LEVEL = 0.95
+MEDIA_TOLERANCE = 0.0025
+"""A media figure further than this (a quarter of a percentage point) from the close-to-close return is noted."""
+PATH_COLUMNS = ["event_id", "ticker", "benchmark", "relative_day", "date", "ar", "car", "lower", "upper"]
+
+
+def run_study(reader: Queryable, event_ids: tuple[str, ...], settings: StudySettings) -> StudyTables:
+    """The event study of ``event_ids`` under ``settings``, from one snapshot's events and adjusted closes (of
+    every ticker the study may use: the events' own or ``settings.tickers``, and the benchmarks)."""
+    with reader.snapshot() as snapshot:
+        events = event_details(snapshot, event_ids)
+        firms = settings.tickers or [ticker for tickers in events["tickers"] for ticker in tickers]
+        benchmarks = [settings.benchmark] if settings.benchmark else list(settings.benchmarks.values())
+        prices = adjusted_closes(snapshot, tuple(sorted({str(t).upper() for t in (*firms, *benchmarks)})))
+    return compute_event_studies(prices, events, settings)
+
+
+def study(reader: Reader, event_ids: tuple[str, ...], tickers: tuple[str, ...] = (), benchmark: str = "",
+          model: str = "", returns_kind: str = "", estimation: str = "", windows: str = "", *,
+          config: StudyConfig) -> StudyTables:
+    """The Event study page's study: the ``eventstudy.*`` settings of ``config``, overridden by every choice
+    given (each event's own tickers unless ``tickers``; the benchmark of each ticker's calendar unless
+    ``benchmark``). A malformed window raises ValueError with the reason."""
+    settings = config.settings(model=model or None, returns_kind=returns_kind or None,
+                               estimation=parse_estimation(estimation) if estimation else None,
+                               windows=parse_windows(windows) if windows else None,
+                               benchmark=benchmark or None, tickers=tickers or None)
+    return run_study(reader, event_ids, settings)
+
+
+def car_paths(tables: StudyTables) -> pd.DataFrame:
+    """CAR per event, ticker and relative day over the path window, with a 95 % confidence band.
+
+    The band is CAR ± 1.96·s_i·√k: s_i is the ticker's standard deviation of abnormal returns over its
+    estimation sample and k the number of sessions with an AR cumulated so far (the path cumulates from its
+    first day, day -10 by default). Columns: PATH_COLUMNS.
+    """
+    daily = tables.daily
+    if daily.empty:
+        return pd.DataFrame(columns=PATH_COLUMNS)
+    s = tables.results.drop_duplicates(["event_id", "ticker"]).set_index(["event_id", "ticker"])["s"]
+    frame = daily.sort_values(["event_id", "ticker", "relative_day"]).reset_index(drop=True)
+    counted = frame["ar"].notna().groupby([frame["event_id"], frame["ticker"]]).cumsum()
+    sd = frame.set_index(["event_id", "ticker"]).index.map(s.to_dict()).to_numpy(dtype=float)
+    half = stats.norm.ppf(0.5 + BAND_LEVEL / 2) * sd * np.sqrt(counted.to_numpy(dtype=float))
+    frame["lower"], frame["upper"] = frame["car"] - half, frame["car"] + half
+    return frame[PATH_COLUMNS]
+
+
+def media_comparison(events: pd.DataFrame, tables: StudyTables) -> pd.DataFrame:
+    """Each move the media reported (``events.reported_moves``) next to the close-to-close return of day 0.
+
+    Columns: event_id, ticker, reported, close_to_close (day 0's return, simple), day0, differs (further apart
+    than a quarter of a percentage point: the media figure is usually an intraday or after-hours move).
+    """
+    rows = []
+    day0_returns = tables.daily[tables.daily["relative_day"] == 0].set_index(["event_id", "ticker"])
+    for event in events.itertuples():
+        for ticker, reported in dict(event.reported_moves or {}).items():
+            if (event.event_id, ticker) not in day0_returns.index:
+                continue
+            ret = float(day0_returns.loc[(event.event_id, ticker), "ret"])
+            if tables.settings.returns_kind == "log":
+                ret = math.expm1(ret)
+            rows.append((event.event_id, ticker, float(reported), ret,
+                         day0_returns.loc[(event.event_id, ticker), "date"],
+                         abs(float(reported) - ret) > MEDIA_TOLERANCE))
+    return pd.DataFrame(rows, columns=["event_id", "ticker", "reported", "close_to_close", "day0", "differs"])
