@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from etl.demo.generator import ACCOUNTS, DEMO_TAG_KEYS, write_demo_exports
-from tests.conftest import run_process
+from tests.conftest import FIXTURES, run_process
 from tests.helpers import table_rows
 
 
@@ -72,3 +72,19 @@ def test_synthetic_prices_never_replace_real_ones(tmp_path, cli):
     assert con.execute("SELECT date::VARCHAR, close FROM prices WHERE ticker = 'MSFT' ORDER BY 1").fetchall() == [
         ("2025-06-09", 472.75), ("2025-06-10", 470.92)]
     assert con.execute("SELECT count(*) > 700 FROM prices WHERE ticker = 'GOOGL'").fetchone()[0]
+    con.close()
+    # synthetic data is defined once (views synthetic_loads, synthetic_data); real data loaded over it is real
+    assert cli("billing", "load", str(FIXTURES / "billing" / "focus" / "focus_1_2_two_providers.csv")).code == 0
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    kinds = {kind: {subject for k, subject in con.execute("SELECT kind, subject FROM synthetic_data").fetchall()
+                    if k == kind} for kind in ("billing", "prices", "fx")}
+    assert kinds["billing"] == {"Google Cloud", "Microsoft", "AWS", "Oracle", "CoreWeave"}
+    assert "MSFT" not in kinds["prices"] and {"GOOGL", "SPY", "^N225"} <= kinds["prices"]
+    assert kinds["fx"] == {"EUR"}
+    [(demo_rows,)] = con.execute("SELECT sum(rows) FROM synthetic_data WHERE kind = 'billing'").fetchall()
+    [(real,)] = con.execute("SELECT count(*) FROM cost WHERE x_LoadId NOT IN (SELECT load_id FROM synthetic_loads)"
+                            ).fetchall()
+    assert real == 5 and demo_rows + real == con.execute("SELECT count(*) FROM cost").fetchone()[0]
+    assert con.execute("SELECT DISTINCT synthetic FROM load_log WHERE source LIKE '%focus_1_2%'").fetchall() == [
+        (False,)]
+    con.close()

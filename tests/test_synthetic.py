@@ -1,29 +1,12 @@
 """SYNTHETIC data is defined once: the loads that recorded ``load_log.synthetic`` (views ``synthetic_loads`` and
-``synthetic_data``), marked on older warehouses by migration 0004 from what the demo wrote then."""
+``synthetic_data``), marked on older warehouses by migration 0004 from what the demo wrote then. (The demo's own
+loads are checked in tests/test_demo.py.)"""
 
 from __future__ import annotations
 
 import duckdb
 
 from etl.warehouse import Warehouse, connect_readonly, migrations
-from tests.conftest import FIXTURES
-
-
-def test_the_demo_is_synthetic_and_real_data_over_it_is_not(tmp_path, cli, query):
-    real_msft = tmp_path / "MSFT.csv"
-    real_msft.write_text("Date,Open,High,Low,Close,Adj Close,Volume\n2025-06-10,1,1,1,470.92,470.92,100\n")
-    assert cli("prices", "import", str(real_msft)).code == 0
-    assert cli("demo", "--out", str(tmp_path / "exports"), "--rows", "600").code == 0
-    assert cli("billing", "load", str(FIXTURES / "billing" / "focus" / "focus_1_2_two_providers.csv")).code == 0
-    kinds = {kind: {subject for k, subject in query("SELECT kind, subject FROM synthetic_data") if k == kind}
-             for kind in ("billing", "prices", "fx")}
-    assert kinds["billing"] == {"Google Cloud", "Microsoft", "AWS", "Oracle", "CoreWeave"}
-    assert "MSFT" not in kinds["prices"] and {"GOOGL", "SPY", "^N225"} <= kinds["prices"]
-    assert kinds["fx"] == {"EUR"}
-    demo_rows = query("SELECT sum(rows) FROM synthetic_data WHERE kind = 'billing'")[0][0]
-    real = query("SELECT count(*) FROM cost WHERE x_LoadId NOT IN (SELECT load_id FROM synthetic_loads)")[0][0]
-    assert real == 5 and demo_rows + real == query("SELECT count(*) FROM cost")[0][0]
-    assert query("SELECT DISTINCT synthetic FROM load_log WHERE source LIKE '%focus_1_2%'") == [(False,)]
 
 
 def test_migration_0004_marks_what_the_demo_wrote_before_it(db_path):
