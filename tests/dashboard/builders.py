@@ -227,3 +227,12 @@ def create_study_events(warehouse: Warehouse) -> None:
     with warehouse.write("test events") as session, session.transaction() as con:
         con.execute("DELETE FROM event_day0; DELETE FROM events")
         write_events(con, [google, early], origin="user")
+
+
+def store_exclusions(warehouse: Warehouse) -> None:
+    """Two pairs ``eventstudy run`` excluded: CRWV of ev-cw against SPY, GOOGL of ev-tpu against QQQ."""
+    with warehouse.write("exclusions") as session, session.transaction() as con:
+        con.execute("""INSERT INTO event_study_exclusions VALUES
+                       ('ev-cw', 'CRWV', 'SPY', 'market', 'only 40 sessions in the estimation window (minimum 60)',
+                        'simple', 1),
+                       ('ev-tpu', 'GOOGL', 'QQQ', 'market', 'no QQQ prices', 'simple', 1)""")

@@ -90,12 +90,7 @@ def test_stored_cars_prefer_the_benchmark_then_the_model_then_the_returns(reader
 
 
 def test_an_exclusion_counts_only_against_its_benchmark(reader, spend_db):
-    with Warehouse(spend_db).write("exclusions") as session:
-        con = session.con
-        con.execute("""INSERT INTO event_study_exclusions VALUES
-                       ('ev-cw', 'CRWV', 'SPY', 'market', 'only 40 sessions in the estimation window (minimum 60)',
-                        'simple', 1),
-                       ('ev-tpu', 'GOOGL', 'QQQ', 'market', 'no QQQ prices', 'simple', 1)""")
+    builders.store_exclusions(Warehouse(spend_db))
     stored = events.stored_cars(reader, ("ev-tpu", "ev-cw"), "[-1,+1]", "SPY", "market", "simple")
     [(event_id, ticker, car, note, source)] = stored.values.tolist()
     assert (event_id, ticker, source) == ("ev-cw", "CRWV", "event_study_exclusions") and np.isnan(car)

@@ -106,12 +106,7 @@ def test_stored_event_study_results_are_preferred(reader, spend_db, study):
 
 
 def test_a_pair_the_event_study_excluded_keeps_its_stored_reason(reader, spend_db, study):
-    with Warehouse(spend_db).write("exclusions") as session:
-        con = session.con
-        con.execute("""INSERT INTO event_study_exclusions VALUES
-                       ('ev-cw', 'CRWV', 'SPY', 'market', 'only 40 sessions in the estimation window (minimum 60)',
-                        'simple', 1),
-                       ('ev-tpu', 'GOOGL', 'QQQ', 'market', 'no QQQ prices', 'simple', 1)""")
+    builders.store_exclusions(Warehouse(spend_db))
     changes = event_spend.event_share_changes(reader, "USD", tickers=PAIRS, study=study).set_index("event_id")
     assert changes.loc["ev-cw", ["car_source", "car_note"]].tolist() == [
         "event_study_exclusions",
