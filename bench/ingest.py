@@ -44,18 +44,18 @@ import json, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 mode, data_file, db_file, reader = sys.argv[2:6]
+import duckdb  # imports before the clock starts: the load is timed, not Python's start-up
+from etl.billing.base import LoadOptions
+from etl.billing.sources import expand_paths
+from etl.config import load_config
+from etl.pipelines import load_billing
+from etl.warehouse import Warehouse
 start = time.perf_counter()
 if mode == "bare":
-    import duckdb
     con = duckdb.connect(db_file)
     rows = con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}", [data_file]).fetchone()[0]
     con.close()
 else:
-    from etl.billing.base import LoadOptions
-    from etl.billing.sources import expand_paths
-    from etl.config import load_config
-    from etl.pipelines import load_billing
-    from etl.warehouse import Warehouse
     sources, problems = expand_paths([data_file])
     assert not problems, problems
     with Warehouse(Path(db_file)).write("benchmark") as session:

@@ -5,7 +5,7 @@ FOCUS export. Accepts the 1.0-preview names (AmortizedCost, ChargeType, UsageQua
 renames (ServiceProviderName, HostProviderName), the literal ``NULL``, ``YYYY-MM-DD HH:MM:SS`` timestamps and
 M/D/YY dates. Enumerated values are normalised to the spec's spelling (``Usage-based`` becomes
 ``Usage-Based``). A file without ListCost or ContractedCost (older or usage-only exports) gets them from
-EffectiveCost, and the load says so.
+EffectiveCost, and the load says so; so does a row whose ListCost or ContractedCost cell is empty.
 """
 
 from __future__ import annotations

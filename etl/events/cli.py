@@ -13,9 +13,9 @@ import hashlib
 import logging
 from pathlib import Path
 
-from etl import loadlog
+from etl import loadlog, pipelines
 from etl.context import Context
-from etl.events.catalog import catalog_is_loaded, refresh_catalog
+from etl.events.catalog import catalog_is_loaded
 from etl.events.files import read_event_csv
 from etl.events.store import known_names, read_events, stored_events, write_events
 from etl.events.validate import COLUMNS, MARKET_TIMES, Event, EventError, parse_event, plan_user_events
@@ -84,7 +84,7 @@ def run_import(args: argparse.Namespace, ctx: Context) -> int:
     rows, refused = [], 0
     with ctx.warehouse.write("events import") as session:
         con = session.con
-        refresh_catalog(session, ctx.config)
+        pipelines.refresh_events(ctx.config, session)
         known = known_names(con, ctx.config)
         for path in args.paths:
             try:
@@ -119,7 +119,7 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
 
     with ctx.warehouse.write("events add") as session:
         con = session.con
-        refresh_catalog(session, ctx.config)
+        pipelines.refresh_events(ctx.config, session)
         try:
             event = parse_event(raw, known_names(con, ctx.config), where)
             plan = plan_user_events([(event, where)], stored_events(con), args.replace)
@@ -155,7 +155,7 @@ def _store(session: WriteSession, events: list[Event], path: Path | None, sha: s
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
     if not _catalog_current(ctx):
         with ctx.warehouse.write("events list") as session:
-            refresh_catalog(session, ctx.config)
+            pipelines.refresh_events(ctx.config, session)
     con = connect_readonly(ctx.config.db_path)
     try:
         events = read_events(con)
