@@ -54,11 +54,6 @@ def load_billing(config: Config, session: WriteSession, sources: Sequence[Source
     return load_sources(session, sources, options, config.get("providers.aliases"))
 
 
-def billing_options(config: Config, **choices: object) -> LoadOptions:
-    """The load options of a run: the command line's ``choices`` and the configured mapping files."""
-    return LoadOptions(mappings=tuple(config.get("billing.mappings")), **choices)  # type: ignore[arg-type]
-
-
 # --- prices --------------------------------------------------------------------------------------------------
 
 def fetch_prices(config: Config, tickers: Sequence[str] = (), *, now: datetime, full: bool = False,

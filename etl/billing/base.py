@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 FieldKind = Literal["text", "num", "ts", "json", "raw"]
 ReplaceScope = Literal["period", "file"]
-SourceKind = Literal["csv", "parquet", "json"]
 SOURCE_KIND_NAMES: tuple[str, ...] = ("csv", "parquet", "json")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 
+from etl import pipelines
 from etl.billing import registry
 from etl.billing.base import LoadOptions
-from etl.billing.loader import load_sources
 from etl.billing.sources import expand_paths
 from etl.context import Context
 from etl.loadlog import LoadRecord, summary_table
@@ -50,7 +50,7 @@ def run_load(args: argparse.Namespace, ctx: Context) -> int:
                           mappings=tuple(ctx.config.get("billing.mappings")))
     sources, problems = expand_paths(args.paths)
     with ctx.warehouse.write("billing load") as session:
-        results = load_sources(session, sources, options, ctx.config.get("providers.aliases"))
+        results = pipelines.load_billing(ctx.config, session, sources, options)
     results += [LoadRecord("billing", path, error=error) for path, error in problems]
     for result in results[len(sources):]:
         log.error("failed %s", result.error)
