@@ -79,9 +79,11 @@ def store_prices(config: Config, session: WriteSession, batches: Sequence[PriceB
 
 @dataclass(frozen=True)
 class FxPlan:
-    """What an FX fetch asks for and records: the currencies and the reporting settings."""
+    """What an FX fetch asks for and records: the currencies, what the warehouse already holds of them (read once)
+    and the reporting settings."""
 
     currencies: list[str]
+    state: fx.FxState
     reporting_currency: str
     max_age_days: int
 
@@ -101,13 +103,13 @@ def plan_fx(config: Config, asked: Sequence[str] = ()) -> FxPlan:
     state = fx.read_state(config.db_path)
     currencies = ([c for c in chosen if c != fx.QUOTE] if chosen
                   else fx.currencies_to_fetch(state, configured, reporting))
-    return FxPlan(currencies, reporting, max_age)
+    return FxPlan(currencies, state, reporting, max_age)
 
 
 def fetch_fx(config: Config, plan: FxPlan, *, now: datetime, sleep: Callable[[float], None] = time.sleep) -> FxFetch:
     """Download the USD rates ``plan`` asks for; writes nothing."""
     start, overlap, backoff = _market_settings(config)
-    return fx.fetch(plan.currencies, fx.read_state(config.db_path), start=start, overlap_days=overlap,
+    return fx.fetch(plan.currencies, plan.state, start=start, overlap_days=overlap,
                     max_backoff_minutes=backoff, now=now, sleep=sleep)
 
 
