@@ -97,6 +97,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Event windows as session offsets from day 0 (START:END)."),
     Setting("eventstudy.min_obs", int, 60,
             "Fewest estimation-window sessions with both returns for a ticker to be tested (at least 5)."),
+    Setting("access.allow", list, [],
+            "With sign-in configured: the e-mail addresses (`ana@example.com`) and domains (`example.com`) "
+            "allowed into the dashboard; empty admits no one."),
+    Setting("access.sql_allow", list, [],
+            "With sign-in configured: the addresses and domains, also on access.allow, that get the SQL page; "
+            "empty hides it from everyone."),
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}
