@@ -17,6 +17,7 @@ from dashboard.queries.reader import QueryError
 from dashboard.ui.cache import cached
 from dashboard.ui.context import app_context
 from dashboard.ui.signin import gate, sidebar, visible
+from etl.logs import setup_logging
 from etl.warehouse import WarehouseMissingError
 
 st.set_page_config(page_title="SpendScope", page_icon="☁️", layout="wide")  # no web font: works offline
@@ -35,6 +36,7 @@ PAGES = [
 ]
 
 ctx = app_context()
+setup_logging(ctx.config.get("log_level"))  # once per process; the gate logs sign-ins and refusals
 access = gate(ctx.config)  # stops here with the sign-in, refusal or configuration screen
 page = st.navigation(visible(PAGES, access))
 

@@ -39,7 +39,8 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("db", str, "data/warehouse.duckdb",
             "Path of the DuckDB warehouse file (relative to the working directory)."),
-    Setting("log_level", str, "INFO", "Logging level of the ETL commands: DEBUG, INFO, WARNING or ERROR."),
+    Setting("log_level", str, "INFO",
+            "Logging level of the ETL commands and the dashboard: DEBUG, INFO, WARNING or ERROR."),
     Setting("reporting_currency", str, "USD", "ISO 4217 currency in which converted totals are reported."),
     Setting("demo.output_dir", str, "data/demo", "Folder where `python -m etl demo` writes its synthetic exports."),
     Setting("demo.rows", int, 20_000, "Approximate number of cost rows the demo generator writes in total."),
