@@ -121,10 +121,9 @@ def _log_once(level: int, message: str) -> None:
 
 def _log_session(access: Access) -> None:
     """One line per session and decision: who signed in, with or without the SQL page, or who was refused."""
-    key = ("signin-logged", access)
-    if st.session_state.get("signin-logged") == key:
+    if st.session_state.get("signin-logged") == access:
         return
-    st.session_state["signin-logged"] = key
+    st.session_state["signin-logged"] = access
     if access.allowed:
         log.info("signed in: %s (SQL page: %s)", access.email, "yes" if access.sql else "no")
     else:

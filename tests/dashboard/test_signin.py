@@ -210,3 +210,20 @@ def test_an_incomplete_auth_table_names_the_missing_keys_not_the_values(app, spe
     assert not at.metric and not any(routable(at, page) for page in PAGES)
     assert "sign-in is misconfigured, no page is served" in logs.text
     assert_no_secret(at, logs)
+
+
+def test_a_secrets_file_that_is_not_toml_serves_no_page(app, spend_db, tmp_path, logs):
+    from streamlit import config
+
+    broken = tmp_path / "secrets.toml"
+    broken.write_text(f'[auth]\nclient_secret = "{CLIENT_SECRET}"\ncookie_secret = \n')
+    before, where = config.get_option("secrets.files"), config.get_where_defined("secrets.files")
+    config.set_option("secrets.files", [str(broken)], "test")
+    try:
+        at = app()
+    finally:
+        config.set_option("secrets.files", before, where)
+    [error] = at.error
+    assert error.value.endswith(f"`{broken}` cannot be read as TOML.")
+    assert not at.metric and not any(routable(at, page) for page in PAGES)
+    assert_no_secret(at, logs)
