@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q
 PORT   ?= 8501
+# The dashboard's bind address: ADDRESS=0.0.0.0 serves every interface (README, "Sign-in").
+ADDRESS ?= localhost
 
 .PHONY: run test lint demo bench clean
 
@@ -20,7 +22,7 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 
 run: $(VENV)/.runtime
 	$(BIN)/python -m etl demo
-	$(BIN)/python -m streamlit run dashboard/app.py --server.port $(PORT)
+	$(BIN)/python -m streamlit run dashboard/app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(VENV)/.dev
 	$(BIN)/ruff check .

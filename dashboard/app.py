@@ -2,7 +2,7 @@
 
 The entry point is a router (``st.navigation``); each page in ``dashboard/pages`` starts with the guard of
 ``dashboard/ui/guard.py`` and is a thin layer over ``dashboard/services`` (computations) and
-``dashboard/queries`` (SQL).
+``dashboard/queries`` (SQL). The sign-in gate (``dashboard/ui/signin.py``) decides which pages the visitor gets.
 """
 
 import sys
@@ -16,6 +16,8 @@ from dashboard.queries.meta import summary
 from dashboard.queries.reader import QueryError
 from dashboard.ui.cache import cached
 from dashboard.ui.context import app_context
+from dashboard.ui.signin import gate, sidebar, visible
+from etl.logs import setup_logging
 from etl.warehouse import WarehouseMissingError
 
 st.set_page_config(page_title="SpendScope", page_icon="☁️", layout="wide")  # no web font: works offline
@@ -33,10 +35,13 @@ PAGES = [
             help="The documented views of the warehouse, their columns and example queries."),
 ]
 
-page = st.navigation(PAGES)
-
 ctx = app_context()
+setup_logging(ctx.config.get("log_level"))  # once per process; the gate logs sign-ins and refusals
+access = gate(ctx.config)  # stops here with the sign-in, refusal or configuration screen
+page = st.navigation(visible(PAGES, access))
+
 with st.sidebar:
+    sidebar(access)
     st.caption(f"Warehouse: `{ctx.reader.path}`")
     try:
         facts = cached(summary, ctx.reader)

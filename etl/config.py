@@ -39,7 +39,8 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("db", str, "data/warehouse.duckdb",
             "Path of the DuckDB warehouse file (relative to the working directory)."),
-    Setting("log_level", str, "INFO", "Logging level of the ETL commands: DEBUG, INFO, WARNING or ERROR."),
+    Setting("log_level", str, "INFO",
+            "Logging level of the ETL commands and the dashboard: DEBUG, INFO, WARNING or ERROR."),
     Setting("reporting_currency", str, "USD", "ISO 4217 currency in which converted totals are reported."),
     Setting("demo.output_dir", str, "data/demo", "Folder where `python -m etl demo` writes its synthetic exports."),
     Setting("demo.rows", int, 20_000, "Approximate number of cost rows the demo generator writes in total."),
@@ -97,6 +98,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Event windows as session offsets from day 0 (START:END)."),
     Setting("eventstudy.min_obs", int, 60,
             "Fewest estimation-window sessions with both returns for a ticker to be tested (at least 5)."),
+    Setting("access.allow", list, [],
+            "With sign-in configured: the e-mail addresses (`ana@example.com`) and domains (`example.com`) "
+            "allowed into the dashboard; empty admits no one."),
+    Setting("access.sql_allow", list, [],
+            "With sign-in configured: the addresses and domains, also on access.allow, that get the SQL page; "
+            "empty hides it from everyone."),
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard.queries import health, meta
 from dashboard.ui.guard import load, start_page
+from dashboard.ui.signin import open_note
 from dashboard.ui.widgets import download_csv, empty_warehouse, synthetic_label, synthetic_market_label, table
 
 _bootstrap.through_router()
@@ -14,6 +15,7 @@ AMOUNTS = {"billed_cost": st.column_config.NumberColumn("billed", format="%.2f")
            "effective_cost": st.column_config.NumberColumn("effective", format="%.2f")}
 STALE = {"stale": st.column_config.CheckboxColumn("stale")}
 ctx, facts = start_page("Data health")  # no data required: a first load that failed is shown here
+open_note()
 stale_after = ctx.config.get("freshness.billing_hours")
 now = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)  # per minute, so the cache is reused
 feeds = load(health.billing_feeds, ctx.reader, now=now, stale_after_hours=stale_after)

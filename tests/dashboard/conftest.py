@@ -13,12 +13,34 @@ APP = REPO / "dashboard" / "app.py"
 
 
 @pytest.fixture
-def app(db_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """An AppTest of the whole app (the router), pointed at the test warehouse, opened at ``page``."""
-    monkeypatch.setenv("SPENDSCOPE_DB", str(db_path))
+def server_address():
+    """Sets Streamlit's ``server.address`` as ``--server.address`` would (``None``: unset, every interface); the
+    value before the test is restored after it."""
+    from streamlit import config
 
-    def open_page(page: str | None = None, **query_params: str) -> AppTest:
+    before, where = config.get_option("server.address"), config.get_where_defined("server.address")
+
+    def set_address(address: str | None) -> None:
+        config.set_option("server.address", address, "test")
+
+    yield set_address
+    config.set_option("server.address", before, where)
+
+
+@pytest.fixture
+def app(db_path: Path, monkeypatch: pytest.MonkeyPatch, server_address):
+    """An AppTest of the whole app (the router), pointed at the test warehouse, opened at ``page``. The server
+    counts as bound to localhost (a test sets ``server_address`` to change that); without ``secrets`` (an
+    ``[auth]`` table) sign-in is not configured, and ``user`` is what ``st.user`` returns."""
+    monkeypatch.setenv("SPENDSCOPE_DB", str(db_path))
+    server_address("localhost")
+
+    def open_page(page: str | None = None, *, secrets: dict | None = None, user: dict | None = None,
+                  **query_params: str) -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=30)
+        at.secrets = secrets or {}
+        if user is not None:
+            at.user = user
         for key, value in query_params.items():
             at.query_params[key] = value
         at.run()

@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,15 +49,26 @@ def _free_port() -> int:
 def running_app(db_path: Path, tmp_path: Path) -> Iterator[str]:
     builders.build(db_path, tmp_path / "fixtures")
     builders.create_events(Warehouse(db_path))
-    port = _free_port()
+    with serve_app(db_path, tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def serve_app(db_path: Path, workdir: Path, port: int | None = None, **settings: str) -> Iterator[str]:
+    """``streamlit run dashboard/app.py`` on 127.0.0.1 in ``workdir`` (where it reads ``.streamlit/``), on the
+    warehouse ``db_path`` with no config file and the ``SPENDSCOPE_*`` variables ``settings``; yields its URL.
+    The server's output goes to ``workdir/streamlit.log``."""
+    port = port or _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPENDSCOPE_")}
-    env |= {"SPENDSCOPE_DB": str(db_path), "SPENDSCOPE_CONFIG": str(tmp_path / "none.toml")}
-    (tmp_path / "none.toml").write_text("")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"), "--server.headless=true",
-         f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    env |= {"SPENDSCOPE_DB": str(db_path), "SPENDSCOPE_CONFIG": str(workdir / "none.toml"), **settings}
+    (workdir / "none.toml").write_text("")
+    log = workdir / "streamlit.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"), "--server.headless=true",
+             f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"],
+            cwd=workdir, env=env, stdout=output, stderr=subprocess.STDOUT, text=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -66,7 +78,7 @@ def running_app(db_path: Path, tmp_path: Path) -> Iterator[str]:
                     break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start: {server.stdout.read()}") from None
+                    raise RuntimeError(f"streamlit did not start: {log.read_text()}") from None
                 time.sleep(0.3)
         yield url
     finally:
