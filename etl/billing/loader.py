@@ -9,7 +9,8 @@ For each source (a file, or a manifest with its blobs) the loader
    parsed by the checked macros of ``sql/macros.sql``, so the first bad value raises an error naming its line and
    column;
 4. in one transaction: inserts the rows, makes them the owners of their replace units and deletes the rows they
-   replace (``units.py``), runs the adapter's ``after_load`` step, and writes the ``load_log`` row
+   replace (``units.py``), removes the demo's synthetic billing data when the load is real
+   (``etl/demo/isolation.py``), runs the adapter's ``after_load`` step, and writes the ``load_log`` row
    (``etl/loadlog.py``): nothing of a failed source is kept;
 5. marks the days it touched, whose daily rollup is refreshed at the end of the run (``rollup.py``).
 
@@ -29,6 +30,7 @@ from etl.billing import ingest, registry, rollup, units
 from etl.billing.base import InputError, LoadOptions, Plan
 from etl.billing.errors import LoadError, describe_duckdb_error, with_file
 from etl.billing.sources import Header, Source, check_same_header, read_header, sha256_of
+from etl.demo import isolation
 from etl.loadlog import CurrencyTotal, LoadRecord, format_totals, next_load_id, write_alone
 from etl.loadlog import write as write_load_log
 from etl.warehouse import WriteSession
@@ -123,11 +125,12 @@ def _load_new(session: WriteSession, source: Source, header: Header, plan: Plan,
                 raise LoadError("no data rows after the header; expected at least one cost row")
             if source.expected_rows is not None and inserted != source.expected_rows:
                 raise LoadError(f"read {inserted} rows but the manifest's dataRowCount says {source.expected_rows}")
+            removed = None if record.synthetic else isolation.remove_synthetic(con, "billing")
             superseded = units.claim(con, record.load_id)
             plan.adapter.after_load(con, record.load_id)
             record.rows, record.totals, record.scope = load_summary(con, record.load_id)
             record.status = "loaded" if record.rows else "superseded"
-            notes = list(plan.notes) + _unmapped_services(con, record.load_id)
+            notes = list(plan.notes) + _unmapped_services(con, record.load_id) + ([removed] if removed else [])
             if superseded:
                 notes.append(f"{len(superseded)} period(s) skipped: a newer export is already loaded "
                              f"({', '.join(sorted(superseded))})")
