@@ -82,7 +82,8 @@ def load_source(session: WriteSession, source: Source, options: LoadOptions) -> 
         record.error = with_file(source.label, f"cannot read the file ({exc.strerror})")
     if not record.ok:
         log.error("failed: %s", record.error)
-        record.status, record.rows, record.totals, record.scope, record.load_id = "failed", 0, [], [], None
+        # the scope stays when the rows were read before the failure: a later load of those accounts resolves it
+        record.status, record.rows, record.totals, record.load_id = "failed", 0, [], None
         record.sha256 = digest.result() if digest and digest.done() and not digest.exception() else None
         write_alone(session, record)
     return record
@@ -121,6 +122,7 @@ def _load_new(session: WriteSession, source: Source, header: Header, plan: Plan,
         with session.transaction():
             record.load_id = next_load_id(con)
             inserted = ingest.insert(con, source, header.columns, plan, record.load_id, staged)
+            record.scope = load_scope(con, record.load_id)
             if inserted == 0:
                 raise LoadError("no data rows after the header; expected at least one cost row")
             if source.expected_rows is not None and inserted != source.expected_rows:
@@ -158,11 +160,15 @@ def load_summary(con: duckdb.DuckDBPyConnection,
         [load_id],
     ).fetchall()
     totals = [CurrencyTotal(cur, n, billed, effective) for cur, n, billed, effective in rows]
-    scope = con.execute(
+    return sum(t.rows for t in totals), totals, load_scope(con, load_id)
+
+
+def load_scope(con: duckdb.DuckDBPyConnection, load_id: int) -> list[tuple[str, str]]:
+    """The (provider, billing account) pairs of a load's rows."""
+    return con.execute(
         "SELECT DISTINCT ServiceProviderName, BillingAccountId FROM cost_line WHERE x_LoadId = ? ORDER BY ALL",
         [load_id],
     ).fetchall()
-    return sum(t.rows for t in totals), totals, scope
 
 
 def _unmapped_services(con: duckdb.DuckDBPyConnection, load_id: int) -> list[str]:
