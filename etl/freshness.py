@@ -13,8 +13,7 @@ they never disagree. ``now`` is UTC (naive or aware). The last successful load s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import duckdb
@@ -35,7 +34,7 @@ class Freshness:
     """How late each kind of feed may be before it is stale."""
 
     billing_lag_days: float = 2.0
-    billing_lag_by_provider: Mapping[str, float] = field(default_factory=dict)
+    billing_lag_by_provider: tuple[tuple[str, float], ...] = ()  # (provider, days): hashable, for caches
     prices_sessions: int = 1
     fx_lag_days: float = 4.0
 
@@ -48,14 +47,14 @@ class Freshness:
             except ValueError:
                 raise FreshnessSettingsError(f"setting freshness.billing_lag_by_provider: {provider}={days!r} is not "
                                              "a number of days") from None
-        found = cls(config.get("freshness.billing_lag_days"), by_provider, config.get("freshness.prices_sessions"),
-                    config.get("freshness.fx_lag_days"))
+        found = cls(config.get("freshness.billing_lag_days"), tuple(sorted(by_provider.items())),
+                    config.get("freshness.prices_sessions"), config.get("freshness.fx_lag_days"))
         if min(found.billing_lag_days, found.prices_sessions, found.fx_lag_days, *by_provider.values()) < 0:
             raise FreshnessSettingsError("settings freshness.*: a lag cannot be negative")
         return found
 
     def billing_lag(self, provider: str) -> float:
-        return self.billing_lag_by_provider.get(provider, self.billing_lag_days)
+        return dict(self.billing_lag_by_provider).get(provider, self.billing_lag_days)
 
 
 def billing(con: duckdb.DuckDBPyConnection, now: datetime, settings: Freshness) -> pd.DataFrame:
