@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import getpass
 import json
+import shutil
 
 import duckdb
 
 from etl import loadlog
 from etl.loadlog import LoadRecord
+from tests.billing.test_azure import EXPORT_RUN, PARTITIONED
 from tests.billing.test_loader import HEADER, focus_row, write
 
 
@@ -89,3 +91,19 @@ def test_migration_0005_backfills_the_latest_charge_end_of_the_rollup(load_billi
     assert query("SELECT date::VARCHAR, charge_period_end::VARCHAR FROM daily_spend_rollup ORDER BY 1") == [
         ("2025-06-01", "2025-06-01 01:00:00"), ("2025-06-03", "2025-06-04 00:00:00")]
     assert query("SELECT data_until::VARCHAR FROM billing_freshness") == [("2025-06-04 00:00:00",)]
+
+
+def test_a_manifest_failure_keeps_its_accounts_and_a_later_export_of_them_resolves_it(load_billing, query,
+                                                                                       tmp_path):
+    shutil.copytree(PARTITIONED, tmp_path / "export")
+    manifest_path = tmp_path / "export" / EXPORT_RUN / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["blobs"][1]["dataRowCount"] = 2
+    manifest["dataRowCount"] = 4  # the parts hold 5 rows: the failure comes after the rows were read
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    [failed] = load_billing(manifest_path)
+    assert failed.status == "failed" and failed.scope
+    assert query("SELECT state FROM load_failures") == [("open",)]
+    [loaded] = load_billing(PARTITIONED / EXPORT_RUN / "manifest.json")  # another source: the good export
+    assert loaded.status == "loaded" and set(failed.scope) <= set(loaded.scope)
+    assert query("SELECT state, resolved_by FROM load_failures") == [("resolved", loaded.load_id)]
