@@ -1,4 +1,4 @@
-# SpendScope: `make run` builds the demo warehouse and starts the dashboard; `make test` runs every test.
+# SpendScope: `make run` builds the demo warehouse (unless it holds real data), then the dashboard; `make test` runs every test.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -21,7 +21,7 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	touch $@
 
 run: $(VENV)/.runtime
-	$(BIN)/python -m etl demo
+	$(BIN)/python -m etl demo --unless-real
 	$(BIN)/python -m streamlit run dashboard/app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(VENV)/.dev

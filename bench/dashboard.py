@@ -176,6 +176,7 @@ def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
     from dashboard.services.periods import mover_periods
     from dashboard.services.settings import StudyConfig
     from etl.config import load_config
+    from etl.freshness import Freshness
     from etl.market.tickers import provider_tickers
 
     reader = Reader(db)
@@ -246,11 +247,11 @@ def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
         ],
         "Data health": [
             *common,
-            ("health.billing_feeds", lambda: health.billing_feeds(reader, now, 36)),
-            ("health.failing_sources", lambda: health.failing_sources(reader)),
+            ("health.billing_feeds", lambda: health.billing_feeds(reader, now, Freshness())),
+            ("health.failures", lambda: health.failures(reader)),
             ("health.recent_loads", lambda: health.recent_loads(reader)),
-            ("health.price_feeds", lambda: health.price_feeds(reader, now, 96)),
-            ("health.fx_feeds", lambda: health.fx_feeds(reader, now, 96)),
+            ("health.price_feeds", lambda: health.price_feeds(reader, now, Freshness())),
+            ("health.fx_feeds", lambda: health.fx_feeds(reader, now, Freshness())),
             ("health.fx_coverage", lambda: health.fx_coverage(reader, currency, age)),
         ],
         "SQL": [*guard, ("schema.columns", lambda: schema.columns(reader))],

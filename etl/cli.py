@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from etl import loads as loads_command
 from etl import pipelines
 from etl import status as status_command
 from etl.billing import cli as billing_cli
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 CommandGroup = Callable[[argparse._SubParsersAction], None]
 COMMAND_GROUPS: tuple[CommandGroup, ...] = (  # in the order `--help` lists them, after `init`
     status_command.register,
+    loads_command.register,
     demo_cli.register,
     billing_cli.register,
     market_cli.register,

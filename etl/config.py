@@ -53,14 +53,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("billing.mappings", list, [],
             "Generic-CSV mapping files (TOML) tried during format detection, for providers without a "
             "standard export."),
-    Setting("freshness.billing_hours", float, 36.0,
-            "Hours after the last successful load of a billing feed before the dashboard calls it stale."),
-    Setting("freshness.prices_hours", float, 96.0,
-            "Hours after a ticker's latest stored session (from the end of that day, UTC) before the dashboard "
-            "calls its prices stale; 96 covers weekends and one-day holidays."),
-    Setting("freshness.fx_hours", float, 96.0,
-            "Hours after an FX pair's latest stored rate (from the end of that day, UTC) before the dashboard "
-            "calls it stale."),
+    Setting("freshness.billing_lag_days", float, 2.0,
+            "Days a billing feed's data (its latest ChargePeriodEnd) may lag behind now before `status` and the "
+            "dashboard call it stale: providers deliver a day or two late."),
+    Setting("freshness.billing_lag_by_provider", dict, {},
+            "Expected delivery lag in days per ServiceProviderName, over freshness.billing_lag_days."),
+    Setting("freshness.prices_sessions", int, 1,
+            "Closed sessions of its exchange a ticker's latest stored session may lag before its prices are stale."),
+    Setting("freshness.fx_lag_days", float, 4.0,
+            "Days after the end (24:00 UTC) of an FX pair's latest rate date before it is stale; 4 covers weekends."),
     Setting("dashboard.benchmark", str, "SPY",
             "Benchmark ticker of the dashboard's cumulative abnormal returns and event CARs (Spend vs market)."),
     Setting("providers.aliases", dict, {},

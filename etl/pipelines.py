@@ -22,6 +22,7 @@ from etl.billing.base import LoadOptions
 from etl.billing.loader import load_sources
 from etl.billing.sources import Source, expand_paths
 from etl.config import Config
+from etl.demo.isolation import refuse_real_data
 from etl.events.catalog import refresh_catalog
 from etl.events.store import read_events
 from etl.eventstudy.settings import StudySettings
@@ -154,30 +155,33 @@ def run_event_studies(config: Config, session: WriteSession, settings: StudySett
 
 @dataclass(frozen=True)
 class DemoBuild:
+    files: list[Path]
     billing: list[LoadRecord]
     market: list[LoadRecord]
     studies: StudyRun | None
 
 
-def build_demo(config: Config, session: WriteSession, files: Sequence[Path], seed: int, *,
+def build_demo(config: Config, session: WriteSession, out: Path, rows: int, seed: int, *,
                market: bool = True) -> DemoBuild:
-    """The demo's SYNTHETIC exports loaded through the normal adapters (recorded as synthetic), then, unless
-    ``market`` is false, SYNTHETIC prices and FX rates where no real ones exist and the catalog's event studies
-    over them, so that every dashboard page has data offline."""
+    """The demo's SYNTHETIC exports written to ``out`` and loaded through the normal adapters (recorded as
+    synthetic), then, unless ``market`` is false, SYNTHETIC prices and FX rates and the catalog's event studies
+    over them, so that every dashboard page has data offline. Raises :class:`~etl.demo.isolation.RealDataError`
+    before writing anything when the warehouse holds real billing rows, prices or rates: demo data never mixes
+    with real data."""
+    from etl.demo.generator import write_demo_exports
     from etl.demo.market import store_synthetic_market
 
+    refuse_real_data(session.con)
+    files = write_demo_exports(out, rows=rows, seed=seed)
     sources, problems = expand_paths([str(f) for f in files])
     billing = load_billing(config, session, sources, LoadOptions(synthetic=True))
     billing += [LoadRecord("billing", path, error=error) for path, error in problems]
     if not market:
-        return DemoBuild(billing, [], None)
+        return DemoBuild(files, billing, [], None)
     records = store_synthetic_market(session, seed, config.get("reporting_currency"),
                                      config.get("fx.max_rate_age_days"))
-    studies = None
-    if records:
-        refresh_events(config, session)
-        studies = run_event_studies(config, session)
-    return DemoBuild(billing, records, studies)
+    refresh_events(config, session)
+    return DemoBuild(files, billing, records, run_event_studies(config, session))
 
 
 def _market_settings(config: Config) -> tuple[date, int, float]:

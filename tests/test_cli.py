@@ -77,17 +77,6 @@ def test_status_before_and_after_a_load(cli, tmp_path):
     assert "SYNTHETIC" not in status.out  # real data is never labelled as the demo's
 
 
-def test_status_exits_1_while_the_latest_load_of_a_source_failed(cli, tmp_path):
-    path = tmp_path / "feed.csv"
-    write(path, HEADER, focus_row("bad", "2025-06-01"))
-    cli("billing", "load", str(path))
-    failing = cli("status")
-    assert failing.code == 1 and "whose latest load failed" in failing.out
-    write(path, HEADER, focus_row("1.00", "2025-06-01"))
-    cli("billing", "load", str(path))
-    assert cli("status").code == 0
-
-
 def test_a_bad_config_file_is_a_usage_error(tmp_path, monkeypatch):
     bad = tmp_path / "config.toml"
     bad.write_text("nonsense = 1\n")
@@ -121,7 +110,7 @@ def test_status_of_an_older_warehouse_says_to_upgrade_it(cli, warehouse, db_path
     with warehouse.write("init"):
         pass
     con = duckdb.connect(str(db_path))  # as published before migration 0004 and its views
-    con.execute("DELETE FROM schema_migrations WHERE version = 4; DROP VIEW load_history; DROP VIEW source_status")
+    con.execute("DELETE FROM schema_migrations WHERE version >= 4; DROP VIEW load_history; DROP VIEW source_status")
     con.close()
     result = cli("status")
     assert result.code == 1

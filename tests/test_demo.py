@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import duckdb
+import pandas as pd
 
 from etl.demo.generator import ACCOUNTS, DEMO_TAG_KEYS, write_demo_exports
+from etl.loadlog import LoadRecord
+from etl.market import fx
+from etl.warehouse import Warehouse
 from tests.conftest import FIXTURES, run_process
 from tests.helpers import table_rows
 
@@ -62,29 +68,51 @@ def test_google_cloud_spend_shifts_up_from_june_2025(tmp_path, load_billing, que
     assert share["2025-06-01"] > 1.5 * share["2025-05-01"]
 
 
-def test_synthetic_prices_never_replace_real_ones(tmp_path, cli):
+def _msft_csv(tmp_path):
     csv = tmp_path / "MSFT.csv"
     csv.write_text("Date,Open,High,Low,Close,Adj Close,Volume\n2025-06-09,1,1,1,472.75,472.75,100\n"
                    "2025-06-10,1,1,1,470.92,470.92,100\n")
-    assert cli("prices", "import", str(csv)).code == 0
+    return csv
+
+
+def test_the_demo_refuses_a_warehouse_with_real_data_and_writes_nothing(tmp_path, cli, db_path):
+    assert cli("prices", "import", str(_msft_csv(tmp_path))).code == 0
+    published = db_path.stat().st_mtime_ns
+    refused = cli("demo", "--out", str(tmp_path / "exports"), "--rows", "600")
+    assert refused.code == 1
+    assert "demo refused: the warehouse holds real data (prices: MSFT 2 rows)" in refused.err
+    assert db_path.stat().st_mtime_ns == published and not (tmp_path / "exports").exists()
+    # what `make run` does: a warehouse with real data is served as it is
+    served = cli("demo", "--unless-real", "--out", str(tmp_path / "exports"), "--rows", "600")
+    assert (served.code, served.out) == (0, f"{db_path} holds real data: served as it is, demo not run\n")
+    assert db_path.stat().st_mtime_ns == published and not (tmp_path / "exports").exists()
+
+
+def test_real_loads_remove_the_demo_data_of_their_kind_and_say_so(tmp_path, cli, query, db_path):
     assert cli("demo", "--out", str(tmp_path / "exports"), "--rows", "600").code == 0
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
-    assert con.execute("SELECT date::VARCHAR, close FROM prices WHERE ticker = 'MSFT' ORDER BY 1").fetchall() == [
-        ("2025-06-09", 472.75), ("2025-06-10", 470.92)]
-    assert con.execute("SELECT count(*) > 700 FROM prices WHERE ticker = 'GOOGL'").fetchone()[0]
-    con.close()
-    # synthetic data is defined once (views synthetic_loads, synthetic_data); real data loaded over it is real
-    assert cli("billing", "load", str(FIXTURES / "billing" / "focus" / "focus_1_2_two_providers.csv")).code == 0
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
-    kinds = {kind: {subject for k, subject in con.execute("SELECT kind, subject FROM synthetic_data").fetchall()
-                    if k == kind} for kind in ("billing", "prices", "fx")}
-    assert kinds["billing"] == {"Google Cloud", "Microsoft", "AWS", "Oracle", "CoreWeave"}
-    assert "MSFT" not in kinds["prices"] and {"GOOGL", "SPY", "^N225"} <= kinds["prices"]
-    assert kinds["fx"] == {"EUR"}
-    [(demo_rows,)] = con.execute("SELECT sum(rows) FROM synthetic_data WHERE kind = 'billing'").fetchall()
-    [(real,)] = con.execute("SELECT count(*) FROM cost WHERE x_LoadId NOT IN (SELECT load_id FROM synthetic_loads)"
-                            ).fetchall()
-    assert real == 5 and demo_rows + real == con.execute("SELECT count(*) FROM cost").fetchone()[0]
-    assert con.execute("SELECT DISTINCT synthetic FROM load_log WHERE source LIKE '%focus_1_2%'").fetchall() == [
-        (False,)]
-    con.close()
+    [(demo_prices,)] = query("SELECT count(*) FROM prices")
+    assert query("SELECT DISTINCT kind FROM synthetic_data ORDER BY 1") == [("billing",), ("fx",), ("prices",)]
+
+    billing = cli("billing", "load", str(FIXTURES / "billing" / "focus" / "focus_1_2_two_providers.csv"))
+    [row] = table_rows(billing.out)
+    assert billing.code == 0 and "removed the demo's SYNTHETIC billing rows: AWS (USD)" in row["detail"]
+    # every demo cost row, replace unit and rollup day is gone; the real rows and their rollup remain
+    assert query("SELECT count(*), count(DISTINCT x_LoadId) FROM cost") == [(5, 1)]
+    assert query("SELECT sum(rows) FROM daily_spend") == [(5,)]
+    assert query("SELECT count(*) FROM replace_unit WHERE load_id NOT IN (SELECT max(load_id) FROM load_log "
+                 "WHERE kind = 'billing')") == [(0,)]
+    assert query("SELECT DISTINCT kind FROM synthetic_data ORDER BY 1") == [("fx",), ("prices",)]
+    assert query("SELECT count(*) FROM prices") == [(demo_prices,)]  # prices are another kind: still the demo's
+
+    imported = cli("prices", "import", str(_msft_csv(tmp_path)))
+    assert imported.code == 0 and "removed the demo's SYNTHETIC prices: 9984.T" in imported.out + imported.err
+    assert query("SELECT ticker, count(*) FROM prices GROUP BY 1") == [("MSFT", 2)]
+    assert query("SELECT kind, subject FROM synthetic_data") == [("fx", "EUR")]
+    assert query("SELECT count(*) FROM load_log WHERE message LIKE '%removed the demo''s SYNTHETIC prices%'"
+                 ) == [(1,)]
+    with Warehouse(db_path).write("real rates") as session:
+        rates = fx.store(session, fx.FxBatch(LoadRecord("fx", "EURUSD=X", format="yahoo", subject="EUR"), "EUR",
+                                             pd.DataFrame({"date": pd.to_datetime(["2025-06-10"]), "rate": [1.14]})),
+                         datetime.now(UTC))
+    assert rates.message == "0 new, 1 revised rate(s); removed the demo's SYNTHETIC FX rates: EUR 781 rows"
+    assert query("SELECT count(*) FROM fx_rates") == [(1,)] and query("SELECT * FROM synthetic_data") == []

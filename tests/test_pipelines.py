@@ -8,7 +8,6 @@ import pytest
 
 from etl import pipelines
 from etl.config import load_config
-from etl.demo.generator import write_demo_exports
 
 
 @pytest.fixture
@@ -19,9 +18,9 @@ def config(db_path):
 def test_the_demo_job_records_every_load_as_synthetic(config, warehouse, query, tmp_path):
     """The market half (synthetic prices, rates and event studies) runs through ``python -m etl demo`` in
     tests/test_demo.py; here the billing half, whose records must say synthetic."""
-    files = write_demo_exports(tmp_path / "exports", rows=600, seed=7, monthly_files=False)
     with warehouse.write("demo") as session:
-        demo = pipelines.build_demo(config, session, files, seed=7, market=False)
+        demo = pipelines.build_demo(config, session, tmp_path / "exports", rows=600, seed=7, market=False)
+    files = demo.files
     assert len(demo.billing) == len(files) and {r.status for r in demo.billing} == {"loaded"}
     assert all(r.synthetic and r.kind == "billing" for r in demo.billing)
     assert (demo.market, demo.studies) == ([], None)

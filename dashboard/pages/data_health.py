@@ -6,7 +6,7 @@ import _bootstrap  # before any dashboard import: puts the repository root on sy
 import streamlit as st
 
 from dashboard.queries import health, meta
-from dashboard.ui.guard import load, start_page
+from dashboard.ui.guard import freshness_settings, load, start_page
 from dashboard.ui.signin import open_note
 from dashboard.ui.widgets import download_csv, empty_warehouse, synthetic_label, synthetic_market_label, table
 
@@ -16,34 +16,46 @@ AMOUNTS = {"billed_cost": st.column_config.NumberColumn("billed", format="%.2f")
 STALE = {"stale": st.column_config.CheckboxColumn("stale")}
 ctx, facts = start_page("Data health")  # no data required: a first load that failed is shown here
 open_note()
-stale_after = ctx.config.get("freshness.billing_hours")
+settings = freshness_settings(ctx)
 now = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)  # per minute, so the cache is reused
-feeds = load(health.billing_feeds, ctx.reader, now=now, stale_after_hours=stale_after)
-failing = load(health.failing_sources, ctx.reader)
+feeds = load(health.billing_feeds, ctx.reader, now=now, settings=settings)
+failures = load(health.failures, ctx.reader)
 loads = load(health.recent_loads, ctx.reader)
+open_failures = failures[failures["state"] == "open"]
 
 synthetic_label(facts)
 st.subheader("Billing feeds")
-st.caption(f"Exports are expected daily: a feed is stale when its last successful load is more than "
-           f"{stale_after:g} hours old (setting `freshness.billing_hours`). Amounts are in each row's own "
-           "currency.")
+st.caption(f"Freshness by data: a feed (provider and billing account) is stale when its latest charge "
+           f"(ChargePeriodEnd) is more days behind now than its expected delivery lag, {settings.billing_lag_days:g} "
+           "days (setting `freshness.billing_lag_days`; per provider `freshness.billing_lag_by_provider`). "
+           "`last_load` is its last successful load. Amounts are in each row's own currency.")
 if feeds.empty:
     empty_warehouse("No billing data is loaded yet.")
 else:
-    stale = int(feeds["stale"].sum())
     cols = st.columns(3)
     cols[0].metric("Billing feeds", len(feeds.groupby(["provider", "account"])))
-    cols[1].metric("Stale feeds", stale)
-    cols[2].metric("Sources failing", len(failing))
+    cols[1].metric("Stale feeds", int(feeds.drop_duplicates(["provider", "account"])["stale"].sum()))
+    cols[2].metric("Open failures", len(open_failures))
     table(feeds, "billing-feeds", column_config=AMOUNTS | STALE)
     download_csv(feeds, "billing feeds")
 
-st.subheader("Failing sources")
-if failing.empty:
-    st.success("The latest load of every source succeeded.", icon=":material/check_circle:")
+st.subheader("Open failures")
+if open_failures.empty:
+    st.success("No failed load is open: every failure was followed by a successful load of its source, or dismissed.",
+               icon=":material/check_circle:")
 else:
-    table(failing, "failing-sources")
-    download_csv(failing, "failing sources")
+    st.caption("A failed load stays open, and `python -m etl status` exits 1, until a later load of the same source "
+               "succeeds. To dismiss one: `python -m etl loads dismiss LOAD_ID --reason \"...\"`.")
+    shown = open_failures[["load_id", "kind", "source", "format", "error", "failed_at"]]
+    table(shown, "open-failures")
+    download_csv(shown, "open failures")
+dismissed = failures[failures["state"] == "dismissed"]
+if not dismissed.empty:
+    st.markdown(f"**Dismissed failures**: {len(dismissed)}")
+    shown = dismissed[["load_id", "kind", "source", "error", "failed_at", "dismissed_by", "dismissed_at",
+                       "dismiss_reason"]]
+    table(shown, "dismissed-failures")
+    download_csv(shown, "dismissed failures")
 
 st.subheader("Recent loads")
 table(loads, "recent-loads")
@@ -52,14 +64,13 @@ download_csv(loads, "recent loads")
 # --- market data: prices and FX rates -----------------------------------------------------------------------
 st.subheader("Market data")
 synthetic_market_label(load(meta.synthetic_market, ctx.reader))
-prices_after = ctx.config.get("freshness.prices_hours")
-fx_after = ctx.config.get("freshness.fx_hours")
-price_feeds = load(health.price_feeds, ctx.reader, now=now, stale_after_hours=prices_after)
-fx_feeds = load(health.fx_feeds, ctx.reader, now=now, stale_after_hours=fx_after)
-st.caption(f"A ticker is stale when its latest stored session ended more than {prices_after:g} hours ago (setting "
-           f"`freshness.prices_hours`), an FX pair when its latest rate is more than {fx_after:g} hours old "
-           "(`freshness.fx_hours`); both counted from the end (24:00 UTC) of that day. `loaded_at` is when the "
-           "rows were last written.")
+price_feeds = load(health.price_feeds, ctx.reader, now=now, settings=settings)
+fx_feeds = load(health.fx_feeds, ctx.reader, now=now, settings=settings)
+st.caption(f"A ticker is stale when its latest stored session is more than {settings.prices_sessions} closed "
+           "session(s) of its exchange's calendar behind (setting `freshness.prices_sessions`); `days_behind` counts "
+           "calendar days from it to the latest closed session. An FX pair is stale when its latest rate is more "
+           f"than {settings.fx_lag_days:g} days old, counted from the end (24:00 UTC) of that day "
+           "(`freshness.fx_lag_days`). `loaded_at` is when the rows were last written.")
 st.markdown(f"**Prices per ticker**: {len(price_feeds)} ticker{'s' * (len(price_feeds) != 1)}, "
             f"{int(price_feeds['stale'].sum())} stale")
 if price_feeds.empty:

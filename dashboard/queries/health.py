@@ -1,54 +1,47 @@
-"""Data health: how fresh each feed is, which loads failed, and why.
+"""Data health: how fresh each feed's data is, which failed loads are open, and why.
 
-Failing sources and recent loads are the functions ``python -m etl status`` prints (views ``source_status`` and
-``load_history``), so the page and the command never disagree.
+Freshness, failures and recent loads are the functions ``python -m etl status`` prints (``etl.freshness``, and
+``etl.status`` over the views ``load_failures`` and ``load_history``), so the page and the command never disagree.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+import duckdb
 import pandas as pd
 
 from dashboard.queries.reader import Reader
-from etl import status
+from etl import freshness, status
+from etl.freshness import Freshness
 
 
-def billing_feeds(reader: Reader, now: datetime, stale_after_hours: float) -> pd.DataFrame:
-    """One row per provider, billing account and currency: last successful load, data coverage, totals.
+def billing_feeds(reader: Reader, now: datetime, settings: Freshness) -> pd.DataFrame:
+    """One row per provider, billing account and currency: rows and totals (from the daily rollup), then the
+    account's freshness by data (``etl.freshness.billing``: data_until, days_behind, lag_days, stale) and its last
+    successful load. ``now`` is naive UTC."""
 
-    ``stale`` is true when the last successful load is older than ``stale_after_hours`` (exports are expected
-    daily); ``now`` is naive UTC.
-    """
-    return reader.frame(
-        """
-        WITH loads AS (
-            SELECT u.s.provider AS provider, u.s.account AS account, max(l.finished_at) AS last_load,
-                   count(DISTINCT l.source) AS sources
-            FROM load_log l, unnest(l.scope) AS u(s)
-            WHERE l.kind = 'billing' AND l.status IN ('loaded', 'unchanged')
-            GROUP BY ALL
-        ), spend AS (
-            SELECT provider, billing_account_id AS account, any_value(billing_account_name) AS account_name,
-                   currency, sum(rows)::BIGINT AS rows, sum(billed_cost) AS billed_cost,
-                   sum(effective_cost) AS effective_cost, min(date) AS first_day, max(date) AS last_day
+    def read(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+        spend = con.execute(
+            """
+            SELECT provider, billing_account_id AS account, currency, sum(rows)::BIGINT AS rows,
+                   sum(billed_cost) AS billed_cost, sum(effective_cost) AS effective_cost
             FROM daily_spend GROUP BY ALL
-        )
-        SELECT s.provider, s.account, s.account_name, s.currency, s.rows, s.billed_cost, s.effective_cost,
-               s.first_day, s.last_day, l.sources, l.last_load,
-               round(date_diff('second', l.last_load, $now) / 3600, 1) AS hours_since_load,
-               coalesce(date_diff('second', l.last_load, $now) / 3600 > $limit, true) AS stale
-        FROM spend s LEFT JOIN loads l USING (provider, account)
-        ORDER BY s.provider, s.account, s.currency
-        """,
-        {"now": now, "limit": stale_after_hours},
-    )
+            """
+        ).df()
+        fresh = freshness.billing(con, now, settings).drop(columns=["rows"])
+        return fresh.merge(spend, on=["provider", "account"]).sort_values(["provider", "account", "currency"])
+
+    columns = ["provider", "account", "account_name", "currency", "rows", "billed_cost", "effective_cost",
+               "first_day", "last_day", "data_until", "days_behind", "lag_days", "stale", "last_load"]
+    return reader.using(read)[columns].reset_index(drop=True)
 
 
-def failing_sources(reader: Reader) -> pd.DataFrame:
-    """Sources whose most recent load attempt failed, with the error a user can act on (as ``status`` lists
-    them): kind, source, format, error, failed_at, last_success."""
-    return reader.using(lambda con: status.failing_sources(con).df())
+def failures(reader: Reader) -> pd.DataFrame:
+    """Every failed load, newest first, with its state (open, resolved, dismissed) as ``status`` reads them:
+    load_id, kind, source, format, error, failed_at, state, resolved_by, dismissed_by, dismissed_at,
+    dismiss_reason."""
+    return reader.using(lambda con: status.failures(con).df())
 
 
 def recent_loads(reader: Reader, limit: int = 50) -> pd.DataFrame:
@@ -56,42 +49,14 @@ def recent_loads(reader: Reader, limit: int = 50) -> pd.DataFrame:
     return reader.using(lambda con: status.recent_loads(con, limit).df())
 
 
-def price_feeds(reader: Reader, now: datetime, stale_after_hours: float) -> pd.DataFrame:
-    """One row per ticker: first and last session, rows, when its rows were last written and by which load, and
-    whether it is stale: more than ``stale_after_hours`` since the end (24:00 UTC) of its last session."""
-    return reader.frame(
-        """
-        WITH loads AS (
-            SELECT source AS ticker, max(finished_at) AS last_load FROM load_log
-            WHERE kind = 'prices' AND status IN ('loaded', 'unchanged') GROUP BY 1
-        )
-        SELECT p.ticker, any_value(p.exchange) AS exchange, any_value(p.currency) AS currency,
-               min(p.date) AS first_session, max(p.date) AS last_session, count(*) AS rows,
-               max(p.loaded_at) AS loaded_at, greatest(max(p.loaded_at), any_value(l.last_load)) AS last_load,
-               round(date_diff('second', (max(p.date) + 1)::TIMESTAMP, $now) / 3600, 1) AS hours_since_session,
-               date_diff('second', (max(p.date) + 1)::TIMESTAMP, $now) / 3600 > $limit AS stale
-        FROM prices p LEFT JOIN loads l USING (ticker)
-        GROUP BY p.ticker ORDER BY p.ticker
-        """,
-        {"now": now, "limit": stale_after_hours},
-    )
+def price_feeds(reader: Reader, now: datetime, settings: Freshness) -> pd.DataFrame:
+    """One row per ticker with its freshness against its exchange's closed sessions (``etl.freshness.prices``)."""
+    return reader.using(lambda con: freshness.prices(con, now, settings))
 
 
-def fx_feeds(reader: Reader, now: datetime, stale_after_hours: float) -> pd.DataFrame:
-    """One row per FX pair (currency against its quote currency): first and last rate date, rows, latest rate,
-    source, when last written, and whether it is stale (more than ``stale_after_hours`` since the end of the
-    day of its latest rate)."""
-    return reader.frame(
-        """
-        SELECT currency || quote_currency AS pair, currency, quote_currency, min(date) AS first_date,
-               max(date) AS last_date, count(*) AS rows, arg_max(rate, date)::DOUBLE AS last_rate,
-               arg_max(source, date) AS source, max(loaded_at) AS loaded_at,
-               round(date_diff('second', (max(date) + 1)::TIMESTAMP, $now) / 3600, 1) AS hours_since_rate,
-               date_diff('second', (max(date) + 1)::TIMESTAMP, $now) / 3600 > $limit AS stale
-        FROM fx_rates GROUP BY currency, quote_currency ORDER BY currency, quote_currency
-        """,
-        {"now": now, "limit": stale_after_hours},
-    )
+def fx_feeds(reader: Reader, now: datetime, settings: Freshness) -> pd.DataFrame:
+    """One row per FX pair with its latest rate and freshness (``etl.freshness.fx``)."""
+    return reader.using(lambda con: freshness.fx(con, now, settings))
 
 
 def fx_coverage(reader: Reader, currency: str, max_age_days: int) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from dashboard.services.settings import StudyConfig
 from dashboard.ui.cache import cached
 from dashboard.ui.context import AppContext, app_context
 from dashboard.ui.widgets import empty_warehouse, invalid_setting, needs, query_failed, upgrade_needed
+from etl.freshness import Freshness
 from etl.warehouse import WarehouseMissingError, latest_schema_version
 
 T = TypeVar("T")
@@ -67,6 +68,14 @@ def study_config(ctx: AppContext) -> StudyConfig:
     """The ``eventstudy.*`` settings; a malformed one is shown with its reason and stops the page."""
     try:
         return StudyConfig.from_config(ctx.config)
+    except ValueError as exc:
+        stop(invalid_setting, exc)
+
+
+def freshness_settings(ctx: AppContext) -> Freshness:
+    """The ``freshness.*`` settings; a malformed one is shown with its reason and stops the page."""
+    try:
+        return Freshness.from_config(ctx.config)
     except ValueError as exc:
         stop(invalid_setting, exc)
 

@@ -9,7 +9,8 @@ For each source (a file, or a manifest with its blobs) the loader
    parsed by the checked macros of ``sql/macros.sql``, so the first bad value raises an error naming its line and
    column;
 4. in one transaction: inserts the rows, makes them the owners of their replace units and deletes the rows they
-   replace (``units.py``), runs the adapter's ``after_load`` step, and writes the ``load_log`` row
+   replace (``units.py``), removes the demo's synthetic billing data when the load is real
+   (``etl/demo/isolation.py``), runs the adapter's ``after_load`` step, and writes the ``load_log`` row
    (``etl/loadlog.py``): nothing of a failed source is kept;
 5. marks the days it touched, whose daily rollup is refreshed at the end of the run (``rollup.py``).
 
@@ -29,6 +30,7 @@ from etl.billing import ingest, registry, rollup, units
 from etl.billing.base import InputError, LoadOptions, Plan
 from etl.billing.errors import LoadError, describe_duckdb_error, with_file
 from etl.billing.sources import Header, Source, check_same_header, read_header, sha256_of
+from etl.demo import isolation
 from etl.loadlog import CurrencyTotal, LoadRecord, format_totals, next_load_id, write_alone
 from etl.loadlog import write as write_load_log
 from etl.warehouse import WriteSession
@@ -80,7 +82,8 @@ def load_source(session: WriteSession, source: Source, options: LoadOptions) -> 
         record.error = with_file(source.label, f"cannot read the file ({exc.strerror})")
     if not record.ok:
         log.error("failed: %s", record.error)
-        record.status, record.rows, record.totals, record.scope, record.load_id = "failed", 0, [], [], None
+        # the scope stays when the rows were read before the failure: a later load of those accounts resolves it
+        record.status, record.rows, record.totals, record.load_id = "failed", 0, [], None
         record.sha256 = digest.result() if digest and digest.done() and not digest.exception() else None
         write_alone(session, record)
     return record
@@ -119,15 +122,17 @@ def _load_new(session: WriteSession, source: Source, header: Header, plan: Plan,
         with session.transaction():
             record.load_id = next_load_id(con)
             inserted = ingest.insert(con, source, header.columns, plan, record.load_id, staged)
+            record.scope = load_scope(con, record.load_id)
             if inserted == 0:
                 raise LoadError("no data rows after the header; expected at least one cost row")
             if source.expected_rows is not None and inserted != source.expected_rows:
                 raise LoadError(f"read {inserted} rows but the manifest's dataRowCount says {source.expected_rows}")
+            removed = None if record.synthetic else isolation.remove_synthetic(con, "billing")
             superseded = units.claim(con, record.load_id)
             plan.adapter.after_load(con, record.load_id)
             record.rows, record.totals, record.scope = load_summary(con, record.load_id)
             record.status = "loaded" if record.rows else "superseded"
-            notes = list(plan.notes) + _unmapped_services(con, record.load_id)
+            notes = list(plan.notes) + _unmapped_services(con, record.load_id) + ([removed] if removed else [])
             if superseded:
                 notes.append(f"{len(superseded)} period(s) skipped: a newer export is already loaded "
                              f"({', '.join(sorted(superseded))})")
@@ -155,11 +160,15 @@ def load_summary(con: duckdb.DuckDBPyConnection,
         [load_id],
     ).fetchall()
     totals = [CurrencyTotal(cur, n, billed, effective) for cur, n, billed, effective in rows]
-    scope = con.execute(
+    return sum(t.rows for t in totals), totals, load_scope(con, load_id)
+
+
+def load_scope(con: duckdb.DuckDBPyConnection, load_id: int) -> list[tuple[str, str]]:
+    """The (provider, billing account) pairs of a load's rows."""
+    return con.execute(
         "SELECT DISTINCT ServiceProviderName, BillingAccountId FROM cost_line WHERE x_LoadId = ? ORDER BY ALL",
         [load_id],
     ).fetchall()
-    return sum(t.rows for t in totals), totals, scope
 
 
 def _unmapped_services(con: duckdb.DuckDBPyConnection, load_id: int) -> list[str]:

@@ -1,5 +1,8 @@
 """The daily rollup behind the ``daily_spend`` view, kept current for every provider/account/date a write touched.
 
+Besides the sums, each rollup row keeps the latest ``ChargePeriodEnd`` of its rows (a charge longer than a day
+counted to the end of its first day), which the billing feeds' freshness reads (view ``billing_freshness``).
+
 Every change to ``cost_line`` marks the (provider, billing account, UTC charge date) keys it touched in a temporary
 table of the write session (:func:`mark_touched`: rows inserted, rows replaced, rows an adapter's ``after_load``
 step changed); :func:`refresh` then recomputes the rollup rows of exactly those keys in one transaction, so the
@@ -41,7 +44,7 @@ def refresh(session: WriteSession) -> int:
     """Recompute the rollup rows of every key marked since :func:`start`; returns how many keys."""
     con = session.con
     con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_keys AS SELECT DISTINCT * FROM {TOUCHED}")
-    keys = con.execute("SELECT count(*) FROM rollup_keys").fetchone()[0]
+    keys = con.execute("SELECT count(*) FROM rollup_keys").fetchall()[0][0]  # fetched to the end: frees the connection
     if not keys:
         return 0
     with session.transaction():
@@ -57,7 +60,8 @@ def refresh(session: WriteSession) -> int:
             SELECT CAST(c.ChargePeriodStart AS DATE), c.ServiceProviderName, c.BillingAccountId,
                    any_value(c.BillingAccountName), c.SubAccountId, any_value(c.SubAccountName),
                    c.ServiceCategory, c.ServiceName, c.ChargeCategory, c.BillingCurrency,
-                   sum(c.BilledCost), sum(c.EffectiveCost), sum(c.ListCost), count(*)
+                   sum(c.BilledCost), sum(c.EffectiveCost), sum(c.ListCost), count(*),
+                   max(least(c.ChargePeriodEnd, CAST(c.ChargePeriodStart AS DATE) + INTERVAL 1 DAY))
             FROM cost_line c
             JOIN rollup_keys t ON c.ServiceProviderName = t.provider AND c.BillingAccountId = t.account
                               AND CAST(c.ChargePeriodStart AS DATE) = t.date

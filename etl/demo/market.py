@@ -4,8 +4,8 @@ Prices follow a one-factor model on each listing's real exchange sessions (2023-
 each ticker's beta to it plus its own noise, all from a seeded generator, with a few made-up reactions on the
 days of the catalog's announcements so that the demo's event studies have something to find. They are stored
 through the normal price and FX store functions with ``load_log.format = 'synthetic'`` and sources named
-``demo:…``; tickers or currencies that already hold real data (any non-synthetic load) are left alone, and
-``python -m etl prices fetch`` / ``fx fetch`` replace synthetic rows with real ones.
+``demo:…``. The demo runs only on a warehouse without real data, and the first real ``prices fetch`` /
+``prices import`` / ``fx fetch`` removes every synthetic row of its kind (``etl/demo/isolation.py``).
 """
 
 from __future__ import annotations
@@ -53,33 +53,20 @@ FX_PAIRS = {"EUR": 1.08}  # currency: first USD rate
 
 def store_synthetic_market(session: WriteSession, seed: int, reporting_currency: str,
                            fx_max_age_days: int) -> list[LoadRecord]:
-    """Store synthetic prices and FX rates in the write session, except where real data exists."""
-    con = session.con
-    real = {row[0] for row in con.execute(
-        "SELECT DISTINCT source FROM load_log WHERE kind IN ('prices', 'fx') AND status = 'loaded' "
-        "AND format <> ?", [SYNTHETIC]).fetchall()}
-    real_tickers = {row[0] for row in con.execute(
-        "SELECT DISTINCT p.ticker FROM prices p JOIN load_log l ON l.load_id = p.load_id WHERE l.format <> ?",
-        [SYNTHETIC]).fetchall()}
+    """Store synthetic prices and FX rates in the write session (the demo runs only where no real ones exist)."""
     now = datetime.now(UTC)
     rng = np.random.default_rng(seed)
     results = []
     for ticker, frame in synthetic_prices(rng).items():
-        if ticker in real_tickers:
-            log.info("demo: %s already has real prices; no synthetic ones written", ticker)
-            continue
         result = LoadRecord(kind="prices", source=f"demo:{ticker}", status="loaded", format=SYNTHETIC,
-                              subject=ticker, synthetic=True)
+                            subject=ticker, synthetic=True)
         results.append(store_prices(session, PriceBatch(result, listing(ticker), frame,
-                                                    notes=["SYNTHETIC demo prices"]), now))
+                                                        notes=["SYNTHETIC demo prices"]), now))
     for currency, frame in synthetic_rates(rng).items():
-        pair = f"{currency}USD=X"
-        if pair in real:
-            continue
-        result = LoadRecord(kind="fx", source=f"demo:{pair}", status="loaded", format=SYNTHETIC,
-                              subject=currency, synthetic=True)
+        result = LoadRecord(kind="fx", source=f"demo:{currency}USD=X", status="loaded", format=SYNTHETIC,
+                            subject=currency, synthetic=True)
         results.append(fx.store(session, fx.FxBatch(result, currency, frame, notes=["SYNTHETIC demo rates"],
-                                                rate_source=f"demo:{SYNTHETIC}"), now))
+                                                    rate_source=f"demo:{SYNTHETIC}"), now))
     fx.record_reporting_settings(session, reporting_currency, fx_max_age_days, now)
     return results
 

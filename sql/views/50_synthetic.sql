@@ -1,6 +1,7 @@
 -- SYNTHETIC data, defined once: the rows written by loads that recorded `load_log.synthetic` (only
--- `python -m etl demo` writes such loads). Rows keep the load that last wrote them, so real prices or a real
--- export loaded over synthetic rows are real.
+-- `python -m etl demo` writes such loads). Demo data never mixes with real data: `demo` refuses a warehouse that
+-- holds real data (view `real_data`), and a real load of billing, prices or FX removes every synthetic row of its
+-- kind in its own transaction (etl/demo/isolation.py).
 
 -- Synthetic loads whose rows are still in the warehouse: a billing load that owns a replace unit (a newer export
 -- replaced the others), a price or FX load that last wrote some row.
@@ -29,4 +30,20 @@ GROUP BY ticker
 UNION ALL
 SELECT 'fx', currency, any_value(quote_currency), count(*), min(date), max(date)
 FROM fx_rates WHERE load_id IN (SELECT load_id FROM synthetic_loads WHERE kind = 'fx')
+GROUP BY currency;
+
+-- The complement in the same shape: what loads that are not synthetic wrote. `python -m etl demo` refuses a
+-- warehouse where this view has rows.
+CREATE OR REPLACE VIEW real_data AS
+SELECT 'billing' AS kind, ServiceProviderName AS subject, BillingCurrency AS currency, count(*) AS rows,
+       min(ChargePeriodStart)::DATE AS first_day, max(ChargePeriodStart)::DATE AS last_day
+FROM cost_line WHERE x_LoadId NOT IN (SELECT load_id FROM synthetic_loads WHERE kind = 'billing')
+GROUP BY ServiceProviderName, BillingCurrency
+UNION ALL
+SELECT 'prices', ticker, any_value(currency), count(*), min(date), max(date)
+FROM prices WHERE load_id NOT IN (SELECT load_id FROM synthetic_loads WHERE kind = 'prices')
+GROUP BY ticker
+UNION ALL
+SELECT 'fx', currency, any_value(quote_currency), count(*), min(date), max(date)
+FROM fx_rates WHERE load_id NOT IN (SELECT load_id FROM synthetic_loads WHERE kind = 'fx')
 GROUP BY currency;

@@ -32,7 +32,7 @@ def test_without_a_warehouse_every_page_says_which_command_loads_data(app, page)
 def make_older(db_path: Path) -> None:
     """The warehouse as published before migration 0004 and the views that came with it."""
     con = duckdb.connect(str(db_path))
-    con.execute("DELETE FROM schema_migrations WHERE version = 4; ALTER TABLE load_log DROP COLUMN synthetic; "
+    con.execute("DELETE FROM schema_migrations WHERE version >= 4; ALTER TABLE load_log DROP COLUMN synthetic; "
                 "DROP VIEW synthetic_data; DROP VIEW synthetic_loads; DROP VIEW source_status; DROP VIEW load_history")
     con.close()
 

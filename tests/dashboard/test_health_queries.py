@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import duckdb
+import pandas as pd
 
 from dashboard.queries import health, meta
 from dashboard.queries.reader import Reader
 from etl.billing.base import LoadOptions
+from etl.freshness import Freshness
 from etl.market import prices
 from etl.market.csv_import import expand_price_paths, read_price_file
 from etl.warehouse import Warehouse, latest_schema_version
@@ -16,49 +18,59 @@ from tests.billing.test_loader import HEADER, focus_row, write
 from tests.dashboard import builders
 
 
-def test_a_feed_not_loaded_for_longer_than_the_threshold_is_stale(load_billing, db_path, tmp_path):
-    load_billing(write(tmp_path / "june.csv", HEADER, focus_row("1.00", "2025-06-01")))
+def test_billing_feeds_are_fresh_by_data_within_the_expected_lag(load_billing, db_path, tmp_path):
+    load_billing(write(tmp_path / "june.csv", HEADER, focus_row("1.00", "2025-06-01"),
+                       focus_row("2.00", "2025-06-01", currency="EUR")))
     reader = Reader(db_path)
-    last_load = reader.row("SELECT finished_at FROM load_log")[0]
-    fresh = health.billing_feeds(reader, now=last_load + timedelta(hours=35), stale_after_hours=36)
-    stale = health.billing_feeds(reader, now=last_load + timedelta(hours=37), stale_after_hours=36)
-    assert (fresh["stale"].tolist(), stale["stale"].tolist()) == ([False], [True])
-    assert stale["hours_since_load"].tolist() == [37.0]
-    assert stale[["first_day", "last_day"]].astype(str).values.tolist() == [["2025-06-01", "2025-06-01"]]
+    data_until = datetime(2025, 6, 1, 1)  # the row's ChargePeriodEnd
+    fresh = health.billing_feeds(reader, now=data_until + timedelta(days=2), settings=Freshness())
+    stale = health.billing_feeds(reader, now=data_until + timedelta(days=2, hours=3), settings=Freshness())
+    assert fresh[["currency", "rows", "days_behind", "stale"]].values.tolist() == [["EUR", 1, 2.0, False],
+                                                                                  ["USD", 1, 2.0, False]]
+    assert (stale["days_behind"].tolist(), stale["stale"].tolist()) == ([2.1, 2.1], [True, True])
+    # the last load stays a second fact
+    assert stale["last_load"].tolist() == [reader.row("SELECT finished_at FROM load_log")[0]] * 2
+    lenient = Freshness(billing_lag_by_provider=(("CoreWeave", 3.0),))
+    assert health.billing_feeds(reader, now=data_until + timedelta(days=2, hours=3), settings=lenient)[
+        "stale"].tolist() == [False, False]
 
 
-def test_failing_sources_and_recent_loads_come_from_the_load_views(load_billing, db_path, tmp_path):
+def test_open_failures_and_recent_loads_come_from_the_load_views(load_billing, db_path, tmp_path):
     path = tmp_path / "feed.csv"
     load_billing(write(path, HEADER, focus_row("1.00", "2025-06-01")))
     load_billing(write(path, HEADER, focus_row("x", "2025-06-01")))
     other = write(tmp_path / "other.csv", HEADER, focus_row("y", "2025-06-02"))
     load_billing(other)
     reader = Reader(db_path)
-    failing = health.failing_sources(reader)
-    assert failing.columns.tolist() == ["kind", "source", "format", "error", "failed_at", "last_success"]
-    assert failing["source"].tolist() == [str(other), str(path)]  # latest failure first
-    assert failing["last_success"].isna().tolist() == [True, False]  # other.csv never loaded
-    assert 'line 2, column "BilledCost": "x" is not a number' in failing["error"][1]
+    failures = health.failures(reader)
+    assert failures[["load_id", "source", "state"]].values.tolist() == [[3, str(other), "open"],
+                                                                        [2, str(path), "open"]]  # newest first
+    assert 'line 2, column "BilledCost": "x" is not a number' in failures["error"][1]
     loads = health.recent_loads(reader, limit=2)
     assert loads["source"].tolist() == [str(other), str(path)]
     assert loads["status"].tolist() == ["failed", "failed"]
-    assert loads["detail"][0] == failing["error"][0]
+    assert loads["detail"][0] == failures["error"][0]
     load_billing(write(path, HEADER, focus_row("2.00", "2025-06-01")))
-    assert health.failing_sources(reader)["source"].tolist() == [str(other)]  # its latest attempt succeeded
+    assert health.failures(reader)[["load_id", "state", "resolved_by"]].values.tolist() == [
+        [3, "open", pd.NA], [2, "resolved", 4]]  # feed.csv loaded again
 
 
-def test_price_and_fx_feeds_are_stale_after_their_settings(spend_db):
-    reader = Reader(spend_db)
-    end_of_last_session = datetime(2025, 7, 1)  # the last session is 2025-06-30
-    fresh = health.price_feeds(reader, now=end_of_last_session + timedelta(hours=95), stale_after_hours=96)
-    stale = health.price_feeds(reader, now=end_of_last_session + timedelta(hours=97), stale_after_hours=96)
-    assert fresh["ticker"].tolist() == ["CRWV", "GOOGL", "MSFT", "SPY"]
-    assert (fresh["stale"].tolist(), stale["stale"].tolist()) == ([False] * 4, [True] * 4)
-    assert fresh["rows"].tolist() == [len(builders.stored_prices("SPY"))] * 4
-    assert [d.date() for d in fresh["last_session"]] == [date(2025, 6, 30)] * 4
-    assert fresh["hours_since_session"].tolist() == [95.0] * 4
-    fx = health.fx_feeds(reader, now=end_of_last_session + timedelta(hours=12), stale_after_hours=10)
-    assert fx[["pair", "rows", "last_rate", "stale"]].values.tolist() == [["EURUSD", 113, 1.1, True]]
+def test_price_feeds_count_closed_sessions_of_their_exchange_and_fx_days(spend_db):
+    reader = Reader(spend_db)  # every ticker's last session is Monday 2025-06-30
+    same_evening = health.price_feeds(reader, now=datetime(2025, 7, 1, 19, 59), settings=Freshness())
+    assert same_evening["ticker"].tolist() == ["CRWV", "GOOGL", "MSFT", "SPY"]
+    assert same_evening["rows"].tolist() == [len(builders.stored_prices("SPY"))] * 4
+    assert same_evening["sessions_behind"].tolist() == [0] * 4  # 1 July has not closed (20:00 UTC)
+    after_close = health.price_feeds(reader, now=datetime(2025, 7, 1, 20, 1), settings=Freshness())
+    assert (after_close["sessions_behind"].tolist(), after_close["stale"].tolist()) == ([1] * 4, [False] * 4)
+    # 2, 3 (closing early) and 7 July, not the holiday of 4 July nor the weekend
+    week = health.price_feeds(reader, now=datetime(2025, 7, 7, 20, 30), settings=Freshness())
+    assert week[["sessions_behind", "days_behind", "stale"]].values.tolist() == [[4, 7, True]] * 4
+    assert week["latest_closed"].tolist() == [date(2025, 7, 7)] * 4
+    fx = health.fx_feeds(reader, now=datetime(2025, 7, 5, 3), settings=Freshness())
+    assert fx[["pair", "rows", "last_rate", "days_behind", "stale"]].values.tolist() == [
+        ["EURUSD", 113, 1.1, 4.1, True]]
+    assert not health.fx_feeds(reader, now=datetime(2025, 7, 5), settings=Freshness())["stale"][0]
 
 
 def test_fx_coverage_lists_what_cannot_be_converted(spend_db):
@@ -81,7 +93,7 @@ def test_the_summary_of_the_fixture_warehouse(spend_db):
 
 def test_an_older_warehouse_is_summarised_by_its_version_alone(spend_db):
     con = duckdb.connect(str(spend_db))  # as if published before migration 0004 and its views
-    con.execute("DELETE FROM schema_migrations WHERE version = 4; DROP VIEW synthetic_data; DROP VIEW synthetic_loads")
+    con.execute("DELETE FROM schema_migrations WHERE version >= 4; DROP VIEW synthetic_data; DROP VIEW synthetic_loads")
     con.close()
     facts = meta.summary(Reader(spend_db))
     assert facts == meta.WarehouseSummary(3) and facts.outdated

@@ -1,0 +1,68 @@
+"""Demo data never mixes with real data.
+
+What is demo data is defined once, by the views ``synthetic_loads`` and ``real_data`` (sql/views/50_synthetic.sql).
+``python -m etl demo`` refuses a warehouse that holds real billing rows, prices or FX rates
+(:func:`refuse_real_data`); a real load of one kind removes every synthetic row of that kind in its own transaction
+(:func:`remove_synthetic`, called by the billing loader and the market store), so a warehouse holds either the
+demo's billing data or real billing data, and likewise for prices and for rates.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+
+from etl.billing import rollup
+
+log = logging.getLogger(__name__)
+
+WHAT = {"billing": "billing rows", "prices": "prices", "fx": "FX rates"}
+
+
+class RealDataError(RuntimeError):
+    """The warehouse holds real data, so the demo must not write into it; the message names what was found."""
+
+
+def describe(con: duckdb.DuckDBPyConnection, view: str, kinds: tuple[str, ...] = tuple(WHAT)) -> str:
+    """What ``view`` (``real_data`` or ``synthetic_data``) holds of ``kinds``, per kind and subject:
+    ``billing rows: AWS (USD) 1,234 rows; prices: MSFT 250 rows``; empty when nothing."""
+    found = con.execute(f"SELECT kind, subject, currency, rows FROM {view} WHERE list_contains($kinds, kind) "
+                        "ORDER BY kind, subject", {"kinds": list(kinds)}).fetchall()
+    parts = []
+    for kind in kinds:
+        subjects = [f"{subject} ({currency}) {rows:,} rows" if kind == "billing" else f"{subject} {rows:,} rows"
+                    for k, subject, currency, rows in found if k == kind]
+        if subjects:
+            parts.append(f"{WHAT[kind]}: {', '.join(subjects)}")
+    return "; ".join(parts)
+
+
+def refuse_real_data(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise :class:`RealDataError` naming the real billing rows, prices and rates the warehouse holds."""
+    found = describe(con, "real_data")
+    if found:
+        raise RealDataError(f"the warehouse holds real data ({found}); the demo only writes into a warehouse without "
+                            "real billing rows, prices or FX rates: use another --db")
+
+
+def remove_synthetic(con: duckdb.DuckDBPyConnection, kind: str) -> str | None:
+    """Delete every synthetic row of ``kind`` (billing: the demo's cost rows, their replace units, and their days
+    marked for the rollup refresh; prices; fx), inside the caller's transaction. Returns what was removed, for
+    the load's message, or None when there was nothing."""
+    loads = [load_id for (load_id,) in con.execute("SELECT load_id FROM synthetic_loads WHERE kind = ?",
+                                                   [kind]).fetchall()]
+    if not loads:
+        return None
+    removed = f"removed the demo's SYNTHETIC {describe(con, 'synthetic_data', (kind,))}"
+    if kind == "billing":
+        rollup.mark_touched(con, "SELECT DISTINCT ServiceProviderName, BillingAccountId, "
+                                 "CAST(ChargePeriodStart AS DATE) FROM cost_line WHERE list_contains(?, x_LoadId)",
+                            [loads])
+        con.execute("DELETE FROM cost_line WHERE list_contains(?, x_LoadId)", [loads])
+        con.execute("DELETE FROM replace_unit WHERE list_contains(?, load_id)", [loads])
+    else:
+        con.execute(f"DELETE FROM {'prices' if kind == 'prices' else 'fx_rates'} WHERE list_contains(?, load_id)",
+                    [loads])
+    log.info("%s (loads %s), replaced by real data", removed, ", ".join(map(str, loads)))
+    return removed
