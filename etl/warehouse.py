@@ -220,14 +220,15 @@ def storage_version(con: duckdb.DuckDBPyConnection, database: str) -> str:
     return tags["storage_version"].rstrip("+")
 
 
-def connect_readonly(path: Path) -> duckdb.DuckDBPyConnection:
-    """A private read-only snapshot of the published warehouse, as the default catalog.
+def connect_readonly(path: Path, config: dict[str, str | int | bool] | None = None) -> duckdb.DuckDBPyConnection:
+    """A private read-only snapshot of the published warehouse, as the default catalog, in an in-memory DuckDB
+    instance with ``config`` (the ad-hoc sandbox's limits).
 
     Close it when done: it pins the snapshot that was published when it was opened.
     """
     if not path.exists():
         raise WarehouseMissingError(f"{path}: no warehouse yet; run `python -m etl init` or `python -m etl demo`")
-    con = duckdb.connect(":memory:")
+    con = duckdb.connect(":memory:", config=config or {})
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"ATTACH '{_sql_str(str(path))}' AS wh (READ_ONLY)")
     con.execute("USE wh")
