@@ -1,5 +1,6 @@
 """Ad-hoc SQL tests run against the dashboard tests' fixture warehouse (tests/dashboard/builders.py: spend of three
-providers, EUR rates, prices) plus the shipped event catalog and its event studies, built once per test process."""
+providers, EUR rates, prices), plus the demo's SYNTHETIC prices and rates where the fixture has none (as
+`python -m etl demo` stores them), the shipped event catalog and its event studies; built once per test process."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from etl.config import load_config
+from etl.demo.market import store_synthetic_market
 from etl.pipelines import refresh_events, run_event_studies
 from etl.warehouse import Warehouse
 
@@ -21,6 +23,7 @@ def sql_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = builders.build(work / "template.duckdb", work)
     config = load_config(environ={})
     with Warehouse(path).write("test events") as session:
+        store_synthetic_market(session, 7, "USD", 7)
         refresh_events(config, session)
         run_event_studies(config, session)
     return path
