@@ -73,7 +73,13 @@ class QueryResult:
     seconds: float
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame.from_records(self.rows, columns=list(self.columns), nrows=len(self.rows))
+        """The rows as a DataFrame; a repeated column name (``SELECT *`` over a join) gets its number: ``id (2)``."""
+        seen: dict[str, int] = {}
+        names = []
+        for name in self.columns:
+            seen[name] = seen.get(name, 0) + 1
+            names.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+        return pd.DataFrame.from_records(self.rows, columns=names, nrows=len(self.rows))
 
 
 def run_query(path: Path, sql: str, limits: Limits) -> QueryResult:

@@ -79,6 +79,12 @@ def test_a_ten_million_row_result_is_cut_at_the_row_cap(untouched):
     assert result.rows[0] == (0,) and result.rows[-1] == (9_999,)
 
 
+def test_repeated_column_names_are_numbered_in_the_frame(sql_db):
+    result = run_query(sql_db, "SELECT 1 AS id, 2 AS id, 3 AS id", Limits())
+    assert result.columns == ("id", "id", "id")
+    assert result.frame().to_dict("records") == [{"id": 1, "id (2)": 2, "id (3)": 3}]
+
+
 def test_the_row_cap_is_a_limit_not_a_truncation_of_an_exact_fit(sql_db):
     result = run_query(sql_db, "SELECT * FROM range(3)", Limits(max_rows=3))
     assert len(result.rows) == 3 and not result.truncated
