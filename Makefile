@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q
 PORT   ?= 8501
 
-.PHONY: run test lint demo bench clean
+.PHONY: run test lint demo sql bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ lint: $(VENV)/.dev
 
 demo: $(VENV)/.runtime
 	$(BIN)/python -m etl demo
+
+sql: $(VENV)/.dev  # the DuckDB CLI (duckdb-cli), read-only, on the configured warehouse (setting `db`)
+	$(BIN)/duckdb -readonly "$$($(BIN)/python -c 'from etl.config import load_config; print(load_config().db_path)')"
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/ingest.py
