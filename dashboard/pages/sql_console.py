@@ -41,10 +41,12 @@ with query_side:
     if st.button("Run", key="sql-run", type="primary", icon=":material/play_arrow:"):
         st.session_state["sql-outcome"] = console.run(ctx.reader, sql, limits)
     outcome = st.session_state.get("sql-outcome")
-    if outcome is not None and outcome.problem == "refused":
-        st.error(f"Refused: this query cannot run here.\n\n```\n{outcome.message}\n```", icon=":material/block:")
-    elif outcome is not None and outcome.problem == "failed":
-        st.error(f"The query failed:\n\n```\n{outcome.message}\n```", icon=":material/error:")
+    if outcome is not None and outcome.problem:
+        # DuckDB's message, then (after a blank line) where in the query: that part keeps its monospace layout
+        reason, _, where = outcome.message.partition("\n\n")
+        st.error(f"**{'Refused' if outcome.problem == 'refused' else 'The query failed'}:** {reason}"
+                 + (f"\n\n```\n{where}\n```" if where else ""),
+                 icon=":material/block:" if outcome.problem == "refused" else ":material/error:")
     elif outcome is not None:
         result = outcome.result
         if result.truncated:

@@ -94,7 +94,11 @@ def run_query(path: Path, sql: str, limits: Limits) -> QueryResult:
         log.info("ad-hoc query refused: %s", exc)
         raise
     started = time.perf_counter()
-    con = open_sandbox(path, limits)
+    try:
+        con = open_sandbox(path, limits)
+    except duckdb.Error as exc:  # e.g. a malformed sql.memory_limit, or a file that is no DuckDB warehouse
+        log.info("ad-hoc query failed: cannot open the sandbox: %s", str(exc).splitlines()[0])
+        raise QueryFailedError(f"cannot open the sandbox on {path} (settings sql.*): {exc}") from exc
     try:
         cursor = con.execute(statement)
         rows = cursor.fetchmany(limits.max_rows + 1)
@@ -114,6 +118,7 @@ def run_query(path: Path, sql: str, limits: Limits) -> QueryResult:
 
 
 def open_sandbox(path: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
+    """The hardened connection of one query (see the module docstring); close it when done."""
     con = connect_readonly(path, config={
         "autoload_known_extensions": False,
         "autoinstall_known_extensions": False,

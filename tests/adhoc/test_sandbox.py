@@ -182,6 +182,12 @@ def test_a_missing_warehouse_says_how_to_create_one(tmp_path):
     assert not (tmp_path / "none.duckdb").exists()
 
 
+def test_a_malformed_memory_limit_is_named(sql_db):
+    with pytest.raises(QueryFailedError, match=r"cannot open the sandbox on .* \(settings sql\.\*\): Parser Error: "
+                                               r"Memory must have a number"):
+        run_query(sql_db, "SELECT 1", Limits(memory_limit="lots"))
+
+
 def test_limits_must_be_positive():
     with pytest.raises(ValueError, match="ad-hoc SQL limits must be positive"):
         Limits(max_rows=0)
