@@ -208,8 +208,11 @@ def _copy_published(published: Path, work: Path) -> None:
                      found, STORAGE_VERSION)
             con.execute(f"ATTACH '{_sql_str(str(work))}' AS work (STORAGE_VERSION '{STORAGE_VERSION}')")
             con.execute("COPY FROM DATABASE published TO work")
-    finally:
+    except BaseException:
         con.close()
+        _remove_db_files(work)  # a half-converted copy
+        raise
+    con.close()
     if found == STORAGE_VERSION:
         shutil.copyfile(published, work)
 

@@ -192,3 +192,12 @@ def test_a_warehouse_in_another_storage_version_is_converted_by_the_next_write(w
     with caplog.at_level("INFO", logger="etl.warehouse"), warehouse.write("third"):
         pass  # already converted: a plain copy
     assert not [r for r in caplog.records if "converting" in r.getMessage()]
+
+
+def test_a_published_file_duckdb_cannot_open_fails_the_write_and_leaves_no_work_file(warehouse, db_path):
+    db_path.write_bytes(b"not a DuckDB file" * 1000)
+    with pytest.raises(duckdb.Error), warehouse.write("test"):
+        pass
+    assert db_path.read_bytes() == b"not a DuckDB file" * 1000
+    assert sorted(p.name for p in db_path.parent.iterdir() if p.name.startswith(db_path.name)) == [
+        db_path.name, db_path.name + ".lock"]
