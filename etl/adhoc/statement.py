@@ -19,7 +19,8 @@ ALLOWED = "SELECT, WITH, DESCRIBE, SUMMARIZE, PIVOT, EXPLAIN or SHOW"
 
 
 class QueryRefusedError(ValueError):
-    """The statement may not run in the sandbox; the message says why. Nothing was executed."""
+    """The query may not run here (this check), or it reached for what the sandbox forbids (DuckDB's permission
+    error, raised by :mod:`etl.adhoc.sandbox`); the message says why. Nothing was changed."""
 
 
 def single_query(sql: str) -> duckdb.Statement:
