@@ -7,7 +7,7 @@ PORT   ?= 8501
 # The dashboard's bind address: ADDRESS=0.0.0.0 serves every interface (README, "Sign-in").
 ADDRESS ?= localhost
 
-.PHONY: run test lint demo bench clean
+.PHONY: run test lint demo sql bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ lint: $(VENV)/.dev
 
 demo: $(VENV)/.runtime
 	$(BIN)/python -m etl demo
+
+sql: $(VENV)/.dev  # the DuckDB CLI (duckdb-cli), read-only, on the configured warehouse (setting `db`)
+	$(BIN)/duckdb -readonly "$$($(BIN)/python -c 'from etl.config import load_config; print(load_config().db_path)')"
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/ingest.py

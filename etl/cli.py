@@ -15,6 +15,7 @@ from pathlib import Path
 from etl import loads as loads_command
 from etl import pipelines
 from etl import status as status_command
+from etl.adhoc import cli as adhoc_cli
 from etl.billing import cli as billing_cli
 from etl.config import ConfigError, load_config
 from etl.context import Context
@@ -36,6 +37,7 @@ COMMAND_GROUPS: tuple[CommandGroup, ...] = (  # in the order `--help` lists them
     market_cli.register,
     events_cli.register,
     eventstudy_cli.register,
+    adhoc_cli.register,
 )
 
 

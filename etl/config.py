@@ -105,6 +105,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("access.sql_allow", list, [],
             "With sign-in configured: the addresses and domains, also on access.allow, that get the SQL page; "
             "empty hides it from everyone."),
+    Setting("sql.time_limit_s", float, 5.0,
+            "Seconds an ad-hoc query (`python -m etl sql`, the SQL page's console) may run before it is stopped."),
+    Setting("sql.max_rows", int, 10_000,
+            "Rows an ad-hoc query returns at most; a longer result is cut there and marked truncated."),
+    Setting("sql.memory_limit", str, "1GB",
+            "DuckDB memory limit of an ad-hoc query; a query needing more fails (it never spills to disk)."),
+    Setting("sql.threads", int, 2, "DuckDB threads of an ad-hoc query."),
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}

@@ -5,7 +5,8 @@ cron while the dashboard and analysts read, so writes never touch the published 
 
 1. A writer takes an exclusive ``flock`` on ``<db>.lock`` (so two ETL runs queue instead of racing).
 2. It copies the published file to ``<db>.work-<pid>`` and opens that copy read-write; migrations, seed
-   tables and views are applied to the copy.
+   tables and views are applied to the copy. A file in another storage format than :data:`STORAGE_VERSION`
+   (one written by an earlier version of this code) is converted in that copy.
 3. The job does its work on the copy through a :class:`WriteSession`, in transactions opened only by
    :meth:`WriteSession.transaction` (commit on success, rollback on any error).
 4. On success the copy is checkpointed, closed, fsynced and atomically renamed over the published file
@@ -40,6 +41,12 @@ MIGRATIONS_DIR = SQL_DIR / "migrations"
 VIEWS_DIR = SQL_DIR / "views"
 SEED_DIR = SQL_DIR / "seed"
 MACROS_FILE = SQL_DIR / "macros.sql"
+
+# The on-disk format of the warehouse: the newest storage version the DuckDB CLI pinned in requirements-dev.txt
+# (duckdb-cli 1.5.6) reads, shared by every DuckDB 1.5.x. DuckDB 2.0's default format is unreadable for 1.x
+# tools, and analysts open the file with their own (`make sql`). Fixed when a file is created, so a file in
+# another format is converted on the next write (see Warehouse.write).
+STORAGE_VERSION = "v1.5.0"
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -130,7 +137,7 @@ class Warehouse:
                 shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
             work = self.path.with_name(f"{self.path.name}.work-{os.getpid()}")
             if self.path.exists():
-                shutil.copyfile(self.path, work)
+                _copy_published(self.path, work)
             con = self._connect_work_file(work)
             try:
                 session = WriteSession(con, purpose)
@@ -149,7 +156,8 @@ class Warehouse:
                 raise
 
     def _connect_work_file(self, work: Path) -> duckdb.DuckDBPyConnection:
-        config: dict[str, str | int] = {"memory_limit": self.memory_limit}
+        config: dict[str, str | int] = {"memory_limit": self.memory_limit,
+                                         "storage_compatibility_version": STORAGE_VERSION}
         if self.threads:
             config["threads"] = self.threads
         con = duckdb.connect(str(work), config=config)
@@ -187,14 +195,43 @@ class Warehouse:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def connect_readonly(path: Path) -> duckdb.DuckDBPyConnection:
-    """A private read-only snapshot of the published warehouse, as the default catalog.
+def _copy_published(published: Path, work: Path) -> None:
+    """Copy the published file to the work file, converting it to :data:`STORAGE_VERSION` when it has another
+    format (``COPY FROM DATABASE`` keeps tables, data, sequences, views and macros; the published file is only
+    read)."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"ATTACH '{_sql_str(str(published))}' AS published (READ_ONLY)")
+        found = storage_version(con, "published")
+        if found != STORAGE_VERSION:
+            log.info("converting %s from storage version %s to %s, which DuckDB 1.5 tools read", published.name,
+                     found, STORAGE_VERSION)
+            con.execute(f"ATTACH '{_sql_str(str(work))}' AS work (STORAGE_VERSION '{STORAGE_VERSION}')")
+            con.execute("COPY FROM DATABASE published TO work")
+    except BaseException:
+        con.close()
+        _remove_db_files(work)  # a half-converted copy
+        raise
+    con.close()
+    if found == STORAGE_VERSION:
+        shutil.copyfile(published, work)
+
+
+def storage_version(con: duckdb.DuckDBPyConnection, database: str) -> str:
+    """The storage version of an attached database file as DuckDB names it (``v1.5.0``)."""
+    tags = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = ?", [database]).fetchone()[0]
+    return tags["storage_version"].rstrip("+")
+
+
+def connect_readonly(path: Path, config: dict[str, str | int | bool] | None = None) -> duckdb.DuckDBPyConnection:
+    """A private read-only snapshot of the published warehouse, as the default catalog, in an in-memory DuckDB
+    instance with ``config`` (the ad-hoc sandbox's limits).
 
     Close it when done: it pins the snapshot that was published when it was opened.
     """
     if not path.exists():
         raise WarehouseMissingError(f"{path}: no warehouse yet; run `python -m etl init` or `python -m etl demo`")
-    con = duckdb.connect(":memory:")
+    con = duckdb.connect(":memory:", config=config or {})
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"ATTACH '{_sql_str(str(path))}' AS wh (READ_ONLY)")
     con.execute("USE wh")

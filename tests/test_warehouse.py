@@ -6,18 +6,30 @@ import subprocess
 import sys
 import threading
 import time
+from decimal import Decimal
 
 import duckdb
 import pytest
 
 from etl.warehouse import (
+    STORAGE_VERSION,
     Warehouse,
     WarehouseBusyError,
     connect_readonly,
     latest_schema_version,
     migrations,
     schema_version,
+    storage_version,
 )
+
+
+def file_storage_version(path) -> str:
+    con = duckdb.connect(":memory:")
+    con.execute(f"ATTACH '{path}' AS f (READ_ONLY)")
+    try:
+        return storage_version(con, "f")
+    finally:
+        con.close()
 
 
 def test_a_new_warehouse_gets_every_migration_and_the_views(warehouse, query):
@@ -145,3 +157,47 @@ def test_a_session_transaction_commits_or_rolls_back(warehouse, query):
         with session.transaction() as con:  # and the connection is usable again
             con.execute("INSERT INTO marker VALUES (4)")
     assert query("SELECT v FROM marker ORDER BY v") == [(1,), (4,)]
+
+
+def test_the_warehouse_is_written_in_the_storage_version_duckdb_1_5_reads(warehouse, db_path):
+    with warehouse.write("test"):
+        pass
+    assert STORAGE_VERSION == "v1.5.0"
+    assert file_storage_version(db_path) == "v1.5.0"
+
+
+def test_a_warehouse_in_another_storage_version_is_converted_by_the_next_write(warehouse, db_path, query, caplog):
+    with warehouse.write("first") as session:
+        session.con.execute("CREATE TABLE marker AS SELECT nextval('load_id_seq') AS v, 12.5::DECIMAL(38, 12) AS x")
+    newer = db_path.with_name("newer.duckdb")  # what duckdb 2.0 writes by default, e.g. an earlier `make run`
+    con = duckdb.connect(":memory:")
+    con.execute(f"ATTACH '{db_path}' AS old (READ_ONLY)")
+    con.execute(f"ATTACH '{newer}' AS new (STORAGE_VERSION 'v2.0.0')")
+    con.execute("COPY FROM DATABASE old TO new")
+    con.close()
+    newer.replace(db_path)
+    assert file_storage_version(db_path) == "v2.0.0"
+    published = db_path.read_bytes()
+
+    with caplog.at_level("INFO", logger="etl.warehouse"), warehouse.write("second") as session:
+        assert db_path.read_bytes() == published  # converted in the work copy, not in place
+        session.con.execute("INSERT INTO marker SELECT nextval('load_id_seq'), 1")
+    assert file_storage_version(db_path) == "v1.5.0"
+    assert query("SELECT v, x FROM marker ORDER BY v") == [(1, Decimal("12.5")), (2, Decimal("1"))]
+    assert query("SELECT max(version) FROM schema_migrations") == [(latest_schema_version(),)]
+    converted = [r.getMessage() for r in caplog.records if "converting" in r.getMessage()]
+    assert converted == [f"converting {db_path.name} from storage version v2.0.0 to v1.5.0, which DuckDB 1.5 tools "
+                         "read"]
+    caplog.clear()
+    with caplog.at_level("INFO", logger="etl.warehouse"), warehouse.write("third"):
+        pass  # already converted: a plain copy
+    assert not [r for r in caplog.records if "converting" in r.getMessage()]
+
+
+def test_a_published_file_duckdb_cannot_open_fails_the_write_and_leaves_no_work_file(warehouse, db_path):
+    db_path.write_bytes(b"not a DuckDB file" * 1000)
+    with pytest.raises(duckdb.Error), warehouse.write("test"):
+        pass
+    assert db_path.read_bytes() == b"not a DuckDB file" * 1000
+    assert sorted(p.name for p in db_path.parent.iterdir() if p.name.startswith(db_path.name)) == [
+        db_path.name, db_path.name + ".lock"]
