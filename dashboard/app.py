@@ -32,7 +32,7 @@ PAGES = [
     st.Page("pages/data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="health",
             help="Freshness of every billing feed, failed loads with their errors, and recent loads."),
     st.Page("pages/sql_console.py", title="SQL", icon=":material/terminal:", url_path="sql",
-            help="The documented views of the warehouse, their columns and example queries."),
+            help="A read-only SQL console on the warehouse, beside the documented views, their columns and examples."),
 ]
 
 ctx = app_context()

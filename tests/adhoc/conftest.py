@@ -1,6 +1,7 @@
 """Ad-hoc SQL tests run against the dashboard tests' fixture warehouse (tests/dashboard/builders.py: spend of three
 providers, EUR rates, prices), plus the demo's SYNTHETIC prices and rates where the fixture has none (as
-`python -m etl demo` stores them), the shipped event catalog and its event studies; built once per test process."""
+`python -m etl demo` stores them), the shipped event catalog and its event studies, and one failed billing load (so
+the failure views have a row); built once per test process."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from etl.billing.base import LoadOptions
+from etl.billing.sources import expand_paths
 from etl.config import load_config
 from etl.demo.market import store_synthetic_market
-from etl.pipelines import refresh_events, run_event_studies
+from etl.pipelines import load_billing, refresh_events, run_event_studies
 from etl.warehouse import Warehouse
 
 
@@ -22,7 +25,11 @@ def sql_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("sql-template")
     path = builders.build(work / "template.duckdb", work)
     config = load_config(environ={})
+    unknown = work / "not-a-billing-export.csv"
+    unknown.write_text("colour,size\nred,3\n", encoding="utf-8")
+    sources, _ = expand_paths([str(unknown)])
     with Warehouse(path).write("test events") as session:
+        assert [r.status for r in load_billing(config, session, sources, LoadOptions())] == ["failed"]
         store_synthetic_market(session, 7, "USD", 7)
         refresh_events(config, session)
         run_event_studies(config, session)
