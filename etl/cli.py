@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from etl import pipelines
+from etl import pipelines, run_cli
 from etl import status as status_command
 from etl.billing import cli as billing_cli
 from etl.config import ConfigError, load_config
@@ -34,6 +34,7 @@ COMMAND_GROUPS: tuple[CommandGroup, ...] = (  # in the order `--help` lists them
     market_cli.register,
     events_cli.register,
     eventstudy_cli.register,
+    run_cli.register,
 )
 
 
