@@ -72,7 +72,8 @@ def billing_sources(paths: Sequence[str]) -> tuple[list[Source], list[LoadRecord
     and a data file of a manifest's folder that the manifest does not list (skipped; not in ``load_log``)."""
     expansion = expand(list(paths))
     records = [LoadRecord("billing", path, error=error) for path, error in expansion.problems]
-    records += [LoadRecord("billing", str(file), status="skipped", message=f"not listed in manifest {manifest}")
+    records += [LoadRecord("billing", str(file), status="skipped",
+                           message=f"not listed in {manifest.name} ({manifest.parent})")
                 for file, manifest in expansion.unlisted]
     return expansion.sources, records
 
