@@ -109,7 +109,7 @@ def billing_sources(config: Config) -> list[BillingSource]:
     source and the key)."""
     configured = []
     for index, table in enumerate(config.get("billing.sources")):
-        where = f"{config.sources['billing.sources']}: billing.sources[{index}]"
+        where = f"{config.sources['billing.sources']}: setting 'billing.sources'[{index}]"
         options = pipelines.billing_options(
             config, format=table.get("format"), dataset=table.get("dataset"), currency=table.get("currency"),
             replace=table.get("replace"), mapping=table.get("mapping"), where=where)
@@ -226,27 +226,28 @@ def _events(step: Step, config: Config, session: WriteSession) -> None:
 
 
 def _event_studies(step: Step, config: Config, session: WriteSession) -> None:
-    con = session.con
-    if not con.execute("SELECT count(*) FROM events").fetchone()[0]:
-        step.skip("no events stored")
-        return
-    if not con.execute("SELECT count(*) FROM prices").fetchone()[0]:
-        step.skip("no prices stored")
+    [(events, prices)] = session.con.execute(
+        "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM prices)").fetchall()
+    if not events or not prices:
+        step.skip("no events stored" if not events else "no prices stored")
         return
     study = pipelines.run_event_studies(config, session)
     counts = Counter(study.tables.pairs["status"])
     step.counts = (f"run {study.run_id}: {len(study.events)} events, {counts['computed']} computed, "
                    f"{counts['excluded']} excluded, {counts['failed']} failed")
     if counts["failed"]:
-        step.fail(f"{counts['failed']} event/ticker pairs failed (see `python -m etl eventstudy run`)")
+        failed = study.tables.pairs[study.tables.pairs["status"] == "failed"]
+        first = "; ".join(f"{row.event_id} / {row.ticker}: {row.reason}" for row in failed.head(3).itertuples())
+        step.fail(f"{counts['failed']} event/ticker pairs failed, e.g. {first}")
 
 
 def _judge(step: Step, unit: str) -> None:
     """Counts of a loading step from its records; the step fails when any of them failed."""
     statuses = Counter(record.status for record in step.records)
-    rows = sum(record.rows for record in step.records)
+    rows = sum(record.rows for record in step.records if record.status == "loaded")  # not an unchanged load's
     parts = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
-    step.counts = f"{len(step.records)} {unit}: {parts or 'none'}; {rows:,} rows"
+    counted = f"{len(step.records)} {unit if len(step.records) != 1 else unit.removesuffix('s')}"
+    step.counts = f"{counted}: {parts or 'none'}; {rows:,} rows written"
     failed = [record for record in step.records if not record.ok]
     if failed:
         step.fail(f"{len(failed)} of {len(step.records)} {unit} failed")
