@@ -131,8 +131,8 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
     price_fetch = _download_prices(steps["prices"], config, now, sleep)
     fx_fetch = _download_fx(steps["fx"], config, fx_plan, now, sleep)
 
-    log.info("writing %s", warehouse.path)
     with warehouse.write("run", wait=False) as session:
+        log.info("writing %s: lock taken, working on a private copy", warehouse.path)
         writes: dict[str, Callable[[], None]] = {
             "billing": lambda: _store_billing(steps["billing"], config, session, configured, expanded),
             "prices": lambda: _store_prices(steps["prices"], config, session, price_fetch, now),
