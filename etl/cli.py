@@ -1,7 +1,7 @@
 """``python -m etl``: the command line of the ETL. Each command group registers itself from its package.
 
 Exit status: 0 only when everything asked for succeeded, 1 when some input failed (the summary says which),
-2 for a usage or configuration error.
+2 for a usage or configuration error; `run` exits 3 when another ETL run holds the warehouse (``etl/run_cli.py``).
 """
 
 from __future__ import annotations

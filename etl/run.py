@@ -25,6 +25,7 @@ from etl import pipelines
 from etl.billing.base import LoadOptions
 from etl.billing.sources import Source
 from etl.config import Config
+from etl.eventstudy.settings import StudySettings
 from etl.loadlog import LoadRecord
 from etl.market.fx import FxFetch
 from etl.market.prices import PriceFetch
@@ -123,6 +124,10 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
     now = now or datetime.now(UTC)
     configured = billing_sources(config)
     fx_plan = pipelines.plan_fx(config)
+    try:
+        study_settings = StudySettings.from_config(config)
+    except ValueError as exc:
+        raise pipelines.SettingsError(str(exc)) from None
     _refuse_if_locked(warehouse)
     steps = {name: Step(name) for name in STEPS}
     report = RunReport(list(steps.values()))
@@ -138,7 +143,7 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
             "prices": lambda: _store_prices(steps["prices"], config, session, price_fetch, now),
             "fx": lambda: _store_fx(steps["fx"], config, session, fx_plan, fx_fetch, now),
             "events": lambda: _events(steps["events"], config, session),
-            "eventstudy": lambda: _event_studies(steps["eventstudy"], config, session),
+            "eventstudy": lambda: _event_studies(steps["eventstudy"], config, session, study_settings),
         }
         for name, write in writes.items():
             step = steps[name]
@@ -225,13 +230,13 @@ def _events(step: Step, config: Config, session: WriteSession) -> None:
     step.counts = (step.records[0].message or "catalog loaded") if step.records else "catalog up to date"
 
 
-def _event_studies(step: Step, config: Config, session: WriteSession) -> None:
+def _event_studies(step: Step, config: Config, session: WriteSession, settings: StudySettings) -> None:
     [(events, prices)] = session.con.execute(
         "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM prices)").fetchall()
     if not events or not prices:
         step.skip("no events stored" if not events else "no prices stored")
         return
-    study = pipelines.run_event_studies(config, session)
+    study = pipelines.run_event_studies(config, session, settings)
     counts = Counter(study.tables.pairs["status"])
     step.counts = (f"run {study.run_id}: {len(study.events)} events, {counts['computed']} computed, "
                    f"{counts['excluded']} excluded, {counts['failed']} failed")
