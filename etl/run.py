@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import duckdb
+
 from etl import pipelines
 from etl.billing.base import LoadOptions
 from etl.billing.sources import Source
@@ -82,6 +84,7 @@ class RunReport:
 
     steps: list[Step]
     warnings: list[str] = field(default_factory=list)
+    not_published: str | None = None  # why the write session could not be published (then nothing was changed)
 
     @property
     def records(self) -> list[LoadRecord]:
@@ -93,7 +96,7 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed else 0
+        return 1 if self.failed or self.not_published else 0
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ class BillingSource:
     options: LoadOptions
 
 
-def billing_sources(config: Config) -> list[BillingSource]:
+def configured_billing(config: Config) -> list[BillingSource]:
     """The configured billing sources with their options checked (a bad value raises SettingsError naming the
     source and the key)."""
     configured = []
@@ -122,7 +125,7 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
         sleep: Callable[[float], None] = time.sleep) -> RunReport:
     """Run every step (see the module docstring); returns the report, also when steps failed."""
     now = now or datetime.now(UTC)
-    configured = billing_sources(config)
+    configured = configured_billing(config)
     fx_plan = pipelines.plan_fx(config)
     try:
         study_settings = StudySettings.from_config(config)
@@ -136,21 +139,26 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
     price_fetch = _download_prices(steps["prices"], config, now, sleep)
     fx_fetch = _download_fx(steps["fx"], config, fx_plan, now, sleep)
 
-    with warehouse.write("run", wait=False) as session:
-        log.info("writing %s: lock taken, working on a private copy", warehouse.path)
-        writes: dict[str, Callable[[], None]] = {
-            "billing": lambda: _store_billing(steps["billing"], config, session, configured, expanded),
-            "prices": lambda: _store_prices(steps["prices"], config, session, price_fetch, now),
-            "fx": lambda: _store_fx(steps["fx"], config, session, fx_plan, fx_fetch, now),
-            "events": lambda: _events(steps["events"], config, session),
-            "eventstudy": lambda: _event_studies(steps["eventstudy"], config, session, study_settings),
-        }
-        for name, write in writes.items():
-            step = steps[name]
-            if step.active:
-                with step.attempt():
-                    write()
-            _log_step(step)
+    try:
+        with warehouse.write("run", wait=False) as session:
+            log.info("writing %s: lock taken, working on a private copy", warehouse.path)
+            writes: dict[str, Callable[[], None]] = {
+                "billing": lambda: _store_billing(steps["billing"], config, session, configured, expanded),
+                "prices": lambda: _store_prices(steps["prices"], config, session, price_fetch, now),
+                "fx": lambda: _store_fx(steps["fx"], config, session, fx_plan, fx_fetch, now),
+                "events": lambda: _events(steps["events"], config, session),
+                "eventstudy": lambda: _event_studies(steps["eventstudy"], config, session, study_settings),
+            }
+            for name, write in writes.items():
+                step = steps[name]
+                if step.active:
+                    with step.attempt():
+                        write()
+                _log_step(step)
+    except (duckdb.Error, OSError) as exc:  # opening the copy or publishing it failed: the published file is as it was
+        log.exception("the run's write session was not published")
+        report.not_published = f"{type(exc).__name__}: {exc}"
+        return report
     log.info("published %s", warehouse.path)
     return report
 
@@ -171,6 +179,7 @@ def _expand_billing(step: Step, configured: list[BillingSource],
     with step.attempt():
         for source in configured:
             sources, unloaded = pipelines.billing_sources([source.path])
+            log.info("billing source %s: %d to load, %d not loadable", source.name, len(sources), len(unloaded))
             if not sources and not unloaded:
                 report.warnings.append(f"billing source {source.name}: no billing files in {source.path}")
             report.warnings += [f"{record.source}: {record.message}" for record in unloaded if record.ok]

@@ -76,10 +76,13 @@ def run_command(args: argparse.Namespace, ctx: Context) -> int:
         error = record.error or ""
         if not record.ok:
             print(f"error: {error if error.startswith(record.source) else f'{record.source}: {error}'}")
+    if report.not_published:
+        print(f"error: nothing was published, {ctx.warehouse.path} is as it was: {report.not_published}")
     counts = {status: sum(s.status == status for s in report.steps) for status in ("ok", "failed", "skipped")}
-    print(f"run {'failed' if report.failed else 'succeeded'}: {counts['ok']} steps ok, {counts['failed']} failed"
+    outcome = f"not published ({report.not_published})" if report.not_published else f"published {ctx.warehouse.path}"
+    print(f"run {'failed' if report.exit_code else 'succeeded'}: {counts['ok']} steps ok, {counts['failed']} failed"
           + (f" ({', '.join(s.name for s in report.failed)})" if report.failed else "")
-          + f", {counts['skipped']} skipped; published {ctx.warehouse.path}; exit {report.exit_code}")
+          + f", {counts['skipped']} skipped; {outcome}; exit {report.exit_code}")
     return report.exit_code
 
 

@@ -231,3 +231,23 @@ def test_cron_prints_a_line_with_absolute_paths(tmp_path, cli, monkeypatch):
 def test_cron_rejects_a_schedule_that_is_not_crontab_fields(cli, schedule):
     result = cli("cron", "--schedule", schedule)
     assert result.code == 2 and "expected five crontab fields" in result.err
+
+
+def test_a_run_whose_session_cannot_be_published_changes_nothing_and_says_so(tmp_path, cli, db_path, query,
+                                                                            monkeypatch):
+    import etl.warehouse
+
+    cli("init")
+    before = query("SELECT count(*) FROM load_log")
+
+    def disk_full(path: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(etl.warehouse, "_fsync", disk_full)
+    result = cli("--config", str(write_config(tmp_path, f'path = "{FOCUS}"', extra=NO_MARKETS)), "run")
+    assert result.code == 1
+    assert (f"error: nothing was published, {db_path} is as it was: OSError: [Errno 28] No space left on device"
+            in result.out.splitlines())
+    assert result.out.splitlines()[-1].startswith("run failed: 3 steps ok, 0 failed, 2 skipped; not published (")
+    assert query("SELECT count(*) FROM load_log") == before
+    assert list(tmp_path.glob("warehouse.duckdb.work-*")) == []
