@@ -63,6 +63,12 @@ def run_command(args: argparse.Namespace, ctx: Context) -> int:
         log.error("%s", exc)
         print(f"error: {exc}; nothing was done (exit {EXIT_LOCKED})")
         return EXIT_LOCKED
+    _print_report(report, ctx.warehouse.path)
+    return report.exit_code
+
+
+def _print_report(report: run_job.RunReport, db: Path) -> None:
+    """The end of a cron mail: the loads, the steps, warnings, errors and one line with the outcome."""
     if report.records:
         print(summary_table(report.records))
         print()
@@ -77,13 +83,12 @@ def run_command(args: argparse.Namespace, ctx: Context) -> int:
         if not record.ok:
             print(f"error: {error if error.startswith(record.source) else f'{record.source}: {error}'}")
     if report.not_published:
-        print(f"error: nothing was published, {ctx.warehouse.path} is as it was: {report.not_published}")
+        print(f"error: nothing was published, {db} is as it was: {report.not_published}")
     counts = {status: sum(s.status == status for s in report.steps) for status in ("ok", "failed", "skipped")}
-    outcome = f"not published ({report.not_published})" if report.not_published else f"published {ctx.warehouse.path}"
+    outcome = f"not published ({report.not_published})" if report.not_published else f"published {db}"
     print(f"run {'failed' if report.exit_code else 'succeeded'}: {counts['ok']} steps ok, {counts['failed']} failed"
           + (f" ({', '.join(s.name for s in report.failed)})" if report.failed else "")
           + f", {counts['skipped']} skipped; {outcome}; exit {report.exit_code}")
-    return report.exit_code
 
 
 def cron_command(args: argparse.Namespace, ctx: Context) -> int:
