@@ -1,7 +1,7 @@
 """``python -m etl``: the command line of the ETL. Each command group registers itself from its package.
 
 Exit status: 0 only when everything asked for succeeded, 1 when some input failed (the summary says which),
-2 for a usage or configuration error.
+2 for a usage or configuration error; `run` exits 3 when another ETL run holds the warehouse (``etl/run_cli.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from etl import loads as loads_command
-from etl import pipelines
+from etl import pipelines, run_cli
 from etl import status as status_command
 from etl.adhoc import cli as adhoc_cli
 from etl.billing import cli as billing_cli
@@ -38,6 +38,7 @@ COMMAND_GROUPS: tuple[CommandGroup, ...] = (  # in the order `--help` lists them
     events_cli.register,
     eventstudy_cli.register,
     adhoc_cli.register,
+    run_cli.register,
 )
 
 

@@ -30,10 +30,19 @@ class Setting:
     kind: type  # str, int, float, bool, list or dict
     default: Any
     description: str
+    # a list of tables (TOML ``[[key]]``): the keys each table may have and their types; None for other settings
+    items: Mapping[str, type] | None = None
+    required: tuple[str, ...] = ()  # keys every table of such a list must have
+    paths: tuple[str, ...] = ()  # keys of such tables that are paths, relative to the configuration file's folder
 
     @property
     def env_name(self) -> str:
         return ENV_PREFIX + self.key.upper().replace(".", "__")
+
+    @property
+    def env_settable(self) -> bool:
+        """A list of tables has no sensible one-line form: it is read from ``config.toml`` only."""
+        return self.items is None
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -53,6 +62,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("billing.mappings", list, [],
             "Generic-CSV mapping files (TOML) tried during format detection, for providers without a "
             "standard export."),
+    Setting("billing.sources", list, [],
+            "Billing exports `python -m etl run` loads: `[[billing.sources]]` tables with `path` (file, folder or "
+            "glob; relative to the configuration file's folder) and optional `name`, `format`, `dataset`, "
+            "`currency`, `replace`, `mapping` (as the options of `billing load`). config.toml only.",
+            items={"path": str, "name": str, "format": str, "dataset": str, "currency": str, "replace": str,
+                   "mapping": str},
+            required=("path",), paths=("path", "mapping")),
     Setting("freshness.billing_lag_days", float, 2.0,
             "Days a billing feed's data (its latest ChargePeriodEnd) may lag behind now before `status` and the "
             "dashboard call it stale: providers deliver a day or two late."),
@@ -178,6 +194,11 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
         value, source = setting.default, "default"
         if setting.key in file_values:
             value, source = _coerce(setting, file_values[setting.key], str(config_path)), str(config_path)
+            if setting.items is not None:
+                value = _resolve_paths(setting, value, config_path.parent)
+        if setting.env_name in environ and not setting.env_settable:
+            raise ConfigError(f"{setting.env_name}: setting {setting.key!r} cannot be set from the environment; "
+                              "list it in config.toml")
         if setting.env_name in environ:
             value = _coerce(setting, environ[setting.env_name], setting.env_name)
             source = setting.env_name
@@ -212,11 +233,38 @@ def _coerce(setting: Setting, value: Any, source: str) -> Any:
         return kind(value)
     if kind is str and isinstance(value, str):
         return value
+    if setting.items is not None and isinstance(value, list):
+        return [_coerce_table(setting, item, f"{where}[{index}]") for index, item in enumerate(value)]
     if kind is list and isinstance(value, list):
         return [str(v) for v in value]
     if kind is dict and isinstance(value, dict):
         return {str(k): str(v) for k, v in value.items()}
     raise ConfigError(f"{where}: expected {kind.__name__}, got {value!r}")
+
+
+def _coerce_table(setting: Setting, item: Any, where: str) -> dict[str, Any]:
+    """One table of a list-of-tables setting, checked against its declared keys and types."""
+    assert setting.items is not None
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where}: expected a table ([[{setting.key}]]), got {item!r}")
+    unknown = sorted(set(item) - set(setting.items))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; expected {', '.join(setting.items)}")
+    missing = [key for key in setting.required if key not in item]
+    if missing:
+        raise ConfigError(f"{where}: missing key(s) {', '.join(missing)}")
+    for key, value in item.items():
+        if not isinstance(value, setting.items[key]) or (isinstance(value, str) and not value.strip()):
+            raise ConfigError(f"{where}: key {key!r}: expected a non-empty {setting.items[key].__name__}, "
+                              f"got {value!r}")
+    return dict(item)
+
+
+def _resolve_paths(setting: Setting, tables: list[dict[str, Any]], base: Path) -> list[dict[str, Any]]:
+    """Relative paths (and globs) of a list of tables, taken from the configuration file's folder, so a config
+    file means the same files whatever the working directory of the command (cron's is the home folder)."""
+    return [{key: str(base.resolve() / Path(value).expanduser()) if key in setting.paths else value
+             for key, value in table.items()} for table in tables]
 
 
 def _parse_env_text(setting: Setting, text: str, where: str) -> Any:

@@ -29,7 +29,7 @@ class LoadRecord:
 
     kind: str  # billing | prices | fx | events
     source: str  # the file or manifest as given, a ticker, an FX pair (CADUSD=X), a 'demo:…' name
-    status: str = "failed"  # loaded | unchanged | superseded | failed
+    status: str = "failed"  # loaded | unchanged | superseded | failed; skipped (summary only, never stored)
     format: str | None = None  # the billing adapter, or yahoo, csv-yahoo, csv-close-dividends, synthetic…
     subject: str = ""  # the ticker or currency a market load's rows belong to
     rows: int = 0  # rows written (billing: the load's cost rows; market: new or revised rows)
@@ -95,7 +95,7 @@ def write_alone(session: WriteSession, record: LoadRecord) -> None:
 def summary_table(records: list[LoadRecord]) -> str:
     """One line per load: what, how many rows, what they cover (billed totals per currency, or the dates), the
     status and the detail (error or message, shortened)."""
-    rows = [(r.label, r.kind, r.format or "?", r.rows, _covers(r), r.status, _shorten(_detail(r))) for r in records]
+    rows = [(r.label, r.kind, r.format or "?", r.rows, _covers(r), r.status, shorten(_detail(r))) for r in records]
     return format_table(["source", "kind", "format", "rows", "covers", "status", "detail"], rows)
 
 
@@ -125,6 +125,6 @@ def _detail(record: LoadRecord) -> str:
     return text.removeprefix(f"{record.source}: ")
 
 
-def _shorten(text: str, width: int = 80) -> str:
+def shorten(text: str, width: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 3] + "..."

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from etl.billing import registry
 from etl.billing.base import LoadOptions
 from etl.billing.loader import load_sources
-from etl.billing.sources import Source, expand_paths
+from etl.billing.sources import Source, expand
 from etl.config import Config
 from etl.demo.isolation import refuse_real_data
 from etl.events.catalog import refresh_catalog
@@ -48,6 +49,35 @@ class SettingsError(ValueError):
 
 
 # --- billing -------------------------------------------------------------------------------------------------
+
+DATASETS = ("actual", "amortized")
+REPLACE_SCOPES = ("period", "file")
+
+
+def billing_options(config: Config, *, format: str | None = None, dataset: str | None = None,
+                    currency: str | None = None, replace: str | None = None, mapping: str | None = None,
+                    where: str = "option") -> LoadOptions:
+    """The options of one billing load (``billing load``'s flags, or a ``[[billing.sources]]`` table), checked, with
+    the ``billing.mappings`` setting; a bad value raises :class:`SettingsError` naming ``where`` and the key."""
+    checks = (("format", format, sorted(registry.adapters())), ("dataset", dataset, DATASETS),
+              ("replace", replace, REPLACE_SCOPES))
+    for key, value, allowed in checks:
+        if value is not None and value not in allowed:
+            raise SettingsError(f"{where}: {key} {value!r} is not one of {', '.join(allowed)}")
+    return LoadOptions(format=format, dataset=dataset, currency=currency, replace=replace,  # type: ignore[arg-type]
+                       mapping=mapping, mappings=tuple(config.get("billing.mappings")))
+
+
+def billing_sources(paths: Sequence[str]) -> tuple[list[Source], list[LoadRecord]]:
+    """The sources of ``paths`` and the summary records of what will not load: a path that is no source (failed)
+    and a data file of a manifest's folder that the manifest does not list (skipped; not in ``load_log``)."""
+    expansion = expand(list(paths))
+    records = [LoadRecord("billing", path, error=error) for path, error in expansion.problems]
+    records += [LoadRecord("billing", str(file), status="skipped",
+                           message=f"not listed in {manifest.name} ({manifest.parent})")
+                for file, manifest in expansion.unlisted]
+    return expansion.sources, records
+
 
 def load_billing(config: Config, session: WriteSession, sources: Sequence[Source],
                  options: LoadOptions) -> list[LoadRecord]:
@@ -173,9 +203,8 @@ def build_demo(config: Config, session: WriteSession, out: Path, rows: int, seed
 
     refuse_real_data(session.con)
     files = write_demo_exports(out, rows=rows, seed=seed)
-    sources, problems = expand_paths([str(f) for f in files])
-    billing = load_billing(config, session, sources, LoadOptions(synthetic=True))
-    billing += [LoadRecord("billing", path, error=error) for path, error in problems]
+    sources, unloaded = billing_sources([str(f) for f in files])
+    billing = load_billing(config, session, sources, LoadOptions(synthetic=True)) + unloaded
     if not market:
         return DemoBuild(files, billing, [], None)
     records = store_synthetic_market(session, seed, config.get("reporting_currency"),

@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import duckdb
 
@@ -48,11 +49,17 @@ MACROS_FILE = SQL_DIR / "macros.sql"
 # another format is converted on the next write (see Warehouse.write).
 STORAGE_VERSION = "v1.5.0"
 
+# write(wait=False) retries this long, so that another process's lock probe (locked_by) cannot make it give up
+_NO_WAIT_GRACE_S = 0.5
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
 class WarehouseBusyError(RuntimeError):
     """Another ETL run held the writer lock for longer than the configured timeout."""
+
+
+class WarehouseLockedError(WarehouseBusyError):
+    """Another ETL run holds the writer lock and the caller asked not to wait for it (``etl run``)."""
 
 
 class WarehouseMissingError(FileNotFoundError):
@@ -128,10 +135,13 @@ class Warehouse:
         return (stat.st_ino, stat.st_mtime_ns)
 
     @contextlib.contextmanager
-    def write(self, purpose: str) -> Iterator[WriteSession]:
-        """A write session on a private copy of the warehouse; published atomically when the block succeeds."""
+    def write(self, purpose: str, *, wait: bool = True) -> Iterator[WriteSession]:
+        """A write session on a private copy of the warehouse; published atomically when the block succeeds.
+
+        ``wait=False`` raises :class:`WarehouseLockedError` at once when another run holds the writer lock, instead
+        of queueing for up to ``lock_timeout_s``."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._writer_lock(purpose):
+        with self._writer_lock(purpose, wait=wait):
             for stale in self.path.parent.glob(f"{self.path.name}.work-*"):
                 log.warning("removing %s left by an interrupted ETL run", stale.name)
                 shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
@@ -165,21 +175,39 @@ class Warehouse:
         con.execute(f"SET temp_directory = '{_sql_str(str(work) + '.tmp')}'")
         return con
 
+    def locked_by(self) -> str | None:
+        """Who holds the writer lock right now (the lock file's ``pid N: purpose`` line), or None when it is free.
+
+        A probe only, with a shared lock (two probes never collide): the lock may be taken the moment after it
+        answers, which is why ``write(wait=False)`` still tries for a moment before giving up."""
+        if not self.lock_path.exists():
+            return None
+        with open(self.lock_path, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return _holder(handle)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return None
+
     @contextlib.contextmanager
-    def _writer_lock(self, purpose: str) -> Iterator[None]:
+    def _writer_lock(self, purpose: str, *, wait: bool = True) -> Iterator[None]:
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.lock_path, "a+") as handle:
-            deadline = time.monotonic() + self.lock_timeout_s
+            deadline = time.monotonic() + (self.lock_timeout_s if wait else _NO_WAIT_GRACE_S)
             announced = False
             while True:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
-                    if not announced:
+                    if not wait and time.monotonic() >= deadline:
+                        raise WarehouseLockedError(f"{self.path}: another ETL run holds the writer lock "
+                                                   f"({_holder(handle)}); not waiting for it") from None
+                    if wait and not announced:
                         log.info("waiting for another ETL run to finish writing %s", self.path)
                         announced = True
-                    if time.monotonic() >= deadline:
+                    if time.monotonic() >= deadline:  # only when waiting: the branch above ends the other mode
                         raise WarehouseBusyError(
                             f"{self.path}: another ETL run held the writer lock for more than "
                             f"{self.lock_timeout_s:.0f} s (setting warehouse.lock_timeout_s)"
@@ -221,6 +249,12 @@ def storage_version(con: duckdb.DuckDBPyConnection, database: str) -> str:
     """The storage version of an attached database file as DuckDB names it (``v1.5.0``)."""
     tags = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = ?", [database]).fetchone()[0]
     return tags["storage_version"].rstrip("+")
+
+
+def _holder(handle: IO[str]) -> str:
+    """The lock file's ``pid N: purpose`` line, written by the process holding the lock."""
+    handle.seek(0)
+    return handle.read().strip() or "another process"
 
 
 def connect_readonly(path: Path, config: dict[str, str | int | bool] | None = None) -> duckdb.DuckDBPyConnection:

@@ -28,7 +28,7 @@ COMMANDS = command_paths(build_parser())
 def test_help_lists_every_command():
     result = run_process(["--help"])
     assert result.returncode == 0
-    for command in ("init", "status", "demo", "billing", "prices", "fx", "events", "eventstudy"):
+    for command in ("init", "status", "demo", "billing", "prices", "fx", "events", "eventstudy", "run", "cron"):
         assert f"\n    {command} " in result.stdout
     assert "--db PATH" in result.stdout
 

@@ -68,3 +68,36 @@ def test_bad_settings_are_reported_with_their_source(tmp_path, text, env, messag
 def test_an_explicitly_named_missing_config_file_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(None, environ={"SPENDSCOPE_CONFIG": str(tmp_path / "missing.toml")})
+
+
+def test_billing_sources_are_tables_whose_relative_paths_start_at_the_config_file(tmp_path):
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    file = folder / "config.toml"
+    file.write_text('[[billing.sources]]\npath = "exports/*.csv"\nformat = "focus"\n'
+                    '[[billing.sources]]\nname = "azure"\npath = "/srv/azure"\nmapping = "m.toml"\n'
+                    'replace = "file"\n')
+    assert load_config(file, environ={}).get("billing.sources") == [
+        {"path": str(folder / "exports" / "*.csv"), "format": "focus"},
+        {"name": "azure", "path": "/srv/azure", "mapping": str(folder / "m.toml"), "replace": "file"}]
+    assert load_config(None, environ={}).get("billing.sources") == []
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[[billing.sources]]\npath = "a"\n[[billing.sources]]\npath = "b"\nformt = "focus"\n',
+     "setting 'billing.sources'[1]: unknown key(s) formt; expected path, name, format"),
+    ('[[billing.sources]]\nformat = "focus"\n', "setting 'billing.sources'[0]: missing key(s) path"),
+    ('[[billing.sources]]\npath = 3\n', "setting 'billing.sources'[0]: key 'path': expected a non-empty str, got 3"),
+    ('[billing]\nsources = ["a.csv"]\n', "setting 'billing.sources'[0]: expected a table ([[billing.sources]])"),
+])
+def test_a_bad_billing_source_names_the_file_the_source_and_the_key(tmp_path, text, message):
+    file = tmp_path / "config.toml"
+    file.write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(f"{file}: {message}")):
+        load_config(file, environ={})
+
+
+def test_billing_sources_cannot_come_from_the_environment(tmp_path):
+    with pytest.raises(ConfigError, match=re.escape("SPENDSCOPE_BILLING__SOURCES: setting 'billing.sources' cannot "
+                                                    "be set from the environment; list it in config.toml")):
+        load_config(None, environ={"SPENDSCOPE_BILLING__SOURCES": "a.csv"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -15,6 +16,7 @@ from etl.warehouse import (
     STORAGE_VERSION,
     Warehouse,
     WarehouseBusyError,
+    WarehouseLockedError,
     connect_readonly,
     latest_schema_version,
     migrations,
@@ -110,6 +112,20 @@ def test_writes_are_serialised_by_the_lock(db_path):
     thread.join()
     with Warehouse(db_path, lock_timeout_s=5).write("after"):
         pass
+
+
+def test_a_write_that_must_not_wait_refuses_at_once_naming_the_holder(db_path):
+    warehouse = Warehouse(db_path, lock_timeout_s=600)
+    assert warehouse.locked_by() is None
+    with warehouse.write("holder"):
+        assert warehouse.locked_by() == f"pid {os.getpid()}: holder"
+        with pytest.raises(WarehouseLockedError, match=f"holds the writer lock \\(pid {os.getpid()}: holder\\); "
+                                                       "not waiting for it"), warehouse.write("run", wait=False):
+            pass
+    assert warehouse.locked_by() is None
+    with warehouse.write("run", wait=False) as session:  # free again: it runs
+        session.con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    assert sorted(p.name for p in db_path.parent.glob(db_path.name + "*")) == [db_path.name, db_path.name + ".lock"]
 
 
 def test_another_process_reading_does_not_block_a_write(warehouse, db_path):

@@ -7,10 +7,8 @@ import logging
 
 from etl import pipelines
 from etl.billing import registry
-from etl.billing.base import LoadOptions
-from etl.billing.sources import expand_paths
 from etl.context import Context
-from etl.loadlog import LoadRecord, summary_table
+from etl.loadlog import summary_table
 from etl.report import format_table
 
 log = logging.getLogger(__name__)
@@ -45,15 +43,16 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_load(args: argparse.Namespace, ctx: Context) -> int:
-    options = LoadOptions(format=args.format, dataset=args.dataset, currency=args.currency,
-                          replace=args.replace, mapping=args.mapping,
-                          mappings=tuple(ctx.config.get("billing.mappings")))
-    sources, problems = expand_paths(args.paths)
+    options = pipelines.billing_options(ctx.config, format=args.format, dataset=args.dataset,
+                                        currency=args.currency, replace=args.replace, mapping=args.mapping)
+    sources, unloaded = pipelines.billing_sources(args.paths)
     with ctx.warehouse.write("billing load") as session:
-        results = pipelines.load_billing(ctx.config, session, sources, options)
-    results += [LoadRecord("billing", path, error=error) for path, error in problems]
-    for result in results[len(sources):]:
-        log.error("failed %s", result.error)
+        results = pipelines.load_billing(ctx.config, session, sources, options) + unloaded
+    for result in unloaded:
+        if result.ok:
+            log.warning("skipped %s: %s", result.source, result.message)
+        else:
+            log.error("failed %s", result.error)
     print(summary_table(results))
     failed = [r for r in results if not r.ok]
     for result in failed:

@@ -44,7 +44,9 @@ def refresh(session: WriteSession) -> int:
     """Recompute the rollup rows of every key marked since :func:`start`; returns how many keys."""
     con = session.con
     con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_keys AS SELECT DISTINCT * FROM {TOUCHED}")
-    keys = con.execute("SELECT count(*) FROM rollup_keys").fetchall()[0][0]  # fetched to the end: frees the connection
+    # fetchall, not fetchone: a result left unfinished makes DuckDB refuse the next register() on the connection,
+    # which the next job of the same write session (storing prices in `etl run`) does
+    [(keys,)] = con.execute("SELECT count(*) FROM rollup_keys").fetchall()
     if not keys:
         return 0
     with session.transaction():

@@ -59,20 +59,42 @@ class Source:
         return sum(path.stat().st_size for path in self.files)
 
 
+@dataclass(frozen=True)
+class Expansion:
+    """What a list of paths became: the sources to load, the paths that could not become one (with the reason) and
+    the data files of a manifest's folder that its manifest does not list (with the manifest), which are not
+    loaded."""
+
+    sources: list[Source]
+    problems: list[tuple[str, str]]
+    unlisted: list[tuple[Path, Path]]
+
+
 def expand_paths(paths: list[str]) -> tuple[list[Source], list[tuple[str, str]]]:
-    """Expand files, directories and globs into sources; returns (sources, [(path, error message)]).
+    """Expand files, directories and globs into sources; returns (sources, [(path, error message)]). See
+    :func:`expand`, which also reports the files a manifest's folder holds but its manifest does not list."""
+    expansion = expand(paths)
+    return expansion.sources, expansion.problems
+
+
+def expand(paths: list[str]) -> Expansion:
+    """Expand files, directories and globs into sources.
 
     A manifest (Azure's ``manifest.json``, AWS's ``<report>-Manifest.json``) makes its listed files one source;
     so do the numbered parts of one export in one folder (``report-00001.csv.gz``, ``report-00002.csv.gz``…, the
     five-digit numbering of AWS Data Exports and OCI), so that the parts of a billing period replace the period
-    together rather than each other. A folder holding a manifest contributes only the manifest.
+    together rather than each other. A folder holding a manifest contributes only the manifest; its other data
+    files are returned as ``unlisted``.
     """
     candidates: list[Path] = []
+    below_manifests: list[tuple[Path, Path]] = []
     problems: list[tuple[str, str]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            candidates += _directory_sources(path)
+            found, covered = _directory_sources(path)
+            candidates += found
+            below_manifests += covered
         elif path.exists():
             candidates.append(path)
         elif glob.has_magic(raw):
@@ -96,7 +118,8 @@ def expand_paths(paths: list[str]) -> tuple[list[Source], list[tuple[str, str]]]
     originals = {c.resolve(): c for c in candidates}
     for group in _group_parts([originals[c] for c in data]):
         sources.append(group)
-    return sources, problems
+    unlisted = [(file, manifest) for file, manifest in dict.fromkeys(below_manifests) if file.resolve() not in seen]
+    return Expansion(sources, problems, unlisted)
 
 
 _PART = re.compile(
@@ -136,14 +159,22 @@ def is_manifest(path: Path) -> bool:
     return name == MANIFEST_NAME or name.endswith("-manifest.json")
 
 
-def _directory_sources(directory: Path) -> list[Path]:
-    """Manifests and data files below ``directory``; data files in a folder below a manifest's are left to it."""
+def _directory_sources(directory: Path) -> tuple[list[Path], list[tuple[Path, Path]]]:
+    """Manifests and data files below ``directory``; data files in a folder below a manifest's are left to it and
+    returned apart, each with the nearest manifest above it."""
     files = [p for p in sorted(directory.rglob("*")) if p.is_file()]
     manifests = [p for p in files if is_manifest(p)]
-    covered = {m.parent for m in manifests}
-    data = [p for p in files if p.name.lower().endswith(DATA_SUFFIXES) and not is_manifest(p)
-            and not any(parent in covered for parent in p.parents)]
-    return manifests + data
+    covering = {m.parent: m for m in manifests}
+    data, covered = [], []
+    for path in files:
+        if not path.name.lower().endswith(DATA_SUFFIXES) or is_manifest(path):
+            continue
+        manifest = next((covering[parent] for parent in path.parents if parent in covering), None)
+        if manifest is None:
+            data.append(path)
+        else:
+            covered.append((path, manifest))
+    return manifests + data, covered
 
 
 def file_kind(path: Path) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 from decimal import Decimal
 
-from etl.billing.sources import expand_paths
+from etl.billing.sources import expand, expand_paths
+from etl.pipelines import billing_sources
+from tests.billing.test_azure import EXPORT_RUN, PARTITIONED
 from tests.billing.test_loader import HEADER, focus_row, write
 
 
@@ -51,3 +54,26 @@ def test_a_manifest_listing_a_missing_file_is_rejected_and_its_folder_not_loaded
     assert sources == []
     assert error == (f"{folder / 'demo-Manifest.json'}: reportKeys[1] 'p/demo-2.csv' was not found next to the "
                      "manifest; download every file of the export before loading it")
+
+
+def test_files_in_a_manifest_folder_that_it_does_not_list_are_reported_not_loaded(cli, query, tmp_path):
+    export = tmp_path / "export"
+    shutil.copytree(PARTITIONED, export)
+    folder = export / EXPORT_RUN
+    stray = write(folder / "part_0_0003.csv", HEADER, focus_row("9.00", "2025-06-01"))
+    nested = write(folder / "old" / "copy.csv", HEADER, focus_row("9.00", "2025-06-01"))
+    expansion = expand([str(export)])
+    assert expansion.problems == [] and [len(s.files) for s in expansion.sources] == [2]
+    assert expansion.unlisted == [(nested, folder / "manifest.json"), (stray, folder / "manifest.json")]
+
+    result = cli("billing", "load", str(export))
+    assert result.code == 0
+    lines = {line.split()[0]: line for line in result.out.splitlines()[2:] if line.strip()}
+    for file in (stray, nested):
+        assert lines[str(file)].split()[1:5] == ["billing", "?", "0", "-"]
+        assert "skipped  not listed in manifest.json (" in lines[str(file)]
+    _, records = billing_sources([str(export)])
+    assert [(r.source, r.status, r.message) for r in records] == [
+        (str(file), "skipped", f"not listed in manifest.json ({folder})") for file in (nested, stray)]
+    assert query("SELECT count(*) FROM cost") == [(5,)]
+    assert query("SELECT source, status FROM load_log") == [(str(folder / "manifest.json"), "loaded")]

@@ -1,0 +1,273 @@
+"""``python -m etl run``: everything configured, in order, as one job for cron.
+
+The steps are billing (the ``[[billing.sources]]`` of config.toml), prices, FX, events and event studies. What can
+be done without the warehouse's writer lock is done first: the billing paths are expanded and Yahoo is asked for
+prices and rates, so a slow download never holds the lock. Then one write session (one copy of the warehouse, one
+publish) runs every step's writes. A step that raises is recorded as failed with its reason and the next step still
+runs; each step's writes are committed in their own transactions, so the session publishes what succeeded.
+
+A run never queues behind another writer: when the lock is held it raises :class:`WarehouseLockedError` at once
+(before downloading anything when it can tell; after the downloads when the other run took the lock meanwhile).
+Settings the job cannot use raise :class:`pipelines.SettingsError` before anything is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from etl import pipelines
+from etl.billing.base import LoadOptions
+from etl.billing.sources import Source
+from etl.config import Config
+from etl.eventstudy.settings import StudySettings
+from etl.loadlog import LoadRecord
+from etl.market.fx import FxFetch
+from etl.market.prices import PriceFetch
+from etl.market.tickers import configured_tickers
+from etl.warehouse import Warehouse, WarehouseLockedError, WriteSession
+
+log = logging.getLogger(__name__)
+
+STEPS = ("billing", "prices", "fx", "events", "eventstudy")
+
+
+@dataclass
+class Step:
+    """One step of a run as the summary shows it: ``ok``, ``failed`` or ``skipped``, what it did (counts), why it
+    failed or was skipped, and the load records it produced."""
+
+    name: str
+    status: str = "ok"
+    counts: str = ""
+    reason: str = ""
+    seconds: float = 0.0
+    records: list[LoadRecord] = field(default_factory=list)
+
+    def fail(self, reason: str) -> None:
+        self.status, self.reason = "failed", reason
+
+    def skip(self, reason: str) -> None:
+        self.status, self.reason = "skipped", reason
+
+    @contextlib.contextmanager
+    def attempt(self) -> Iterator[None]:
+        """Time a part of the step; an exception ends the step as failed with its reason and is not raised further,
+        so the run goes on with the next step. Settings errors are raised: they stop the run before it writes."""
+        started = time.monotonic()
+        try:
+            yield
+        except pipelines.SettingsError:
+            raise
+        except Exception as exc:  # one step's failure must not stop the others
+            log.exception("step %s failed", self.name)
+            self.fail(f"{type(exc).__name__}: {exc}")
+        finally:
+            self.seconds += time.monotonic() - started
+
+    @property
+    def active(self) -> bool:
+        """Whether the step still has work to do (not failed or skipped before the write session)."""
+        return self.status == "ok"
+
+
+@dataclass
+class RunReport:
+    """What a run did: its steps in order, and warnings that are no failure (e.g. files a manifest does not list)."""
+
+    steps: list[Step]
+    warnings: list[str] = field(default_factory=list)
+    not_published: str | None = None  # why the write session could not be published (then nothing was changed)
+
+    @property
+    def records(self) -> list[LoadRecord]:
+        return [record for step in self.steps for record in step.records]
+
+    @property
+    def failed(self) -> list[Step]:
+        return [step for step in self.steps if step.status == "failed"]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed or self.not_published else 0
+
+
+@dataclass(frozen=True)
+class BillingSource:
+    """One ``[[billing.sources]]`` table: its name for the output, its paths and its load options."""
+
+    name: str
+    path: str
+    options: LoadOptions
+
+
+def configured_billing(config: Config) -> list[BillingSource]:
+    """The configured billing sources with their options checked (a bad value raises SettingsError naming the
+    source and the key)."""
+    configured = []
+    for index, table in enumerate(config.get("billing.sources")):
+        where = f"{config.sources['billing.sources']}: setting 'billing.sources'[{index}]"
+        options = pipelines.billing_options(
+            config, format=table.get("format"), dataset=table.get("dataset"), currency=table.get("currency"),
+            replace=table.get("replace"), mapping=table.get("mapping"), where=where)
+        configured.append(BillingSource(table.get("name", table["path"]), table["path"], options))
+    return configured
+
+
+def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
+        sleep: Callable[[float], None] = time.sleep) -> RunReport:
+    """Run every step (see the module docstring); returns the report, also when steps failed."""
+    now = now or datetime.now(UTC)
+    configured = configured_billing(config)
+    fx_plan = pipelines.plan_fx(config)
+    try:
+        study_settings = StudySettings.from_config(config)
+    except ValueError as exc:
+        raise pipelines.SettingsError(str(exc)) from None
+    _refuse_if_locked(warehouse)
+    steps = {name: Step(name) for name in STEPS}
+    report = RunReport(list(steps.values()))
+
+    expanded = _expand_billing(steps["billing"], configured, report)
+    price_fetch = _download_prices(steps["prices"], config, now, sleep)
+    fx_fetch = _download_fx(steps["fx"], config, fx_plan, now, sleep)
+
+    try:
+        with warehouse.write("run", wait=False) as session:
+            log.info("writing %s: lock taken, working on a private copy", warehouse.path)
+            writes: dict[str, Callable[[], None]] = {
+                "billing": lambda: _store_billing(steps["billing"], config, session, configured, expanded),
+                "prices": lambda: _store_prices(steps["prices"], config, session, price_fetch, now),
+                "fx": lambda: _store_fx(steps["fx"], config, session, fx_plan, fx_fetch, now),
+                "events": lambda: _events(steps["events"], config, session),
+                "eventstudy": lambda: _event_studies(steps["eventstudy"], config, session, study_settings),
+            }
+            for name, write in writes.items():
+                step = steps[name]
+                if step.active:
+                    with step.attempt():
+                        write()
+                _log_step(step)
+    except (duckdb.Error, OSError) as exc:  # opening the copy or publishing it failed: the published file is as it was
+        log.exception("the run's write session was not published")
+        report.not_published = f"{type(exc).__name__}: {exc}"
+        return report
+    log.info("published %s", warehouse.path)
+    return report
+
+
+def _refuse_if_locked(warehouse: Warehouse) -> None:
+    holder = warehouse.locked_by()
+    if holder:
+        raise WarehouseLockedError(f"{warehouse.path}: another ETL run holds the writer lock ({holder}); "
+                                   "`run` does not wait for it")
+
+
+def _expand_billing(step: Step, configured: list[BillingSource],
+                    report: RunReport) -> list[tuple[list[Source], list[LoadRecord]]]:
+    if not configured:
+        step.skip("no [[billing.sources]] in the configuration")
+        return []
+    expanded = []
+    with step.attempt():
+        for source in configured:
+            sources, unloaded = pipelines.billing_sources([source.path])
+            log.info("billing source %s: %d to load, %d not loadable", source.name, len(sources), len(unloaded))
+            if not sources and not unloaded:
+                report.warnings.append(f"billing source {source.name}: no billing files in {source.path}")
+            report.warnings += [f"{record.source}: {record.message}" for record in unloaded if record.ok]
+            expanded.append((sources, unloaded))
+    return expanded
+
+
+def _download_prices(step: Step, config: Config, now: datetime, sleep: Callable[[float], None]) -> PriceFetch | None:
+    if not configured_tickers(config):
+        step.skip("no tickers configured (market.tickers, providers.tickers, market.benchmarks)")
+        return None
+    fetched = None
+    with step.attempt():
+        fetched = pipelines.fetch_prices(config, now=now, sleep=sleep)
+        if fetched.unreachable:
+            step.fail(f"{fetched.unreachable_reason} (all {len(fetched.failures)} tickers failed); nothing stored")
+    return fetched
+
+
+def _download_fx(step: Step, config: Config, plan: pipelines.FxPlan, now: datetime,
+                 sleep: Callable[[float], None]) -> FxFetch | None:
+    fetched = None
+    with step.attempt():
+        fetched = pipelines.fetch_fx(config, plan, now=now, sleep=sleep)
+        if fetched.unreachable:
+            reason = next((f.error for f in fetched.failures if f.error and "yfinance said" not in f.error),
+                          fetched.failures[0].error if fetched.failures else "")
+            step.fail(f"{reason} (all {len(plan.currencies)} FX pairs failed); nothing stored")
+    return fetched
+
+
+def _store_billing(step: Step, config: Config, session: WriteSession, configured: list[BillingSource],
+                   expanded: list[tuple[list[Source], list[LoadRecord]]]) -> None:
+    for source, (sources, unloaded) in zip(configured, expanded, strict=True):
+        step.records += pipelines.load_billing(config, session, sources, source.options) + unloaded
+    _judge(step, "sources")
+
+
+def _store_prices(step: Step, config: Config, session: WriteSession, fetched: PriceFetch | None,
+                  now: datetime) -> None:
+    assert fetched is not None  # the step is still active only when the download answered
+    step.records = pipelines.store_prices(config, session, fetched.batches, fetched.failures, now)
+    _judge(step, "tickers")
+
+
+def _store_fx(step: Step, config: Config, session: WriteSession, plan: pipelines.FxPlan, fetched: FxFetch | None,
+              now: datetime) -> None:
+    assert fetched is not None
+    step.records = pipelines.store_fx(config, session, plan, fetched, now)
+    _judge(step, "pairs")
+    if not plan.currencies:
+        step.counts = f"nothing to fetch: every currency is {plan.reporting_currency}"
+
+
+def _events(step: Step, config: Config, session: WriteSession) -> None:
+    step.records = pipelines.refresh_events(config, session)
+    step.counts = (step.records[0].message or "catalog loaded") if step.records else "catalog up to date"
+
+
+def _event_studies(step: Step, config: Config, session: WriteSession, settings: StudySettings) -> None:
+    [(events, prices)] = session.con.execute(
+        "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM prices)").fetchall()
+    if not events or not prices:
+        step.skip("no events stored" if not events else "no prices stored")
+        return
+    study = pipelines.run_event_studies(config, session, settings)
+    counts = Counter(study.tables.pairs["status"])
+    step.counts = (f"run {study.run_id}: {len(study.events)} events, {counts['computed']} computed, "
+                   f"{counts['excluded']} excluded, {counts['failed']} failed")
+    if counts["failed"]:
+        failed = study.tables.pairs[study.tables.pairs["status"] == "failed"]
+        first = "; ".join(f"{row.event_id} / {row.ticker}: {row.reason}" for row in failed.head(3).itertuples())
+        step.fail(f"{counts['failed']} event/ticker pairs failed, e.g. {first}")
+
+
+def _judge(step: Step, unit: str) -> None:
+    """Counts of a loading step from its records; the step fails when any of them failed."""
+    statuses = Counter(record.status for record in step.records)
+    rows = sum(record.rows for record in step.records if record.status == "loaded")  # not an unchanged load's
+    parts = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
+    counted = f"{len(step.records)} {unit if len(step.records) != 1 else unit.removesuffix('s')}"
+    step.counts = f"{counted}: {parts or 'none'}; {rows:,} rows written"
+    failed = [record for record in step.records if not record.ok]
+    if failed:
+        step.fail(f"{len(failed)} of {len(step.records)} {unit} failed")
+
+
+def _log_step(step: Step) -> None:
+    level = logging.ERROR if step.status == "failed" else logging.INFO
+    log.log(level, "step %s %s in %.1f s: %s", step.name, step.status, step.seconds,
+            "; ".join(part for part in (step.counts, step.reason) if part) or "-")
