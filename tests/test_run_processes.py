@@ -40,15 +40,9 @@ NEW_SOURCES = (*OLD_SOURCES,
                f'path = "{BILLING / "generic" / "coreweave_invoice_2025-06.csv"}"\nformat = "generic"\n'
                f'mapping = "{REPO / "examples" / "mappings" / "coreweave_invoice.toml"}"')
 
-# What an analyst's session is: a read-only DuckDB connection held open by another process, reading SQL lines on
-# stdin and answering each with one line. With the DuckDB CLI able to read the warehouse file, this becomes
-# [str(Path(sys.executable).parent / "duckdb"), "-readonly", "-list", "-noheader"].
-ANALYST = [sys.executable, "-c", textwrap.dedent("""
-    import sys, duckdb
-    con = duckdb.connect(sys.argv[1], read_only=True)
-    for line in sys.stdin:
-        print("|".join(str(v) for v in con.execute(line).fetchall()[0]), flush=True)
-""")]
+# An analyst's session: the DuckDB CLI pinned in requirements-dev.txt (the tool `make sql` opens), read-only on the
+# warehouse, answering each SQL line of its standard input with one line.
+ANALYST = [str(Path(sys.executable).parent / "duckdb"), "-readonly", "-list", "-noheader"]
 
 PROVIDER_TOTALS = ("SELECT ServiceProviderName, BillingCurrency, sum(BilledCost)::VARCHAR FROM cost "
                    "GROUP BY ALL ORDER BY ALL")
@@ -149,13 +143,14 @@ def test_a_reader_in_a_loop_during_a_run_sees_the_old_or_the_new_state_and_alway
 
 def test_a_run_succeeds_while_an_analyst_session_is_open_which_keeps_the_old_snapshot(setup):
     db, config = setup
-    old, query = provider_totals(db), "SELECT sum(BilledCost)::VARCHAR, count(*) FROM cost\n"
+    old, query = provider_totals(db), "SELECT sum(BilledCost)::VARCHAR, count(*) FROM cost;\n"
     analyst = subprocess.Popen([*ANALYST, str(db)], cwd=REPO, env=child_env(), stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         analyst.stdin.write(query)
         analyst.stdin.flush()
         before = analyst.stdout.readline()
+        assert int(before.split("|")[1]) > 0, analyst.stderr.read() if analyst.poll() is not None else before
         result = run_process(["--config", str(config), "--db", str(db), "run"], timeout=120)
         assert result.returncode == 0, result.stdout + result.stderr
         analyst.stdin.write(query)
