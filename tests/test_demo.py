@@ -92,10 +92,14 @@ def test_real_loads_remove_the_demo_data_of_their_kind_and_say_so(tmp_path, cli,
     assert cli("demo", "--out", str(tmp_path / "exports"), "--rows", "600").code == 0
     [(demo_prices,)] = query("SELECT count(*) FROM prices")
     assert query("SELECT DISTINCT kind FROM synthetic_data ORDER BY 1") == [("billing",), ("fx",), ("prices",)]
+    [(demo_loads, first, last)] = query("SELECT count(*), min(load_id), max(load_id) FROM synthetic_loads "
+                                        "WHERE kind = 'billing'")
+    assert last - first + 1 == demo_loads  # the demo's billing loads come first, one after the other
 
     billing = cli("billing", "load", str(FIXTURES / "billing" / "focus" / "focus_1_2_two_providers.csv"))
     [row] = table_rows(billing.out)
     assert billing.code == 0 and "removed the demo's SYNTHETIC billing rows: AWS (USD)" in row["detail"]
+    assert f"({demo_loads} demo loads, ids {first}-{last}), replaced by real data" in billing.err  # one short log line
     # every demo cost row, replace unit and rollup day is gone; the real rows and their rollup remain
     assert query("SELECT count(*), count(DISTINCT x_LoadId) FROM cost") == [(5, 1)]
     assert query("SELECT sum(rows) FROM daily_spend") == [(5,)]

@@ -64,5 +64,17 @@ def remove_synthetic(con: duckdb.DuckDBPyConnection, kind: str) -> str | None:
     else:
         con.execute(f"DELETE FROM {'prices' if kind == 'prices' else 'fx_rates'} WHERE list_contains(?, load_id)",
                     [loads])
-    log.info("%s (loads %s), replaced by real data", removed, ", ".join(map(str, loads)))
+    log.info("%s (%d demo load%s, %s), replaced by real data", removed, len(loads), "" if len(loads) == 1 else "s",
+             _id_ranges(loads))
     return removed
+
+
+def _id_ranges(ids: list[int]) -> str:
+    """Load ids as compact ranges (``ids 1-120, 140``), so a cron mail line stays short."""
+    runs: list[list[int]] = []
+    for load_id in sorted(ids):
+        if runs and load_id == runs[-1][-1] + 1:
+            runs[-1].append(load_id)
+        else:
+            runs.append([load_id])
+    return "ids " + ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
