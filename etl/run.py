@@ -194,8 +194,6 @@ def _download_prices(step: Step, config: Config, now: datetime, sleep: Callable[
     fetched = None
     with step.attempt():
         fetched = pipelines.fetch_prices(config, now=now, sleep=sleep)
-        if fetched.unreachable:
-            step.fail(f"{fetched.unreachable_reason} (all {len(fetched.failures)} tickers failed); nothing stored")
     return fetched
 
 
@@ -204,10 +202,6 @@ def _download_fx(step: Step, config: Config, plan: pipelines.FxPlan, now: dateti
     fetched = None
     with step.attempt():
         fetched = pipelines.fetch_fx(config, plan, now=now, sleep=sleep)
-        if fetched.unreachable:
-            reason = next((f.error for f in fetched.failures if f.error and "yfinance said" not in f.error),
-                          fetched.failures[0].error if fetched.failures else "")
-            step.fail(f"{reason} (all {len(plan.currencies)} FX pairs failed); nothing stored")
     return fetched
 
 
@@ -223,6 +217,8 @@ def _store_prices(step: Step, config: Config, session: WriteSession, fetched: Pr
     assert fetched is not None  # the step is still active only when the download answered
     step.records = pipelines.store_prices(config, session, fetched.batches, fetched.failures, now)
     _judge(step, "tickers")
+    if fetched.unreachable:
+        step.fail(f"{fetched.unreachable_reason} (all {len(fetched.failures)} tickers failed)")
 
 
 def _store_fx(step: Step, config: Config, session: WriteSession, plan: pipelines.FxPlan, fetched: FxFetch | None,
@@ -230,6 +226,10 @@ def _store_fx(step: Step, config: Config, session: WriteSession, plan: pipelines
     assert fetched is not None
     step.records = pipelines.store_fx(config, session, plan, fetched, now)
     _judge(step, "pairs")
+    if fetched.unreachable:
+        reason = next((f.error for f in fetched.failures if f.error and "yfinance said" not in f.error),
+                      fetched.failures[0].error if fetched.failures else "")
+        step.fail(f"{reason} (all {len(plan.currencies)} FX pairs failed)")
     if not plan.currencies:
         step.counts = f"nothing to fetch: every currency is {plan.reporting_currency}"
 

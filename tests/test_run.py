@@ -133,12 +133,16 @@ def test_a_failed_step_does_not_stop_the_others_and_the_output_says_which(tmp_pa
     [prices_error] = [line for line in lines if line.startswith("error: step prices: ")]
     assert prices_error.startswith("error: step prices: could not reach Yahoo Finance: Failed to connect to "
                                    "query2.finance.yahoo.com:443 over proxy 127.0.0.1")  # yfinance's words may follow
-    assert prices_error.endswith("(all 11 tickers failed); nothing stored")
+    assert prices_error.endswith("(all 11 tickers failed)")
     assert lines[-1] == (f"run failed: 1 steps ok, 3 failed (prices, fx, events), 1 skipped; published "
                          f"{tmp_path / 'warehouse.duckdb'}; exit 1")
-    # what succeeded is published; the failed downloads stored nothing
+    # what succeeded is published; the failed downloads stored no rows, only their failures (open for `status`)
     assert dict(query("SELECT BillingCurrency, sum(BilledCost) FROM cost GROUP BY 1")) == raw_billed(FOCUS)
-    assert query("SELECT kind, status FROM load_log ORDER BY load_id") == [("billing", "loaded")]
+    assert query("SELECT kind, status, count(*) FROM load_log GROUP BY ALL ORDER BY ALL") == [
+        ("billing", "loaded", 1), ("fx", "failed", 5), ("prices", "failed", 11)]
+    assert query("SELECT count(*) FROM prices") == query("SELECT count(*) FROM fx_rates") == [(0,)]
+    assert query("SELECT kind, count(*) FROM load_failures WHERE state = 'open' GROUP BY ALL ORDER BY ALL") == [
+        ("fx", 5), ("prices", 11)]
 
 
 def test_a_run_with_nothing_but_a_manifest_folder_reports_the_files_its_manifest_does_not_list(tmp_path, cli, query):
