@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import io
+import logging
+import sys
 
 import pytest
 
 from etl.cli import build_parser
+from etl.logs import setup_logging
 from tests.billing.test_loader import HEADER, focus_row, write
 from tests.conftest import run_process
 from tests.helpers import table_rows
@@ -117,3 +121,15 @@ def test_status_of_an_older_warehouse_says_to_upgrade_it(cli, warehouse, db_path
     assert result.out.splitlines()[1] == (f"schema version: 3 of {latest_schema_version()} - run `python -m etl init` "
                                           "to upgrade")
     assert "last" not in result.out
+
+
+def test_log_lines_go_to_the_stderr_of_the_moment_not_a_stream_swapped_out_since(capsys):
+    swapped = io.StringIO()
+    original, sys.stderr = sys.stderr, swapped
+    try:
+        setup_logging("INFO")  # set up while stderr is a stream that is closed afterwards
+    finally:
+        sys.stderr = original
+    swapped.close()
+    logging.getLogger("etl.test").info("after the swap")
+    assert "INFO etl.test: after the swap" in capsys.readouterr().err
