@@ -39,6 +39,12 @@ def test_demo_builds_a_labelled_synthetic_warehouse_offline_and_is_idempotent(tm
     assert con.execute("SELECT DISTINCT format FROM load_log WHERE kind IN ('prices', 'fx')").fetchall() == [
         ("synthetic",)]
     assert con.execute("SELECT count(DISTINCT event_id) FROM event_study_results").fetchone()[0] >= 20
+    # the synthetic stocks follow their benchmark as real ones do: the market model finds β ≈ 1.1 (GOOGL's)
+    [(beta, r2)] = con.execute("SELECT beta, r2 FROM event_study_results WHERE event_id = 'openai-google-cloud-2025' "
+                               "AND ticker = 'GOOGL' AND benchmark = 'SPY' AND \"window\" = '[-1,+1]'").fetchall()
+    assert 0.8 < beta < 1.4 and 0.2 < r2 < 0.8
+    assert 1.0 <= con.execute("SELECT min(rate) FROM fx_rates").fetchone()[0] < \
+        con.execute("SELECT max(rate) FROM fx_rates").fetchone()[0] <= 1.25
     con.close()
 
     status = run_process(["status"], env=env, cwd=tmp_path).stdout.splitlines()

@@ -23,7 +23,8 @@ ctx, _ = start_page("Event study", requires=("events", "prices"))
 config = study_config(ctx)
 catalog = load(queries.event_list, ctx.reader)
 tickers = load(market.price_tickers, ctx.reader)
-synthetic_market_label(load(meta.synthetic_market, ctx.reader), "prices")
+made_up = load(meta.synthetic_market, ctx.reader)
+synthetic_market_label(made_up, "prices")
 
 # --- choices (kept in the URL) ------------------------------------------------------------------------------
 ids = list(catalog["event_id"])  # readable slugs, also what a shared link carries
@@ -79,7 +80,12 @@ day0 = tables.day0[tables.day0["event_id"].isin(chosen)]
 table(day0, "es-day0")
 download_csv(day0, "event study day 0")
 
-media = event_study.media_comparison(events, tables)
+media = event_study.media_comparison(events, tables, made_up.prices)
+for row in media[media["synthetic"]].itertuples():
+    st.info(f"The media reported **{row.ticker} {row.reported:+.2%}** for this announcement. {row.ticker}'s prices "
+            "here are synthetic demo data (`python -m etl demo`), so that real figure cannot be compared with a "
+            "move on this page; load real prices (`python -m etl prices fetch`) to compare.",
+            icon=":material/science:")
 for row in media[media["differs"]].itertuples():
     st.warning(f"The media reported **{row.ticker} {row.reported:+.2%}** for this announcement; close to close on "
                f"day 0 ({row.day0:%Y-%m-%d}) it moved **{row.close_to_close:+.2%}**. Headline figures are often "

@@ -10,6 +10,7 @@ warehouse version and choice.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -71,22 +72,29 @@ def car_paths(tables: StudyTables) -> pd.DataFrame:
     return frame[PATH_COLUMNS]
 
 
-def media_comparison(events: pd.DataFrame, tables: StudyTables) -> pd.DataFrame:
+def media_comparison(events: pd.DataFrame, tables: StudyTables, synthetic: Collection[str] = ()) -> pd.DataFrame:
     """Each move the media reported (``events.reported_moves``) next to the close-to-close return of day 0.
 
     Columns: event_id, ticker, reported, close_to_close (day 0's return, simple), day0, differs (further apart
-    than a quarter of a percentage point: the media figure is usually an intraday or after-hours move).
+    than a quarter of a percentage point: the media figure is usually an intraday or after-hours move),
+    synthetic. A ticker in ``synthetic`` (its prices made up by ``python -m etl demo``) is never set beside the
+    real figure: its close_to_close is left empty and it never differs; the page says its prices are synthetic.
     """
     rows = []
+    made_up = {ticker.upper() for ticker in synthetic}
     day0_returns = tables.daily[tables.daily["relative_day"] == 0].set_index(["event_id", "ticker"])
     for event in events.itertuples():
         for ticker, reported in dict(event.reported_moves or {}).items():
             if (event.event_id, ticker) not in day0_returns.index:
                 continue
+            day0 = day0_returns.loc[(event.event_id, ticker), "date"]
+            if ticker.upper() in made_up:
+                rows.append((event.event_id, ticker, float(reported), math.nan, day0, False, True))
+                continue
             ret = float(day0_returns.loc[(event.event_id, ticker), "ret"])
             if tables.settings.returns_kind == "log":
                 ret = math.expm1(ret)
-            rows.append((event.event_id, ticker, float(reported), ret,
-                         day0_returns.loc[(event.event_id, ticker), "date"],
-                         abs(float(reported) - ret) > MEDIA_TOLERANCE))
-    return pd.DataFrame(rows, columns=["event_id", "ticker", "reported", "close_to_close", "day0", "differs"])
+            rows.append((event.event_id, ticker, float(reported), ret, day0,
+                         abs(float(reported) - ret) > MEDIA_TOLERANCE, False))
+    return pd.DataFrame(rows, columns=["event_id", "ticker", "reported", "close_to_close", "day0", "differs",
+                                       "synthetic"])

@@ -56,6 +56,18 @@ def test_a_media_figure_far_from_the_close_to_close_move_is_noted(event_page, sp
     assert "GOOGL +5.00%" in note and f"{day0_return:+.2%}" in note
 
 
+def test_on_synthetic_prices_the_media_figure_is_not_compared_and_the_page_says_why(event_page, spend_db):
+    with Warehouse(spend_db).write("mark as demo") as session:  # as `python -m etl demo` records its price loads
+        session.con.execute("UPDATE load_log SET synthetic = true WHERE kind = 'prices'")
+    at = event_page(es_events="ev-tpu")
+    day0_return = expected(spend_db).daily.query("ticker == 'GOOGL' and relative_day == 0")["ret"].item()
+    assert not [w.value for w in at.warning if "media reported" in w.value]
+    [note] = [i.value for i in at.info if "media reported" in i.value]
+    assert note.startswith("The media reported **GOOGL +5.00%** for this announcement. GOOGL's prices here are "
+                           "synthetic demo data")
+    assert f"{day0_return:+.2%}" not in note and "cannot be compared" in note
+
+
 def test_choices_in_the_url_reopen_the_same_study(event_page, spend_db):
     # a bound widget's URL value is its label as shown (the model's), so a shared link reads naturally
     at = event_page(es_events="ev-tpu", es_model="market-adjusted", es_windows="-1:1", es_tickers="GOOGL")

@@ -74,3 +74,15 @@ def test_a_media_figure_is_compared_with_the_close_to_close_move_of_day_0(reader
                                                                   config=study))
     assert logs["close_to_close"][0] == pytest.approx(day0)  # a log return is shown as the simple one
     assert math.isclose(logs["close_to_close"][0], media["close_to_close"][0], rel_tol=1e-12)
+
+
+def test_a_media_figure_is_never_set_beside_a_synthetic_move(reader, study):
+    events = event_details(reader, ("ev-tpu",))
+    tables = event_study.study(reader, ("ev-tpu",), config=study)
+    media = event_study.media_comparison(events, tables, synthetic=("googl", "SPY"))
+    assert media[["ticker", "reported", "day0", "differs", "synthetic"]].values.tolist() == [
+        ["GOOGL", 0.05, pd.Timestamp("2025-05-01"), False, True]]
+    assert math.isnan(media["close_to_close"][0])
+    real = event_study.media_comparison(events, tables, synthetic=("MSFT",))  # another ticker's: compared as ever
+    assert real[["differs", "synthetic"]].values.tolist() == [[True, False]]
+    assert real["close_to_close"][0] == pytest.approx(returns("GOOGL").loc["2025-05-01"])
