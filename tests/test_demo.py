@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import duckdb
 import pandas as pd
@@ -19,9 +19,11 @@ def test_demo_builds_a_labelled_synthetic_warehouse_offline_and_is_idempotent(tm
     env = {"SPENDSCOPE_DB": str(tmp_path / "w.duckdb"), "SPENDSCOPE_DEMO__ROWS": "1500",
            "SPENDSCOPE_CONFIG": str(tmp_path / "none.toml")}
     (tmp_path / "none.toml").write_text("")
-    first = run_process(["demo", "--out", str(tmp_path / "exports")], env=env, cwd=tmp_path)
+    demo = ["demo", "--offline", "--end", "2025-12-31", "--out", str(tmp_path / "exports")]
+    first = run_process(demo, env=env, cwd=tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "stored SYNTHETIC prices for 10 tickers and 1 FX rate series" in first.stdout
+    assert ("--offline: SYNTHETIC prices for SPY, QQQ, GOOGL, MSFT, AMZN, ORCL, NVDA, CRWV, ^N225, 9984.T and FX "
+            "rates for EUR (load_log format 'synthetic')") in first.stdout
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     formats = dict(con.execute("SELECT ServiceProviderName, any_value(x_SourceFormat) FROM cost GROUP BY 1").fetchall())
     assert formats == {"Google Cloud": "gcp", "Microsoft": "azure", "AWS": "aws", "Oracle": "oci",
@@ -50,7 +52,7 @@ def test_demo_builds_a_labelled_synthetic_warehouse_offline_and_is_idempotent(tm
     assert any(line.startswith("EUR ") and line.endswith("(SYNTHETIC demo rates)") for line in status)
     assert any(line.startswith("spend in USD") and "SYNTHETIC" in line for line in status)
 
-    again = run_process(["demo", "--out", str(tmp_path / "exports")], env=env, cwd=tmp_path)
+    again = run_process(demo, env=env, cwd=tmp_path)
     assert again.returncode == 0
     status = [row["status"] for row in table_rows(again.stdout)]
     assert len(status) == 120 and set(status) == {"unchanged"}
@@ -58,7 +60,7 @@ def test_demo_builds_a_labelled_synthetic_warehouse_offline_and_is_idempotent(tm
 
 
 def test_google_cloud_spend_shifts_up_from_june_2025(tmp_path, load_billing, query):
-    load_billing(*write_demo_exports(tmp_path, rows=3000))
+    load_billing(*write_demo_exports(tmp_path, rows=3000, end=date(2025, 12, 31)))
     share = dict(query(
         """
         SELECT date_trunc('month', date)::DATE::VARCHAR, sum(effective_cost) FILTER (provider = 'Google Cloud')
@@ -75,21 +77,32 @@ def _msft_csv(tmp_path):
     return csv
 
 
-def test_the_demo_refuses_a_warehouse_with_real_data_and_writes_nothing(tmp_path, cli, db_path):
-    assert cli("prices", "import", str(_msft_csv(tmp_path))).code == 0
+def test_the_demo_refuses_a_warehouse_with_real_billing_data_and_writes_nothing(tmp_path, cli, db_path):
+    assert cli("billing", "load", str(FIXTURES / "billing" / "focus" / "focus_1_2_two_providers.csv")).code == 0
     published = db_path.stat().st_mtime_ns
-    refused = cli("demo", "--out", str(tmp_path / "exports"), "--rows", "600")
+    refused = cli("demo", "--offline", "--out", str(tmp_path / "exports"), "--rows", "600")
     assert refused.code == 1
-    assert "demo refused: the warehouse holds real data (prices: MSFT 2 rows)" in refused.err
+    assert "demo refused: the warehouse holds real data (billing rows: CoreWeave (USD) 3 rows, " in refused.err
     assert db_path.stat().st_mtime_ns == published and not (tmp_path / "exports").exists()
-    # what `make run` does: a warehouse with real data is served as it is
+    # what `make run` does: a warehouse with real billing data is served as it is
     served = cli("demo", "--unless-real", "--out", str(tmp_path / "exports"), "--rows", "600")
     assert (served.code, served.out) == (0, f"{db_path} holds real data: served as it is, demo not run\n")
     assert db_path.stat().st_mtime_ns == published and not (tmp_path / "exports").exists()
 
 
+def test_the_demo_keeps_real_prices_and_makes_up_only_the_others(tmp_path, cli, query):
+    assert cli("prices", "import", str(_msft_csv(tmp_path))).code == 0
+    demo = cli("demo", "--offline", "--end", "2025-12-31", "--out", str(tmp_path / "exports"), "--rows", "600")
+    assert demo.code == 0, demo.err
+    assert "--offline: SYNTHETIC prices for SPY, QQQ, GOOGL, AMZN, ORCL, NVDA, CRWV, ^N225, 9984.T and" in demo.out
+    assert query("SELECT subject, rows FROM real_data") == [("MSFT", 2)]
+    assert query("SELECT close FROM prices WHERE ticker = 'MSFT' ORDER BY date") == [(472.75,), (470.92,)]
+    assert len(query("SELECT subject FROM synthetic_data WHERE kind = 'prices'")) == 9
+
+
 def test_real_loads_remove_the_demo_data_of_their_kind_and_say_so(tmp_path, cli, query, db_path):
-    assert cli("demo", "--out", str(tmp_path / "exports"), "--rows", "600").code == 0
+    assert cli("demo", "--offline", "--end", "2025-12-31", "--out", str(tmp_path / "exports"), "--rows", "600"
+               ).code == 0
     [(demo_prices,)] = query("SELECT count(*) FROM prices")
     assert query("SELECT DISTINCT kind FROM synthetic_data ORDER BY 1") == [("billing",), ("fx",), ("prices",)]
     [(demo_loads, first, last)] = query("SELECT count(*), min(load_id), max(load_id) FROM synthetic_loads "

@@ -1,6 +1,7 @@
 """SYNTHETIC daily prices and EUR/USD rates for the demo, so the dashboard works offline.
 
-Prices follow a one-factor model on each listing's real exchange sessions (2023-2025): a common market return,
+Prices follow a one-factor model on each listing's real exchange sessions, from a year before the demo's billing
+data (an estimation window for the event studies) to the demo's end date: a common market return,
 each ticker's beta to it plus its own noise, all from a seeded generator, with a few made-up reactions on the
 days of the catalog's announcements so that the demo's event studies have something to find. They are stored
 through the normal price and FX store functions with ``load_log.format = 'synthetic'`` and sources named
@@ -11,6 +12,7 @@ through the normal price and FX store functions with ``load_log.format = 'synthe
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -25,7 +27,7 @@ from etl.warehouse import WriteSession
 
 log = logging.getLogger(__name__)
 
-FIRST, LAST = date(2023, 1, 3), date(2025, 12, 31)
+FIRST = date(2023, 1, 3)  # a year before the billing data: the event studies' estimation window
 SYNTHETIC = "synthetic"
 
 # ticker: (first price, beta to the market factor, daily idiosyncratic volatility, first session or None)
@@ -51,18 +53,23 @@ REACTIONS: dict[tuple[date, str], float] = {
 FX_PAIRS = {"EUR": 1.08}  # currency: first USD rate
 
 
-def store_synthetic_market(session: WriteSession, seed: int, reporting_currency: str,
-                           fx_max_age_days: int) -> list[LoadRecord]:
-    """Store synthetic prices and FX rates in the write session (the demo runs only where no real ones exist)."""
+def store_synthetic_market(session: WriteSession, seed: int, reporting_currency: str, fx_max_age_days: int,
+                           end: date, skip: Collection[str] = ()) -> list[LoadRecord]:
+    """Store synthetic prices and FX rates through ``end`` in the write session, except for the tickers and
+    currencies in ``skip`` (those the warehouse holds real market data of)."""
     now = datetime.now(UTC)
     rng = np.random.default_rng(seed)
     results = []
-    for ticker, frame in synthetic_prices(rng).items():
+    for ticker, frame in synthetic_prices(rng, end).items():
+        if ticker in skip:
+            continue
         result = LoadRecord(kind="prices", source=f"demo:{ticker}", status="loaded", format=SYNTHETIC,
                             subject=ticker, synthetic=True)
         results.append(store_prices(session, PriceBatch(result, listing(ticker), frame,
                                                         notes=["SYNTHETIC demo prices"]), now))
-    for currency, frame in synthetic_rates(rng).items():
+    for currency, frame in synthetic_rates(rng, end).items():
+        if currency in skip:
+            continue
         result = LoadRecord(kind="fx", source=f"demo:{currency}USD=X", status="loaded", format=SYNTHETIC,
                             subject=currency, synthetic=True)
         results.append(fx.store(session, fx.FxBatch(result, currency, frame, notes=["SYNTHETIC demo rates"],
@@ -71,14 +78,14 @@ def store_synthetic_market(session: WriteSession, seed: int, reporting_currency:
     return results
 
 
-def synthetic_prices(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+def synthetic_prices(rng: np.random.Generator, end: date) -> dict[str, pd.DataFrame]:
     """One frame per ticker in the layout the price store takes (date, open, high, low, close, adj_close…)."""
     frames = {}
     market_cache: dict[str, pd.Series] = {}
     for ticker, (first_price, beta, vol, listed) in TICKERS.items():
         mic = listing(ticker).calendar
         if mic not in market_cache:
-            days = sessions(mic, FIRST, LAST)
+            days = sessions(mic, FIRST, end)
             market_cache[mic] = pd.Series(rng.normal(0.0004, 0.01, len(days)), index=days)
         market = market_cache[mic]
         returns = beta * market + rng.normal(0.0, vol, len(market)) if vol else market.copy()
@@ -99,9 +106,9 @@ def synthetic_prices(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def synthetic_rates(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
-    """Daily USD rates on weekdays, a small random walk from a plausible start."""
-    days = pd.bdate_range(FIRST, LAST)
+def synthetic_rates(rng: np.random.Generator, end: date) -> dict[str, pd.DataFrame]:
+    """Daily USD rates on weekdays through ``end``, a small random walk from a plausible start."""
+    days = pd.bdate_range(FIRST, end)
     return {currency: pd.DataFrame({"date": days, "rate": (start * np.exp(rng.normal(0, 0.004, len(days)).cumsum()))
                                     .round(6)})
             for currency, start in FX_PAIRS.items()}
