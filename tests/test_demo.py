@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import duckdb
+import numpy as np
 import pandas as pd
 
-from etl.demo.generator import ACCOUNTS, DEMO_TAG_KEYS, write_demo_exports
+from etl.demo.generator import ACCOUNTS, DEMO_TAG_KEYS, last_full_day, write_demo_exports
+from etl.demo.market import synthetic_prices, synthetic_rates
 from etl.loadlog import LoadRecord
 from etl.market import fx
 from etl.warehouse import Warehouse
@@ -133,3 +135,36 @@ def test_real_loads_remove_the_demo_data_of_their_kind_and_say_so(tmp_path, cli,
                          datetime.now(UTC))
     assert rates.message == "0 new, 1 revised rate(s); removed the demo's SYNTHETIC FX rates: EUR 781 rows"
     assert query("SELECT count(*) FROM fx_rates") == [(1,)] and query("SELECT * FROM synthetic_data") == []
+
+
+def test_the_demo_ends_on_its_end_date_and_is_the_same_for_the_same_seed_and_end(tmp_path):
+    end = date(2026, 2, 17)  # a Tuesday; Monday 16 was a NYSE holiday (Presidents' Day)
+    first = write_demo_exports(tmp_path / "a", rows=600, seed=7, end=end)
+    again = write_demo_exports(tmp_path / "b", rows=600, seed=7, end=end)
+    assert [f.relative_to(tmp_path / "a") for f in first] == [f.relative_to(tmp_path / "b") for f in again]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(first, again, strict=True))
+    assert len(first) == 5 * 26  # 2024-01 .. 2026-02 for each provider
+    coreweave = [f for f in first if f.parent.name == "coreweave"]
+    assert (coreweave[0].name, coreweave[-1].name) == ("coreweave_focus_202401.csv", "coreweave_focus_202602.csv")
+    con = duckdb.connect()
+    assert con.execute(f"SELECT min(ChargePeriodStart)::DATE, max(ChargePeriodStart)::DATE, "
+                       f"count(DISTINCT ChargePeriodStart::DATE) FROM '{coreweave[-1]}'").fetchone() == (
+        date(2026, 2, 1), end, 17)  # the last month is partial, up to the end date
+    aws = {f.parent.name: f for f in first if f.parent.parent.name == "aws"}
+    invoices = con.execute(f"SELECT DISTINCT bill_invoice_id FROM '{aws['BILLING_PERIOD=2026-02']}' UNION ALL "
+                           f"SELECT DISTINCT bill_invoice_id FROM '{aws['BILLING_PERIOD=2026-01']}'").fetchall()
+    assert invoices == [("",), ("EUINDE2601",)]  # the open last month has no invoice yet
+    con.close()
+
+    prices = synthetic_prices(np.random.default_rng(7), end)
+    assert prices["SPY"]["date"].iloc[[0, -1]].dt.date.tolist() == [date(2023, 1, 3), end]  # a year of estimation
+    assert prices["9984.T"]["date"].iloc[-1].date() == end  # Tokyo traded that day too
+    assert date(2026, 2, 16) not in set(prices["SPY"]["date"].dt.date)  # NYSE sessions only
+    again_prices = synthetic_prices(np.random.default_rng(7), end)
+    assert all(prices[t].equals(again_prices[t]) for t in prices)
+    assert synthetic_rates(np.random.default_rng(7), end)["EUR"]["date"].iloc[-1].date() == end
+
+
+def test_the_default_end_is_the_last_full_day_in_utc():
+    assert last_full_day(datetime(2026, 3, 1, 0, 30, tzinfo=UTC)) == date(2026, 2, 28)
+    assert last_full_day(datetime(2026, 3, 1, 23, 30, tzinfo=timezone(timedelta(hours=-5)))) == date(2026, 3, 1)

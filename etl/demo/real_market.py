@@ -54,6 +54,8 @@ def fetch_real_market(config: Config, *, now: datetime) -> RealMarket:
     def attempt() -> None:
         try:
             got.prices = pipelines.fetch_prices(config, now=now, quick=quick)
+            if time.monotonic() > deadline:  # given up meanwhile: ask Yahoo nothing more
+                return
             plan = pipelines.plan_fx(config)
             got.fx_plan = pipelines.FxPlan(list(dict.fromkeys([*plan.currencies, *FX_PAIRS])), plan.state,
                                            plan.reporting_currency, plan.max_age_days)
@@ -63,6 +65,7 @@ def fetch_real_market(config: Config, *, now: datetime) -> RealMarket:
             got.problems.append(f"{type(exc).__name__}: {exc}")
 
     started = time.monotonic()
+    deadline = started + timeout
     worker = threading.Thread(target=attempt, name="demo-yahoo", daemon=True)  # abandoned when it overruns
     worker.start()
     worker.join(timeout)
