@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import duckdb
@@ -168,3 +169,15 @@ def test_the_demo_ends_on_its_end_date_and_is_the_same_for_the_same_seed_and_end
 def test_the_default_end_is_the_last_full_day_in_utc():
     assert last_full_day(datetime(2026, 3, 1, 0, 30, tzinfo=UTC)) == date(2026, 2, 28)
     assert last_full_day(datetime(2026, 3, 1, 23, 30, tzinfo=timezone(timedelta(hours=-5)))) == date(2026, 3, 1)
+
+
+def test_a_demo_built_today_is_fresh(tmp_path, cli):
+    """With the default end (yesterday UTC) every billing feed is within its lag and every price series within a
+    session of its exchange's last close, so `status` reports no stale feed."""
+    assert cli("demo", "--offline", "--rows", "600", "--out", str(tmp_path / "exports")).code == 0
+    status = cli("status", "--json")
+    health = json.loads(status.out)
+    assert (status.code, health["ok"], health["stale_feeds"]) == (0, True, 0)
+    assert {row["data_until"][:10] for row in health["freshness"]["billing"]} == {
+        (last_full_day() + timedelta(days=1)).isoformat()}  # charges up to the end of yesterday
+    assert max(row["sessions_behind"] for row in health["freshness"]["prices"]) <= 1
