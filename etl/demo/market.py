@@ -5,8 +5,9 @@ data (an estimation window for the event studies) to the demo's end date: a comm
 each ticker's beta to it plus its own noise, all from a seeded generator, with a few made-up reactions on the
 days of the catalog's announcements so that the demo's event studies have something to find. They are stored
 through the normal price and FX store functions with ``load_log.format = 'synthetic'`` and sources named
-``demo:…``. The demo runs only on a warehouse without real data, and the first real ``prices fetch`` /
-``prices import`` / ``fx fetch`` removes every synthetic row of its kind (``etl/demo/isolation.py``).
+``demo:…``. Tickers and currencies that have real prices or rates (fetched by the demo itself when Yahoo answers)
+get none, and the first real ``prices fetch`` / ``prices import`` / ``fx fetch`` removes every synthetic row of its
+kind (``etl/demo/isolation.py``).
 """
 
 from __future__ import annotations
