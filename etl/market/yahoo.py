@@ -241,7 +241,7 @@ def _download_with_backoff(symbols: list[str], start: date, end: date, max_backo
 
 
 def _call(symbols: list[str], start: date, end: date,
-          timeout: float) -> tuple[pd.DataFrame | None, list[str], Exception | None]:
+          timeout: float = TIMEOUT_S) -> tuple[pd.DataFrame | None, list[str], Exception | None]:
     """One ``yf.download`` call, with yfinance's log records captured (they carry the per-ticker reasons)."""
     capture = _Capture()
     logger = logging.getLogger("yfinance")
