@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from etl import pipelines
@@ -56,9 +56,8 @@ def fetch_real_market(config: Config, *, now: datetime) -> RealMarket:
             got.prices = pipelines.fetch_prices(config, now=now, quick=quick)
             if time.monotonic() > deadline:  # given up meanwhile: ask Yahoo nothing more
                 return
-            plan = pipelines.plan_fx(config)
-            got.fx_plan = pipelines.FxPlan(list(dict.fromkeys([*plan.currencies, *FX_PAIRS])), plan.state,
-                                           plan.reporting_currency, plan.max_age_days)
+            plan = pipelines.plan_fx(config)  # the demo's EUR too: its Azure exports are not loaded yet
+            got.fx_plan = replace(plan, currencies=list(dict.fromkeys([*plan.currencies, *FX_PAIRS])))
             got.fx = pipelines.fetch_fx(config, got.fx_plan, now=now, quick=quick)
         except Exception as exc:  # any failure leaves the demo on synthetic prices, said in one line
             log.warning("demo: real market data not fetched: %s: %s", type(exc).__name__, exc)
