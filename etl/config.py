@@ -54,6 +54,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("demo.output_dir", str, "data/demo", "Folder where `python -m etl demo` writes its synthetic exports."),
     Setting("demo.rows", int, 20_000, "Approximate number of cost rows the demo generator writes in total."),
     Setting("demo.seed", int, 20250610, "Random seed of the demo generator (same seed, same files)."),
+    Setting("demo.market_timeout_s", float, 10.0,
+            "Seconds the demo waits for Yahoo's real prices and FX rates before it uses synthetic ones."),
     Setting("warehouse.lock_timeout_s", float, 600.0,
             "Seconds a write waits for another ETL run to release the writer lock before giving up."),
     Setting("warehouse.memory_limit", str, "1536MB",

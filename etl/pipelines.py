@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -23,7 +24,7 @@ from etl.billing.base import LoadOptions
 from etl.billing.loader import load_sources
 from etl.billing.sources import Source, expand
 from etl.config import Config
-from etl.demo.isolation import refuse_real_data
+from etl.demo.isolation import real_market_subjects, refuse_real_billing
 from etl.events.catalog import refresh_catalog
 from etl.events.store import read_events
 from etl.eventstudy.settings import StudySettings
@@ -42,6 +43,9 @@ from etl.market.tickers import (
     provider_tickers,
 )
 from etl.warehouse import WriteSession
+
+if TYPE_CHECKING:
+    from etl.demo.real_market import RealMarket
 
 
 class SettingsError(ValueError):
@@ -87,16 +91,24 @@ def load_billing(config: Config, session: WriteSession, sources: Sequence[Source
 
 # --- prices --------------------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Quick:
+    """A download that must not keep anyone waiting (the demo's): ``timeout_s`` per request to Yahoo and no waiting
+    out rate limits (``market.max_backoff_minutes`` is taken as 0)."""
+
+    timeout_s: float
+
+
 def fetch_prices(config: Config, tickers: Sequence[str] = (), *, now: datetime, full: bool = False,
-                 sleep: Callable[[float], None] = time.sleep) -> PriceFetch:
+                 sleep: Callable[[float], None] = time.sleep, quick: Quick | None = None) -> PriceFetch:
     """Download what each ticker needs from Yahoo (default: the configured tickers); writes nothing."""
-    start, overlap, backoff = _market_settings(config)
+    start, overlap, backoff = _market_settings(config, quick)
     wanted = [t.strip().upper() for t in tickers if t.strip()] or configured_tickers(config)
     if not wanted:
         raise SettingsError("no tickers to fetch (settings market.tickers, providers.tickers and market.benchmarks "
                             "are empty)")
     return prices.fetch(wanted, config.db_path, start=start, overlap_days=overlap, max_backoff_minutes=backoff,
-                        now=now, full=full, sleep=sleep)
+                        now=now, full=full, sleep=sleep, timeout=quick.timeout_s if quick else None)
 
 
 def store_prices(config: Config, session: WriteSession, batches: Sequence[PriceBatch],
@@ -137,11 +149,12 @@ def plan_fx(config: Config, asked: Sequence[str] = ()) -> FxPlan:
     return FxPlan(currencies, state, reporting, max_age)
 
 
-def fetch_fx(config: Config, plan: FxPlan, *, now: datetime, sleep: Callable[[float], None] = time.sleep) -> FxFetch:
+def fetch_fx(config: Config, plan: FxPlan, *, now: datetime, sleep: Callable[[float], None] = time.sleep,
+             quick: Quick | None = None) -> FxFetch:
     """Download the USD rates ``plan`` asks for; writes nothing."""
-    start, overlap, backoff = _market_settings(config)
+    start, overlap, backoff = _market_settings(config, quick)
     return fx.fetch(plan.currencies, plan.state, start=start, overlap_days=overlap,
-                    max_backoff_minutes=backoff, now=now, sleep=sleep)
+                    max_backoff_minutes=backoff, now=now, sleep=sleep, timeout=quick.timeout_s if quick else None)
 
 
 def store_fx(config: Config, session: WriteSession, plan: FxPlan, fetched: FxFetch,
@@ -187,34 +200,47 @@ def run_event_studies(config: Config, session: WriteSession, settings: StudySett
 class DemoBuild:
     files: list[Path]
     billing: list[LoadRecord]
-    market: list[LoadRecord]
+    market: list[LoadRecord]  # real (Yahoo) and synthetic market loads; LoadRecord.synthetic tells them apart
     studies: StudyRun | None
 
+    @property
+    def synthetic_market(self) -> list[LoadRecord]:
+        return [record for record in self.market if record.synthetic]
 
-def build_demo(config: Config, session: WriteSession, out: Path, rows: int, seed: int, *,
-               market: bool = True) -> DemoBuild:
-    """The demo's SYNTHETIC exports written to ``out`` and loaded through the normal adapters (recorded as
-    synthetic), then, unless ``market`` is false, SYNTHETIC prices and FX rates and the catalog's event studies
-    over them, so that every dashboard page has data offline. Raises :class:`~etl.demo.isolation.RealDataError`
-    before writing anything when the warehouse holds real billing rows, prices or rates: demo data never mixes
-    with real data."""
-    from etl.demo.generator import write_demo_exports
+
+def build_demo(config: Config, session: WriteSession, out: Path, rows: int, seed: int, *, end: date | None = None,
+               market: bool = True, real: RealMarket | None = None) -> DemoBuild:
+    """The demo's SYNTHETIC exports from 2024-01-01 to ``end`` (default: the last full day, yesterday UTC) written
+    to ``out`` and loaded through the normal adapters (recorded as synthetic); then, unless ``market`` is false,
+    the real prices and rates of ``real`` (downloaded before the session by ``fetch_real_market``; their failures
+    are not recorded), SYNTHETIC prices and FX rates through ``end`` for every ticker and currency the warehouse
+    then holds no real data of, and the catalog's event studies, so that every dashboard page has data offline.
+    Raises :class:`~etl.demo.isolation.RealDataError` before writing anything when the warehouse holds real
+    billing rows: demo spend never mixes with real spend."""
+    from etl.demo.generator import last_full_day, write_demo_exports
     from etl.demo.market import store_synthetic_market
 
-    refuse_real_data(session.con)
-    files = write_demo_exports(out, rows=rows, seed=seed)
+    refuse_real_billing(session.con)
+    end = end or last_full_day()
+    files = write_demo_exports(out, rows=rows, seed=seed, end=end)
     sources, unloaded = billing_sources([str(f) for f in files])
     billing = load_billing(config, session, sources, LoadOptions(synthetic=True)) + unloaded
     if not market:
         return DemoBuild(files, billing, [], None)
-    records = store_synthetic_market(session, seed, config.get("reporting_currency"),
-                                     config.get("fx.max_rate_age_days"))
+    now = datetime.now(UTC)
+    records = []
+    if real and real.prices:
+        records += store_prices(config, session, real.prices.batches, [], now)
+    if real and real.fx and real.fx_plan:
+        records += store_fx(config, session, real.fx_plan, FxFetch(real.fx.batches, [], unreachable=False), now)
+    records += store_synthetic_market(session, seed, config.get("reporting_currency"),
+                                      config.get("fx.max_rate_age_days"), end, skip=real_market_subjects(session.con))
     refresh_events(config, session)
     return DemoBuild(files, billing, records, run_event_studies(config, session))
 
 
-def _market_settings(config: Config) -> tuple[date, int, float]:
+def _market_settings(config: Config, quick: Quick | None = None) -> tuple[date, int, float]:
     try:
-        return market_start(config), overlap_days(config), max_backoff_minutes(config)
+        return market_start(config), overlap_days(config), 0.0 if quick else max_backoff_minutes(config)
     except MarketSettingsError as exc:
         raise SettingsError(str(exc)) from None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import duckdb
+import numpy as np
 import pandas as pd
 
-from etl.demo.generator import ACCOUNTS, DEMO_TAG_KEYS, write_demo_exports
+from etl.demo.generator import ACCOUNTS, DEMO_TAG_KEYS, last_full_day, write_demo_exports
+from etl.demo.market import synthetic_prices, synthetic_rates
 from etl.loadlog import LoadRecord
 from etl.market import fx
 from etl.warehouse import Warehouse
@@ -19,9 +22,11 @@ def test_demo_builds_a_labelled_synthetic_warehouse_offline_and_is_idempotent(tm
     env = {"SPENDSCOPE_DB": str(tmp_path / "w.duckdb"), "SPENDSCOPE_DEMO__ROWS": "1500",
            "SPENDSCOPE_CONFIG": str(tmp_path / "none.toml")}
     (tmp_path / "none.toml").write_text("")
-    first = run_process(["demo", "--out", str(tmp_path / "exports")], env=env, cwd=tmp_path)
+    demo = ["demo", "--offline", "--end", "2025-12-31", "--out", str(tmp_path / "exports")]
+    first = run_process(demo, env=env, cwd=tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "stored SYNTHETIC prices for 10 tickers and 1 FX rate series" in first.stdout
+    assert ("--offline: SYNTHETIC prices for SPY, ^N225, QQQ, GOOGL, MSFT, AMZN, ORCL, NVDA, CRWV, 9984.T and FX "
+            "rates for EUR (load_log format 'synthetic')") in first.stdout
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     formats = dict(con.execute("SELECT ServiceProviderName, any_value(x_SourceFormat) FROM cost GROUP BY 1").fetchall())
     assert formats == {"Google Cloud": "gcp", "Microsoft": "azure", "AWS": "aws", "Oracle": "oci",
@@ -56,7 +61,7 @@ def test_demo_builds_a_labelled_synthetic_warehouse_offline_and_is_idempotent(tm
     assert any(line.startswith("EUR ") and line.endswith("(SYNTHETIC demo rates)") for line in status)
     assert any(line.startswith("spend in USD") and "SYNTHETIC" in line for line in status)
 
-    again = run_process(["demo", "--out", str(tmp_path / "exports")], env=env, cwd=tmp_path)
+    again = run_process(demo, env=env, cwd=tmp_path)
     assert again.returncode == 0
     status = [row["status"] for row in table_rows(again.stdout)]
     assert len(status) == 120 and set(status) == {"unchanged"}
@@ -64,7 +69,7 @@ def test_demo_builds_a_labelled_synthetic_warehouse_offline_and_is_idempotent(tm
 
 
 def test_google_cloud_spend_shifts_up_from_june_2025(tmp_path, load_billing, query):
-    load_billing(*write_demo_exports(tmp_path, rows=3000))
+    load_billing(*write_demo_exports(tmp_path, rows=3000, end=date(2025, 12, 31)))
     share = dict(query(
         """
         SELECT date_trunc('month', date)::DATE::VARCHAR, sum(effective_cost) FILTER (provider = 'Google Cloud')
@@ -81,21 +86,32 @@ def _msft_csv(tmp_path):
     return csv
 
 
-def test_the_demo_refuses_a_warehouse_with_real_data_and_writes_nothing(tmp_path, cli, db_path):
-    assert cli("prices", "import", str(_msft_csv(tmp_path))).code == 0
+def test_the_demo_refuses_a_warehouse_with_real_billing_data_and_writes_nothing(tmp_path, cli, db_path):
+    assert cli("billing", "load", str(FIXTURES / "billing" / "focus" / "focus_1_2_two_providers.csv")).code == 0
     published = db_path.stat().st_mtime_ns
-    refused = cli("demo", "--out", str(tmp_path / "exports"), "--rows", "600")
+    refused = cli("demo", "--offline", "--out", str(tmp_path / "exports"), "--rows", "600")
     assert refused.code == 1
-    assert "demo refused: the warehouse holds real data (prices: MSFT 2 rows)" in refused.err
+    assert "demo refused: the warehouse holds real data (billing rows: CoreWeave (USD) 3 rows, " in refused.err
     assert db_path.stat().st_mtime_ns == published and not (tmp_path / "exports").exists()
-    # what `make run` does: a warehouse with real data is served as it is
+    # what `make run` does: a warehouse with real billing data is served as it is
     served = cli("demo", "--unless-real", "--out", str(tmp_path / "exports"), "--rows", "600")
     assert (served.code, served.out) == (0, f"{db_path} holds real data: served as it is, demo not run\n")
     assert db_path.stat().st_mtime_ns == published and not (tmp_path / "exports").exists()
 
 
+def test_the_demo_keeps_real_prices_and_makes_up_only_the_others(tmp_path, cli, query):
+    assert cli("prices", "import", str(_msft_csv(tmp_path))).code == 0
+    demo = cli("demo", "--offline", "--end", "2025-12-31", "--out", str(tmp_path / "exports"), "--rows", "600")
+    assert demo.code == 0, demo.err
+    assert "--offline: SYNTHETIC prices for SPY, ^N225, QQQ, GOOGL, AMZN, ORCL, NVDA, CRWV, 9984.T and" in demo.out
+    assert query("SELECT subject, rows FROM real_data") == [("MSFT", 2)]
+    assert query("SELECT close FROM prices WHERE ticker = 'MSFT' ORDER BY date") == [(472.75,), (470.92,)]
+    assert len(query("SELECT subject FROM synthetic_data WHERE kind = 'prices'")) == 9
+
+
 def test_real_loads_remove_the_demo_data_of_their_kind_and_say_so(tmp_path, cli, query, db_path):
-    assert cli("demo", "--out", str(tmp_path / "exports"), "--rows", "600").code == 0
+    assert cli("demo", "--offline", "--end", "2025-12-31", "--out", str(tmp_path / "exports"), "--rows", "600"
+               ).code == 0
     [(demo_prices,)] = query("SELECT count(*) FROM prices")
     assert query("SELECT DISTINCT kind FROM synthetic_data ORDER BY 1") == [("billing",), ("fx",), ("prices",)]
     [(demo_loads, first, last)] = query("SELECT count(*), min(load_id), max(load_id) FROM synthetic_loads "
@@ -126,3 +142,48 @@ def test_real_loads_remove_the_demo_data_of_their_kind_and_say_so(tmp_path, cli,
                          datetime.now(UTC))
     assert rates.message == "0 new, 1 revised rate(s); removed the demo's SYNTHETIC FX rates: EUR 781 rows"
     assert query("SELECT count(*) FROM fx_rates") == [(1,)] and query("SELECT * FROM synthetic_data") == []
+
+
+def test_the_demo_ends_on_its_end_date_and_is_the_same_for_the_same_seed_and_end(tmp_path):
+    end = date(2026, 2, 17)  # a Tuesday; Monday 16 was a NYSE holiday (Presidents' Day)
+    first = write_demo_exports(tmp_path / "a", rows=600, seed=7, end=end)
+    again = write_demo_exports(tmp_path / "b", rows=600, seed=7, end=end)
+    assert [f.relative_to(tmp_path / "a") for f in first] == [f.relative_to(tmp_path / "b") for f in again]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(first, again, strict=True))
+    assert len(first) == 5 * 26  # 2024-01 .. 2026-02 for each provider
+    coreweave = [f for f in first if f.parent.name == "coreweave"]
+    assert (coreweave[0].name, coreweave[-1].name) == ("coreweave_focus_202401.csv", "coreweave_focus_202602.csv")
+    con = duckdb.connect()
+    assert con.execute(f"SELECT min(ChargePeriodStart)::DATE, max(ChargePeriodStart)::DATE, "
+                       f"count(DISTINCT ChargePeriodStart::DATE) FROM '{coreweave[-1]}'").fetchone() == (
+        date(2026, 2, 1), end, 17)  # the last month is partial, up to the end date
+    aws = {f.parent.name: f for f in first if f.parent.parent.name == "aws"}
+    invoices = con.execute(f"SELECT DISTINCT bill_invoice_id FROM '{aws['BILLING_PERIOD=2026-02']}' UNION ALL "
+                           f"SELECT DISTINCT bill_invoice_id FROM '{aws['BILLING_PERIOD=2026-01']}'").fetchall()
+    assert invoices == [("",), ("EUINDE2601",)]  # the open last month has no invoice yet
+    con.close()
+
+    prices = synthetic_prices(np.random.default_rng(7), end)
+    assert prices["SPY"]["date"].iloc[[0, -1]].dt.date.tolist() == [date(2023, 1, 3), end]  # a year of estimation
+    assert prices["9984.T"]["date"].iloc[-1].date() == end  # Tokyo traded that day too
+    assert date(2026, 2, 16) not in set(prices["SPY"]["date"].dt.date)  # NYSE sessions only
+    again_prices = synthetic_prices(np.random.default_rng(7), end)
+    assert all(prices[t].equals(again_prices[t]) for t in prices)
+    assert synthetic_rates(np.random.default_rng(7), end)["EUR"]["date"].iloc[-1].date() == end
+
+
+def test_the_default_end_is_the_last_full_day_in_utc():
+    assert last_full_day(datetime(2026, 3, 1, 0, 30, tzinfo=UTC)) == date(2026, 2, 28)
+    assert last_full_day(datetime(2026, 3, 1, 23, 30, tzinfo=timezone(timedelta(hours=-5)))) == date(2026, 3, 1)
+
+
+def test_a_demo_built_today_is_fresh(tmp_path, cli):
+    """With the default end (yesterday UTC) every billing feed is within its lag and every price series within a
+    session of its exchange's last close, so `status` reports no stale feed."""
+    assert cli("demo", "--offline", "--rows", "600", "--out", str(tmp_path / "exports")).code == 0
+    status = cli("status", "--json")
+    health = json.loads(status.out)
+    assert (status.code, health["ok"], health["stale_feeds"]) == (0, True, 0)
+    assert {row["data_until"][:10] for row in health["freshness"]["billing"]} == {
+        (last_full_day() + timedelta(days=1)).isoformat()}  # charges up to the end of yesterday
+    assert max(row["sessions_behind"] for row in health["freshness"]["prices"]) <= 1

@@ -5,6 +5,7 @@ EUR/USD in its real range, and the same seed gives the same frames."""
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from etl.config import SETTINGS
 from etl.demo.market import SECURITIES, synthetic_prices, synthetic_rates
 
 DEMO_SEED = next(s.default for s in SETTINGS if s.key == "demo.seed")
+END = date(2025, 12, 31)  # the demo tests' fixed end date
 SEEDS = [DEMO_SEED, 7]  # the demo's own seed and the one the ad-hoc SQL tests' warehouse uses
 
 
@@ -32,7 +34,7 @@ def _market_model(stock: pd.Series, market: pd.Series) -> tuple[float, float, fl
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_each_stock_follows_its_benchmark_with_the_configured_beta(seed):
-    returns = _returns(synthetic_prices(np.random.default_rng(seed)))
+    returns = _returns(synthetic_prices(np.random.default_rng(seed), END))
     fitted = {}
     for ticker, security in SECURITIES.items():
         if security.factor is None:
@@ -54,13 +56,13 @@ def test_each_stock_follows_its_benchmark_with_the_configured_beta(seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_benchmarks_have_a_realistic_volatility_and_eur_usd_stays_in_its_real_range(seed):
     rng = np.random.default_rng(seed)
-    prices = synthetic_prices(rng)
+    prices = synthetic_prices(rng, END)
     returns = _returns(prices)
     vol = {ticker: float(returns[ticker].std() * math.sqrt(252)) for ticker in ("SPY", "QQQ", "^N225")}
     assert 0.14 < vol["SPY"] < 0.20 and 0.15 < vol["^N225"] < 0.24
     assert vol["SPY"] < vol["QQQ"] < 0.30
     assert 300 < prices["SPY"]["close"].iloc[0] < 450  # SPY's level of January 2023
-    rates = synthetic_rates(rng)["EUR"]["rate"]
+    rates = synthetic_rates(rng, END)["EUR"]["rate"]
     assert 1.0 <= rates.min() < rates.max() <= 1.25
     assert rates.diff().abs().max() < 0.03  # a slow walk: no day moves three cents
 
@@ -68,7 +70,7 @@ def test_benchmarks_have_a_realistic_volatility_and_eur_usd_stays_in_its_real_ra
 def test_the_same_seed_gives_the_same_frames_and_another_seed_other_ones():
     def build(seed: int) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
         rng = np.random.default_rng(seed)
-        return synthetic_prices(rng), synthetic_rates(rng)
+        return synthetic_prices(rng, END), synthetic_rates(rng, END)
 
     (prices, rates), (again, rates_again), (other, _) = build(DEMO_SEED), build(DEMO_SEED), build(DEMO_SEED + 1)
     assert prices.keys() == again.keys() == set(SECURITIES)

@@ -1,10 +1,11 @@
 """Deterministic SYNTHETIC billing exports of a made-up AI company, in each provider's native layout.
 
-The company, "DEMO Synthetic AI Labs", runs training and inference on five clouds from January 2024 to
-December 2025. GPU and AI compute grow throughout; from June 2025 spend shifts toward Google Cloud (TPUs),
-Azure flattens, Oracle and CoreWeave keep growing, and AWS picks up in November 2025. Every billing account
-name starts with ``DEMO`` and every row carries the tag ``spendscope-demo: synthetic`` so the data can never be
-mistaken for real spend.
+The company, "DEMO Synthetic AI Labs", runs training and inference on five clouds from January 2024 to the
+demo's end date (by default the last full day before it is built, so a fresh demo is fresh: one file per
+provider and billing month, the last month partial up to the end date). GPU and AI compute grow throughout; from
+June 2025 spend shifts toward Google Cloud (TPUs), Azure flattens, Oracle and CoreWeave keep growing, and AWS
+picks up in November 2025. Every billing account name starts with ``DEMO`` and every row carries the tag
+``spendscope-demo: synthetic`` so the data can never be mistaken for real spend.
 
 Data is generated set-based in DuckDB (no Python loop over rows): a base table of synthetic line items, then
 one ``COPY`` per provider in that provider's format:
@@ -24,13 +25,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
 log = logging.getLogger(__name__)
 
-START, END = "2024-01-01", "2025-12-31"
+START = date(2024, 1, 1)
 PROVIDERS = ("Google Cloud", "Microsoft", "AWS", "Oracle", "CoreWeave")
 
 # provider, service, sku, unit, unit price, share of the provider's spend, AI/GPU compute (grows faster)
@@ -78,19 +80,29 @@ DEMO_TAG_KEY, DEMO_TAG_VALUE = "spendscope-demo", "synthetic"
 DEMO_TAG_KEYS = (DEMO_TAG_KEY, "user_" + DEMO_TAG_KEY.replace("-", "_"))  # in Tags; the second is CUR 2.0's form
 
 
+def last_full_day(now: datetime | None = None) -> date:
+    """Yesterday in UTC: the last day whose charges are complete, the demo's default end date."""
+    return (now or datetime.now(UTC)).astimezone(UTC).date() - timedelta(days=1)
+
+
 def write_demo_exports(out: Path, rows: int = 20_000, seed: int = 20250610,
-                       providers: tuple[str, ...] = PROVIDERS, monthly_files: bool = True) -> list[Path]:
+                       providers: tuple[str, ...] = PROVIDERS, monthly_files: bool = True,
+                       end: date | None = None) -> list[Path]:
     """Write the synthetic exports under ``out`` and return the files written (in load order).
 
     ``rows`` is the approximate total number of cost rows, split evenly over ``providers``. With
     ``monthly_files`` each provider gets one file per billing month, as its exports arrive; otherwise one file
-    per provider (what the ingest benchmark uses).
+    per provider (what the ingest benchmark uses). The data runs from 2024-01-01 to ``end`` (default
+    :func:`last_full_day`); the same seed and end give the same files.
     """
+    end = end or last_full_day()
+    if end < START:
+        raise ValueError(f"the demo's end date {end} is before its first day {START}")
     out.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        build_lines(con, rows, seed, providers)
+        build_lines(con, rows, seed, providers, end)
         months = [m for (m,) in con.execute("SELECT DISTINCT month FROM demo_lines ORDER BY 1").fetchall()]
         written: list[Path] = []
         for provider in providers:
@@ -99,7 +111,7 @@ def write_demo_exports(out: Path, rows: int = 20_000, seed: int = 20250610,
                 for month in months:
                     written.append(writer(con, out, f"month = DATE '{month}'", month.strftime("%Y%m")))
             else:
-                written.append(writer(con, out, "true", "2024-2025"))
+                written.append(writer(con, out, "true", f"{START.year}-{end.year}"))
         log.info("wrote %d synthetic export files (%d rows) to %s", len(written),
                  con.execute("SELECT count(*) FROM demo_lines").fetchone()[0], out)
         return written
@@ -107,10 +119,10 @@ def write_demo_exports(out: Path, rows: int = 20_000, seed: int = 20250610,
         con.close()
 
 
-def build_lines(con: duckdb.DuckDBPyConnection, rows: int, seed: int, providers: tuple[str, ...]) -> None:
-    """The provider-neutral synthetic line items: one per (day, service, resource)."""
+def build_lines(con: duckdb.DuckDBPyConnection, rows: int, seed: int, providers: tuple[str, ...], end: date) -> None:
+    """The provider-neutral synthetic line items: one per (day, service, resource) from START to ``end``."""
     services = [s for s in SERVICES if s[0] in providers]
-    days = con.execute(f"SELECT DATE '{END}' - DATE '{START}' + 1").fetchone()[0]
+    days = (end - START).days + 1
     per_provider = max(rows // max(len(providers), 1), 1)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE demo_service (provider VARCHAR, service VARCHAR, sku VARCHAR, unit VARCHAR,"
@@ -133,7 +145,7 @@ def build_lines(con: duckdb.DuckDBPyConnection, rows: int, seed: int, providers:
             SELECT d::DATE AS day, date_trunc('month', d)::DATE AS month,
                    datediff('month', DATE '{START}', d) AS month_index,
                    day(last_day(d)) AS days_in_month
-            FROM generate_series(DATE '{START}', DATE '{END}', INTERVAL 1 DAY) t(d)
+            FROM generate_series(DATE '{START}', DATE '{end}', INTERVAL 1 DAY) t(d)
         ),
         monthly AS (
             SELECT d.day, d.month, d.month_index, d.days_in_month, p.provider,
@@ -259,8 +271,8 @@ def write_aws(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: str)
         SELECT 'Anniversary' AS bill_bill_type, 'AWS' AS bill_billing_entity,
                (month + INTERVAL 1 MONTH)::TIMESTAMP AS bill_billing_period_end_date,
                month::TIMESTAMP AS bill_billing_period_start_date,
-               CASE WHEN month < DATE '2025-12-01' THEN 'EUINDE' || strftime(month, '%y%m') ELSE '' END
-                   AS bill_invoice_id,
+               CASE WHEN month < (SELECT max(month) FROM demo_lines)  -- the open last month has no invoice yet
+                    THEN 'EUINDE' || strftime(month, '%y%m') ELSE '' END AS bill_invoice_id,
                'Amazon Web Services, Inc.' AS bill_invoicing_entity, '{account}' AS bill_payer_account_id,
                '{name}' AS bill_payer_account_name,
                MAP {{}}::MAP(VARCHAR, VARCHAR) AS cost_category, MAP {{}}::MAP(VARCHAR, DOUBLE) AS discount,

@@ -1,10 +1,13 @@
 """Demo data never mixes with real data.
 
 What is demo data is defined once, by the views ``synthetic_loads`` and ``real_data`` (sql/views/50_synthetic.sql).
-``python -m etl demo`` refuses a warehouse that holds real billing rows, prices or FX rates
-(:func:`refuse_real_data`); a real load of one kind removes every synthetic row of that kind in its own transaction
-(:func:`remove_synthetic`, called by the billing loader and the market store), so a warehouse holds either the
-demo's billing data or real billing data, and likewise for prices and for rates.
+``python -m etl demo`` refuses a warehouse that holds real billing rows (:func:`refuse_real_billing`); a real load of
+one kind removes every synthetic row of that kind in its own transaction (:func:`remove_synthetic`, called by the
+billing loader and the market store), so a warehouse holds either the demo's billing data or real billing data.
+Real prices and rates are market data, true whatever the spend beside them: the demo fetches them itself when Yahoo
+answers and keeps those already stored, and stores synthetic ones only for the tickers and currencies that have
+none (:func:`real_market_subjects`), so each ticker's and each currency's series is either all real or all
+synthetic.
 """
 
 from __future__ import annotations
@@ -38,12 +41,18 @@ def describe(con: duckdb.DuckDBPyConnection, view: str, kinds: tuple[str, ...] =
     return "; ".join(parts)
 
 
-def refuse_real_data(con: duckdb.DuckDBPyConnection) -> None:
-    """Raise :class:`RealDataError` naming the real billing rows, prices and rates the warehouse holds."""
-    found = describe(con, "real_data")
+def refuse_real_billing(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise :class:`RealDataError` naming the real billing rows the warehouse holds."""
+    found = describe(con, "real_data", ("billing",))
     if found:
         raise RealDataError(f"the warehouse holds real data ({found}); the demo only writes into a warehouse without "
-                            "real billing rows, prices or FX rates: use another --db")
+                            "real billing rows: use another --db")
+
+
+def real_market_subjects(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The tickers and currencies the warehouse holds real prices or FX rates of."""
+    return {subject for (subject,) in con.execute(
+        "SELECT DISTINCT subject FROM real_data WHERE kind IN ('prices', 'fx')").fetchall()}
 
 
 def remove_synthetic(con: duckdb.DuckDBPyConnection, kind: str) -> str | None:

@@ -1,6 +1,7 @@
 """SYNTHETIC daily prices and EUR/USD rates for the demo, so the dashboard works offline.
 
-The prices behave like a market: a factor structure on each listing's real exchange sessions (2023-2025). The
+The prices behave like a market: a factor structure on each listing's real exchange sessions, from a year before the
+demo's billing data (an estimation window for the event studies) to the demo's end date. The
 benchmarks come first (SPY with a drift of about 10 % a year and 17 % volatility; ^N225 on Tokyo's sessions with
 its own; QQQ follows SPY with a higher beta), then each stock's daily return is α + β × its benchmark's return +
 its own noise (β and idiosyncratic volatility in the ranges real large caps show), so the demo's event studies
@@ -9,14 +10,16 @@ the days of the catalog's announcements give them something to find. EUR/USD is 
 its real range. Everything comes from one seeded generator: the same seed gives the same frames.
 
 They are stored through the normal price and FX store functions with ``load_log.format = 'synthetic'`` and
-sources named ``demo:…``. The demo runs only on a warehouse without real data, and the first real ``prices
-fetch`` / ``prices import`` / ``fx fetch`` removes every synthetic row of its kind (``etl/demo/isolation.py``).
+sources named ``demo:…``. Tickers and currencies that have real prices or rates (fetched by the demo itself when
+Yahoo answers) get none, and the first real ``prices fetch`` / ``prices import`` / ``fx fetch`` removes every
+synthetic row of its kind (``etl/demo/isolation.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -32,7 +35,7 @@ from etl.warehouse import WriteSession
 
 log = logging.getLogger(__name__)
 
-FIRST, LAST = date(2023, 1, 3), date(2025, 12, 31)
+FIRST = date(2023, 1, 3)  # a year before the billing data: the event studies' estimation window
 SYNTHETIC = "synthetic"
 SESSIONS_PER_YEAR = 252
 
@@ -92,18 +95,23 @@ class RatePath:
 FX_PAIRS: dict[str, RatePath] = {"EUR": RatePath(1.07, 1.11, 0.0035, 0.01)}
 
 
-def store_synthetic_market(session: WriteSession, seed: int, reporting_currency: str,
-                           fx_max_age_days: int) -> list[LoadRecord]:
-    """Store synthetic prices and FX rates in the write session (the demo runs only where no real ones exist)."""
+def store_synthetic_market(session: WriteSession, seed: int, reporting_currency: str, fx_max_age_days: int,
+                           end: date, skip: Collection[str] = ()) -> list[LoadRecord]:
+    """Store synthetic prices and FX rates through ``end`` in the write session, except for the tickers and
+    currencies in ``skip`` (those the warehouse holds real market data of)."""
     now = datetime.now(UTC)
     rng = np.random.default_rng(seed)
     results = []
-    for ticker, frame in synthetic_prices(rng).items():
+    for ticker, frame in synthetic_prices(rng, end).items():
+        if ticker in skip:
+            continue
         result = LoadRecord(kind="prices", source=f"demo:{ticker}", status="loaded", format=SYNTHETIC,
                             subject=ticker, synthetic=True)
         results.append(store_prices(session, PriceBatch(result, listing(ticker), frame,
                                                         notes=["SYNTHETIC demo prices"]), now))
-    for currency, frame in synthetic_rates(rng).items():
+    for currency, frame in synthetic_rates(rng, end).items():
+        if currency in skip:
+            continue
         result = LoadRecord(kind="fx", source=f"demo:{currency}USD=X", status="loaded", format=SYNTHETIC,
                             subject=currency, synthetic=True)
         results.append(fx.store(session, fx.FxBatch(result, currency, frame, notes=["SYNTHETIC demo rates"],
@@ -112,12 +120,12 @@ def store_synthetic_market(session: WriteSession, seed: int, reporting_currency:
     return results
 
 
-def synthetic_returns(rng: np.random.Generator) -> dict[str, pd.Series]:
+def synthetic_returns(rng: np.random.Generator, end: date) -> dict[str, pd.Series]:
     """Each security's daily simple returns on its listing's sessions (the factor structure of SECURITIES plus
     REACTIONS); a younger listing starts with a zero return on its first session."""
     returns: dict[str, pd.Series] = {}
     for ticker, security in SECURITIES.items():
-        days = sessions(listing(ticker).calendar, FIRST, LAST)
+        days = sessions(listing(ticker).calendar, FIRST, end)
         own = pd.Series(security.drift / SESSIONS_PER_YEAR + rng.normal(0.0, security.vol, len(days)), index=days)
         if security.factor:
             # the benchmark's return of the same session (none where its exchange was closed)
@@ -132,10 +140,10 @@ def synthetic_returns(rng: np.random.Generator) -> dict[str, pd.Series]:
     return returns
 
 
-def synthetic_prices(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+def synthetic_prices(rng: np.random.Generator, end: date) -> dict[str, pd.DataFrame]:
     """One frame per ticker in the layout the price store takes (date, open, high, low, close, adj_close…)."""
     frames = {}
-    for ticker, returns in synthetic_returns(rng).items():
+    for ticker, returns in synthetic_returns(rng, end).items():
         close = SECURITIES[ticker].first_price * (1 + returns).cumprod()
         spread = np.abs(rng.normal(0.0, 0.006, len(close)))
         frames[ticker] = pd.DataFrame({
@@ -144,13 +152,13 @@ def synthetic_prices(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
             "close": close.round(4).to_numpy(), "adj_close": close.round(4).to_numpy(),
             "volume": rng.integers(5_000_000, 50_000_000, len(close)), "dividends": 0.0, "stock_splits": 0.0,
         })
-    log.info("synthetic prices: %s tickers, %s to %s", len(frames), FIRST, LAST)
+    log.info("synthetic prices: %s tickers, %s to %s", len(frames), FIRST, end)
     return frames
 
 
-def synthetic_rates(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
-    """Daily USD rates on weekdays, each a mean-reverting walk (RatePath) from a plausible start."""
-    days = pd.bdate_range(FIRST, LAST)
+def synthetic_rates(rng: np.random.Generator, end: date) -> dict[str, pd.DataFrame]:
+    """Daily USD rates on weekdays through ``end``, each a mean-reverting walk (RatePath) from a plausible start."""
+    days = pd.bdate_range(FIRST, end)
     frames = {}
     for currency, path in FX_PAIRS.items():
         centre, shocks = math.log(path.centre), rng.normal(0.0, path.vol, len(days))

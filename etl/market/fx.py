@@ -96,8 +96,10 @@ class FxFetch:
 
 
 def fetch(currencies: Sequence[str], state: FxState, *, start: date, overlap_days: int,
-          max_backoff_minutes: float, now: datetime, sleep: Callable[[float], None] = time.sleep) -> FxFetch:
-    """Download the USD rates each currency needs; nothing is written here."""
+          max_backoff_minutes: float, now: datetime, sleep: Callable[[float], None] = time.sleep,
+          timeout: float | None = None) -> FxFetch:
+    """Download the USD rates each currency needs; nothing is written here. ``timeout``: seconds per request to
+    Yahoo (default: the adapter's)."""
     from etl.market import yahoo  # imported on use: yfinance is slow to import
 
     plans: dict[str, date] = {}
@@ -119,7 +121,7 @@ def fetch(currencies: Sequence[str], state: FxState, *, start: date, overlap_day
     for first, members in sorted(by_start.items()):
         log.info("fetching USD rates of %s from Yahoo Finance, %s to %s", ", ".join(members), first, now.date())
         got = yahoo.fx_rates(members, first, end, quote=QUOTE, max_backoff_minutes=max_backoff_minutes - waited,
-                             sleep=sleep)
+                             sleep=sleep, timeout=timeout or yahoo.TIMEOUT_S)
         waited += got.waited_minutes  # one back-off budget for the whole run
         unreachable = unreachable and got.unreachable
         for currency in members:

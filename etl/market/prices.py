@@ -112,8 +112,10 @@ def read_snapshot(db_path: Path, tickers: Sequence[str], overlap_days: int) -> t
 
 
 def fetch(tickers: Sequence[str], db_path: Path, *, start: date, overlap_days: int, max_backoff_minutes: float,
-          now: datetime, full: bool = False, sleep: Callable[[float], None] = time.sleep) -> PriceFetch:
-    """Download what each ticker needs (see the module doc); nothing is written here."""
+          now: datetime, full: bool = False, sleep: Callable[[float], None] = time.sleep,
+          timeout: float | None = None) -> PriceFetch:
+    """Download what each ticker needs (see the module doc); nothing is written here. ``timeout``: seconds per
+    request to Yahoo (default: the adapter's)."""
     from etl.market import yahoo  # imported on use: yfinance is slow to import and most commands need none
 
     listings = {t: calendars.listing(t) for t in dict.fromkeys(t.strip().upper() for t in tickers)}
@@ -141,7 +143,7 @@ def fetch(tickers: Sequence[str], db_path: Path, *, start: date, overlap_days: i
         for first, members in sorted(by_start.items()):
             log.info("fetching %s from Yahoo Finance, %s to %s", ", ".join(members), first, now.date())
             got = yahoo.daily_prices(members, first, end, max_backoff_minutes=max_backoff_minutes - waited[0],
-                                     sleep=sleep)
+                                     sleep=sleep, timeout=timeout or yahoo.TIMEOUT_S)
             waited[0] += got.waited_minutes
             unreachable = unreachable and got.unreachable
             failures.update(got.failures)

@@ -49,6 +49,7 @@ _SUMMARY_LINE = re.compile(r"^\[(?P<symbols>[^\]]*)\]: (?P<reason>.+)$", re.DOTA
 _CURL_DETAIL = re.compile(r"curl: \(\d+\) (?P<detail>.+?)(?:\. See https?://\S+.*)?['\"]?\)?$", re.DOTALL)
 
 UNREACHABLE = "could not reach Yahoo Finance"
+TIMEOUT_S = 30.0  # seconds per HTTP request to Yahoo
 
 Sleep = Callable[[float], None]
 
@@ -68,14 +69,15 @@ class Download:
 
 
 def daily_prices(tickers: Sequence[str], start: date, end: date, *, max_backoff_minutes: float = 15.0,
-                 sleep: Sleep = time.sleep) -> Download:
+                 sleep: Sleep = time.sleep, timeout: float = TIMEOUT_S) -> Download:
     """Daily bars of ``tickers`` for sessions in ``[start, end)``, as one long frame with PRICE_COLUMNS.
 
     ``date`` is the session date on the listing exchange (tz-naive midnight); ``close`` is the raw close
-    (split-adjusted, not dividend-adjusted) and ``adj_close`` Yahoo's adjusted close.
+    (split-adjusted, not dividend-adjusted) and ``adj_close`` Yahoo's adjusted close. ``timeout`` bounds each
+    HTTP request in seconds (not the whole download).
     """
     symbols = _unique_upper(tickers)
-    result = _download_with_backoff(symbols, start, end, max_backoff_minutes, sleep)
+    result = _download_with_backoff(symbols, start, end, max_backoff_minutes, sleep, timeout)
     result.frame = result.frame.reindex(columns=list(PRICE_COLUMNS))
     return result
 
@@ -86,13 +88,13 @@ def fx_symbol(currency: str, quote: str = "USD") -> str:
 
 
 def fx_rates(currencies: Sequence[str], start: date, end: date, *, quote: str = "USD",
-             max_backoff_minutes: float = 15.0, sleep: Sleep = time.sleep) -> Download:
+             max_backoff_minutes: float = 15.0, sleep: Sleep = time.sleep, timeout: float = TIMEOUT_S) -> Download:
     """Daily closes of ``<CUR><QUOTE>=X`` pairs: ``rate`` units of ``quote`` per unit of ``currency``.
 
     The frame has FX_COLUMNS; failures are keyed by the pair's symbol (``fx_symbol``).
     """
     by_symbol = {fx_symbol(c, quote): c.upper() for c in currencies}
-    result = _download_with_backoff(list(by_symbol), start, end, max_backoff_minutes, sleep)
+    result = _download_with_backoff(list(by_symbol), start, end, max_backoff_minutes, sleep, timeout)
     prices = result.frame
     result.frame = pd.DataFrame({
         "date": prices["date"],
@@ -179,7 +181,7 @@ def _empty_prices() -> pd.DataFrame:
 
 
 def _download_with_backoff(symbols: list[str], start: date, end: date, max_backoff_minutes: float,
-                           sleep: Sleep) -> Download:
+                           sleep: Sleep, timeout: float) -> Download:
     pending = list(symbols)
     parts: list[pd.DataFrame] = []
     failures: dict[str, str] = {}
@@ -188,7 +190,7 @@ def _download_with_backoff(symbols: list[str], start: date, end: date, max_backo
     delay = 1.0
     attempt = 1
     while pending:
-        frame, messages, error = _call(pending, start, end)
+        frame, messages, error = _call(pending, start, end, timeout)
         reasons = _reasons_from_log(messages)
         network_evidence = network_evidence or _network_evidence(messages)
         if error is not None:
@@ -238,7 +240,8 @@ def _download_with_backoff(symbols: list[str], start: date, end: date, max_backo
     return Download(frame=frame, failures=failures, unreachable=unreachable, waited_minutes=waited)
 
 
-def _call(symbols: list[str], start: date, end: date) -> tuple[pd.DataFrame | None, list[str], Exception | None]:
+def _call(symbols: list[str], start: date, end: date,
+          timeout: float = TIMEOUT_S) -> tuple[pd.DataFrame | None, list[str], Exception | None]:
     """One ``yf.download`` call, with yfinance's log records captured (they carry the per-ticker reasons)."""
     capture = _Capture()
     logger = logging.getLogger("yfinance")
@@ -253,7 +256,7 @@ def _call(symbols: list[str], start: date, end: date) -> tuple[pd.DataFrame | No
             frame = yf.download(
                 symbols, start=start.isoformat(), end=end.isoformat(), interval="1d", auto_adjust=False,
                 actions=True, group_by="column", multi_level_index=True, progress=False, threads=False,
-                timeout=30,
+                timeout=timeout,
             )
         return frame, capture.messages, None
     except YFRateLimitError as exc:

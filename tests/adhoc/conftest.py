@@ -6,6 +6,7 @@ the failure views have a row); built once per test process."""
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ def sql_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sources, _ = expand_paths([str(unknown)])
     with Warehouse(path).write("test events") as session:
         assert [r.status for r in load_billing(config, session, sources, LoadOptions())] == ["failed"]
-        store_synthetic_market(session, 7, "USD", 7)
+        store_synthetic_market(session, 7, "USD", 7, date(2025, 12, 31))
         refresh_events(config, session)
         run_event_studies(config, session)
     return path

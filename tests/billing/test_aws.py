@@ -10,6 +10,7 @@ import csv
 import gzip
 import io
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -349,7 +350,7 @@ def test_a_cur2_parquet_rate_that_is_not_a_number_is_rejected(load_billing, tmp_
 # ---- the synthetic demo exports ------------------------------------------------------------------------------
 
 def test_the_demo_cur2_exports_load_and_reconcile(load_billing, query, tmp_path):
-    files = write_demo_exports(tmp_path / "demo", rows=300, providers=("AWS",))
+    files = write_demo_exports(tmp_path / "demo", rows=300, providers=("AWS",), end=date(2025, 12, 31))
     results = load_billing(tmp_path / "demo" / "aws")
     assert len(results) == len(files) == 24
     assert {(r.status, r.format) for r in results} == {("loaded", "aws")}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -393,7 +393,7 @@ def test_detection_needs_a_cost_a_date_and_an_azure_column(header, expected):
 def test_the_demo_azure_exports_load_and_reconcile(load_billing, query, tmp_path):
     from etl.demo.generator import write_demo_exports
 
-    written = write_demo_exports(tmp_path / "demo", rows=400, providers=("Microsoft",))
+    written = write_demo_exports(tmp_path / "demo", rows=400, providers=("Microsoft",), end=date(2025, 12, 31))
     results = load_billing(tmp_path / "demo" / "azure")
     assert len(results) == len(written) == 24 and all(r.status == "loaded" for r in results)
     assert loaded_totals(query) == file_totals(azure, *written)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import gzip
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -382,7 +382,7 @@ def test_a_newer_export_replaces_and_an_older_one_loaded_later_is_superseded(loa
 
 
 def test_demo_google_cloud_exports_load_and_reconcile(load_billing, query, tmp_path):
-    files = write_demo_exports(tmp_path / "demo", rows=400, providers=("Google Cloud",))
+    files = write_demo_exports(tmp_path / "demo", rows=400, providers=("Google Cloud",), end=date(2025, 12, 31))
     results = load_billing(*files)
     assert {r.status for r in results} == {"loaded"}, [r.error for r in results if r.error]
     expected = file_totals(gcp, *files)
@@ -394,7 +394,8 @@ def test_demo_google_cloud_exports_load_and_reconcile(load_billing, query, tmp_p
 
 def test_demo_json_has_no_null_fields(tmp_path):
     """BigQuery leaves null fields out of JSON rows; the demo writer must too."""
-    [path] = write_demo_exports(tmp_path / "demo", rows=100, providers=("Google Cloud",), monthly_files=False)
+    [path] = write_demo_exports(tmp_path / "demo", rows=100, providers=("Google Cloud",), monthly_files=False,
+                                end=date(2025, 12, 31))
 
     def nulls(value) -> bool:
         if isinstance(value, dict):
