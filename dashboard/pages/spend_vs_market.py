@@ -120,10 +120,5 @@ if changes.empty:
     st.info("No event names a provider of our spend: `python -m etl init` loads the catalog, and "
             "`python -m etl events add` adds your own.", icon=":material/event:")
 else:
-    pct = st.column_config.NumberColumn(format="percent")
-    pp = st.column_config.NumberColumn(format="%+.2f pp")
-    table(changes, "sm-events", column_config={
-        "share_before_30d": pct, "share_after_30d": pct, "change_30d_pp": pp, "share_before_90d": pct,
-        "share_after_90d": pct, "change_90d_pp": pp,
-        "car_m1_p1": st.column_config.NumberColumn("CAR[-1,+1]", format="percent")})
+    table(changes, "sm-events", first=("event_id", "ticker", "car_m1_p1"))
 download_csv(changes, "events and spend share")
