@@ -12,6 +12,7 @@ from dashboard.ui.tables import OWN_CURRENCY
 from dashboard.ui.widgets import download_csv, empty_warehouse, synthetic_label, synthetic_market_label, table
 
 _bootstrap.through_router()
+FRESHNESS = ("provider", "account", "stale", "days_behind", "data_until")  # what the page answers, first
 ctx, facts = start_page("Data health")  # no data required: a first load that failed is shown here
 open_note()
 settings = freshness_settings(ctx)
@@ -34,7 +35,7 @@ else:
     cols[0].metric("Billing feeds", len(feeds.groupby(["provider", "account"])))
     cols[1].metric("Stale feeds", int(feeds.drop_duplicates(["provider", "account"])["stale"].sum()))
     cols[2].metric("Open failures", len(open_failures))
-    table(feeds, "billing-feeds", OWN_CURRENCY)
+    table(feeds, "billing-feeds", OWN_CURRENCY, first=FRESHNESS, labels={"rows": "Cost rows"})
     download_csv(feeds, "billing feeds")
 
 st.subheader("Open failures")
@@ -75,14 +76,14 @@ if price_feeds.empty:
     st.info("No prices yet: `python -m etl prices fetch` (or `python -m etl prices import FILE...`).",
             icon=":material/candlestick_chart:")
 else:
-    table(price_feeds, "price-feeds")
+    table(price_feeds, "price-feeds", first=("ticker", "stale", "sessions_behind", "days_behind"))
     download_csv(price_feeds, "price feeds")
 st.markdown(f"**FX rates per pair**: {len(fx_feeds)} pair{'s' * (len(fx_feeds) != 1)}, "
             f"{int(fx_feeds['stale'].sum())} stale")
 if fx_feeds.empty:
     st.info("No FX rates yet: `python -m etl fx fetch`.", icon=":material/currency_exchange:")
 else:
-    table(fx_feeds, "fx-feeds")
+    table(fx_feeds, "fx-feeds", first=("pair", "stale", "days_behind"))
     download_csv(fx_feeds, "fx feeds")
 
 st.subheader("FX coverage")
@@ -94,5 +95,5 @@ st.caption(f"Spend that cannot be shown in the reporting currency {currency} (se
 if coverage.empty:
     st.success(f"Every cost row can be shown in {currency}.", icon=":material/check_circle:")
 else:
-    table(coverage, "fx-coverage", OWN_CURRENCY)
+    table(coverage, "fx-coverage", OWN_CURRENCY, labels={"rows": "Cost rows"})
     download_csv(coverage, "fx coverage")

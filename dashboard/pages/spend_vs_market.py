@@ -110,8 +110,8 @@ st.subheader("Events and our spend")
 changes = load(event_spend.event_share_changes, ctx.reader, currency=currency, measure=measure, max_age_days=max_age,
                tickers=pairs, benchmark=default_benchmark, study=study)
 st.caption(f"The provider's share of all our {label.lower()} ({currency}) in the N days before the event's date "
-           "(UTC) and in the N days from it; `complete` is false when the loaded spend does not cover both "
-           f"windows. CAR[-1,+1]: cumulative abnormal return of the provider's ticker against {default_benchmark} "
+           "(UTC) and in the N days from it; *Nd windows loaded* is unticked when the loaded spend does not cover "
+           f"both. CAR[-1,+1]: cumulative abnormal return of the provider's ticker against {default_benchmark} "
            "(setting `dashboard.benchmark`) over the session before to the session after day 0, from "
            "`event_study_results` when the event study has run, else computed here as `eventstudy run` would "
            f"({MODEL_LABELS[study.model]}, estimation window {study.estimation}, at least {study.min_obs} sessions: "

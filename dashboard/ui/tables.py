@@ -31,7 +31,7 @@ LABELS = {
     "mean_daily_aar": "Mean daily AAR", "mean_bhar": "Mean BHAR", "car_t": "CAR t", "car_t_p": "CAR t p-value",
     "stars": "Significance", "n": "Tickers", "T": "Estimation sessions", "alpha": "α", "beta": "β", "r2": "R²",
     "s": "Residual s.d.", "day0": "Day 0", "relative_day": "Session (day 0 = 0)", "account": "Billing account",
-    "account_name": "Billing account name", "rows": "Cost rows", "data_until": "Data until",
+    "account_name": "Billing account name", "data_until": "Data until",
     "days_behind": "Days behind", "lag_days": "Expected lag (days)", "last_load": "Last load", "load_id": "Load",
     "fx_issue": "FX issue", "first_session": "First session", "last_session": "Last session",
     "latest_closed": "Latest closed session", "sessions_behind": "Sessions behind", "quote_currency": "Quote currency",
