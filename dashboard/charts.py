@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.palette import STOCK_LINE, provider_colors
+from dashboard.palette import NEUTRAL, STOCK_LINE, provider_colors
 from dashboard.queries.spend import DIMENSION_LABELS, MEASURE_LABELS
 from dashboard.services.settings import MODEL_LABELS
 from dashboard.services.stock_lines import VIEWS, StockLine
@@ -59,7 +59,7 @@ def stacked_spend(frame: pd.DataFrame, by: str, grain: str, currency: str, measu
 def spend_bars(frame: pd.DataFrame, by: str, currency: str, measure: str, title: str) -> go.Figure:
     """Horizontal bars of ``spend_by``, largest on top."""
     fig = go.Figure(go.Bar(x=frame["amount"], y=frame[by].astype(str), orientation="h",
-                           name=MEASURE_LABELS[measure], customdata=frame["share"] * 100,
+                           name=MEASURE_LABELS[measure], marker_color=NEUTRAL, customdata=frame["share"] * 100,
                            hovertemplate="%{y}: %{x:,.2f} " + currency + " (%{customdata:.1f} %)<extra></extra>"))
     fig.update_layout(title=f"{title} ({currency})", xaxis_title=_money_axis(measure, currency),
                       yaxis_title=DIMENSION_LABELS[by], yaxis_autorange="reversed", margin={"t": 60},

@@ -19,6 +19,7 @@ PROVIDER_COLORS = {
     "CoreWeave": "#CC79A7",  # reddish purple
 }
 SPARE = ("#56B4E9", "#F0E442", "#999999")  # sky blue, yellow, grey: for unknown providers
+NEUTRAL = "#5F6B7A"  # bars that are not per provider (service, category): no provider's colour
 STOCK_LINE = "#000000"  # a stock line drawn over a provider's spend bars: black stands out against them all
 
 
