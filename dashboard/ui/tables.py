@@ -25,6 +25,7 @@ FRACTIONS = frozenset({"car", "bhar", "caar", "aar", "mean_daily_aar", "mean_bha
 DAYS = frozenset({"days_behind", "lag_days"})
 LONG_TEXT = frozenset({"headline", "error", "detail", "reason", "rule", "source", "car_note", "fx_issue",
                        "dismiss_reason", "notes"})
+WHOLE_TEXT = "Long text is cut at the column's width: double-click a cell to read all of it."
 FORMATS = {"alpha": "%.5f", "beta": "%.3f", "r2": "%.3f", "s": "%.4f", "last_rate": "%.4f", "relative_day": "%d"}
 LABELS = {
     "event_id": "Event", "car_m1_p1": "CAR[-1,+1]", "car": "CAR", "bhar": "BHAR", "caar": "CAAR", "aar": "AAR",
@@ -131,7 +132,7 @@ def _column(name: str, values: pd.Series, header: str, fmt: str | None,
         return st.column_config.ListColumn(header), values
     text = values.where(~missing, "")
     if name in LONG_TEXT:
-        return st.column_config.TextColumn(header, width="large"), text
+        return st.column_config.TextColumn(header, width="large", help=WHOLE_TEXT), text
     return st.column_config.TextColumn(header), text
 
 

@@ -92,7 +92,7 @@ def test_the_events_table_answers_first_and_shows_shares_as_percentages(app, spe
     assert columns["car_m1_p1"] == {"label": "CAR[-1,+1]", "type_config": {"type": "number", "format": "percent"}}
     assert columns["share_after_90d"]["type_config"]["format"] == "percent"
     assert columns["change_30d_pp"]["type_config"]["format"] == "%+.2f pp"
-    assert columns["headline"]["width"] == "large"
+    assert columns["headline"]["width"] == "large" and "double-click" in columns["headline"]["help"]
 
 
 def test_billing_feeds_show_amounts_in_their_own_currency_and_freshness_first(app, spend_db, query):
