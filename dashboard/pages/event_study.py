@@ -95,7 +95,7 @@ else:
 
 # --- results --------------------------------------------------------------------------------------------------
 st.subheader("Abnormal returns per ticker and window")
-st.caption("CAR: cumulative abnormal return; BHAR: buy-and-hold abnormal return; car_t: the ticker's time-series "
+st.caption("CAR: cumulative abnormal return; BHAR: buy-and-hold abnormal return; CAR t: the ticker's time-series "
            "t (CAR / (s·√L)), with its two-sided p-value and stars (* 10 %, ** 5 %, *** 1 %).")
 results = tables.results[["event_id", "ticker", "benchmark", "window", "window_start", "window_end", "days", "car",
                           "bhar", "car_t", "car_t_p", "stars"]]

@@ -36,7 +36,7 @@ LABELS = {
     "days_behind": "Days behind", "lag_days": "Expected lag (days)", "last_load": "Last load", "load_id": "Load",
     "fx_issue": "FX issue", "first_session": "First session", "last_session": "Last session",
     "latest_closed": "Latest closed session", "sessions_behind": "Sessions behind", "quote_currency": "Quote currency",
-    "last_rate": "Last rate", "first_date": "First rate", "last_date": "Last rate date", "service_name": "Service",
+    "last_rate": "Last rate", "first_date": "First rate date", "last_date": "Last rate date", "service_name": "Service",
     "service_category": "Service category", "car_source": "CAR from", "car_note": "CAR note",
     "dismissed_by": "Dismissed by", "dismiss_reason": "Dismiss reason", "window_start": "Window start",
     "window_end": "Window end", "days": "Days", "change_pct": "Change (%)",
@@ -153,7 +153,7 @@ def _number_format(name: str, values: pd.Series, raw_names: bool) -> str | None:
     if _CHANGE.fullmatch(name):
         return "%+.2f pp"  # percentage points
     if name in DAYS:
-        return "%,.1f"
+        return "%,d" if pd.api.types.is_integer_dtype(values) else "%,.1f"
     if name in FORMATS:
         return FORMATS[name]
     if name.endswith("_p"):
