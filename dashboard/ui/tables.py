@@ -97,8 +97,9 @@ def present(frame: pd.DataFrame, currency: str | None = None, *, labels: Mapping
 def _order(columns: list[str], first: Sequence[str], currency: str | None) -> list[str]:
     """``first``, then the rest with an own-currency table's currency column just before its first amount, and
     long text last."""
+    first = [c for c in first if c in columns]
     rest = [c for c in columns if c not in first]
-    if currency == OWN_CURRENCY and "currency" in rest:
+    if currency == OWN_CURRENCY and "currency" in rest and AMOUNTS & set(rest):
         rest.remove("currency")
         at = next(i for i, c in enumerate(rest) if c in AMOUNTS)
         rest.insert(at, "currency")
