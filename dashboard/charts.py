@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.palette import NEUTRAL, STOCK_LINE, provider_colors
 from dashboard.queries.spend import DIMENSION_LABELS, MEASURE_LABELS
 from dashboard.services.settings import MODEL_LABELS
 from dashboard.services.stock_lines import VIEWS, StockLine
@@ -42,9 +43,11 @@ def _hover_money(currency: str) -> str:
 def stacked_spend(frame: pd.DataFrame, by: str, grain: str, currency: str, measure: str) -> go.Figure:
     """Stacked bars of ``spend_over_time``: one trace per group, x = period start, y = amount."""
     fig = go.Figure()
+    colors = provider_colors(frame[by].astype(str)) if by == "provider" else {}
     for group, rows in frame.groupby(by, sort=False):
         fig.add_bar(x=rows["period"], y=rows["amount"], name=str(group), xperiod=_PERIOD[grain],
-                    xperiodalignment="middle", hovertemplate=_hover_money(currency))
+                    xperiodalignment="middle", hovertemplate=_hover_money(currency),
+                    marker_color=colors.get(str(group)))
     title = f"{GRAIN_ADJECTIVES[grain]} {MEASURE_LABELS[measure].lower()} per {DIMENSION_LABELS[by].lower()} " \
             f"({currency})"
     fig.update_layout(barmode="relative", title=title, xaxis_title=GRAIN_LABELS[grain],
@@ -56,7 +59,7 @@ def stacked_spend(frame: pd.DataFrame, by: str, grain: str, currency: str, measu
 def spend_bars(frame: pd.DataFrame, by: str, currency: str, measure: str, title: str) -> go.Figure:
     """Horizontal bars of ``spend_by``, largest on top."""
     fig = go.Figure(go.Bar(x=frame["amount"], y=frame[by].astype(str), orientation="h",
-                           name=MEASURE_LABELS[measure], customdata=frame["share"] * 100,
+                           name=MEASURE_LABELS[measure], marker_color=NEUTRAL, customdata=frame["share"] * 100,
                            hovertemplate="%{y}: %{x:,.2f} " + currency + " (%{customdata:.1f} %)<extra></extra>"))
     fig.update_layout(title=f"{title} ({currency})", xaxis_title=_money_axis(measure, currency),
                       yaxis_title=DIMENSION_LABELS[by], yaxis_autorange="reversed", margin={"t": 60},
@@ -94,10 +97,12 @@ def spend_vs_stock(spend: pd.DataFrame, line: StockLine, provider: str, currency
     events as vertical markers. ``spend``: columns period, amount."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Bar(x=spend["period"], y=spend["amount"], name=f"{provider} spend", xperiod=_PERIOD[grain],
-                         xperiodalignment="middle", opacity=0.75, hovertemplate=_hover_money(currency)),
+                         xperiodalignment="middle", opacity=0.75, hovertemplate=_hover_money(currency),
+                         marker_color=provider_colors([provider])[provider]),
                   secondary_y=False)
     unit = "%" if line.view != "price" else f" {line.unit}"
     fig.add_trace(go.Scatter(x=line.frame["date"], y=line.frame["value"], name=line.label, mode="lines",
+                             line={"color": STOCK_LINE},
                              hovertemplate="%{fullData.name}<br>%{x|%Y-%m-%d}: %{y:,.2f}" + unit + "<extra></extra>"),
                   secondary_y=True)
     top = float(spend["amount"].max()) if len(spend) else 1.0
@@ -116,6 +121,7 @@ def small_multiples(spend: pd.DataFrame, lines: dict[str, StockLine], currency: 
     """One panel per provider of ``lines`` (provider -> its stock line): spend bars and the stock line on a
     second axis. ``spend``: columns period, provider, amount."""
     providers = list(lines)
+    colors = provider_colors(providers)
     rows = max(math.ceil(len(providers) / columns), 1)
     fig = make_subplots(rows=rows, cols=columns, specs=[[{"secondary_y": True}] * columns] * rows,
                         subplot_titles=[f"{p} ({lines[p].ticker})" for p in providers], vertical_spacing=0.12,
@@ -125,12 +131,12 @@ def small_multiples(spend: pd.DataFrame, lines: dict[str, StockLine], currency: 
         mine = spend[spend["provider"] == provider]
         line = lines[provider]
         fig.add_trace(go.Bar(x=mine["period"], y=mine["amount"], name=f"Spend ({currency})", xperiod=_PERIOD[grain],
-                             xperiodalignment="middle", marker_color="#1f77b4", opacity=0.7, legendgroup="spend",
-                             showlegend=i == 0, meta=provider,
+                             xperiodalignment="middle", marker_color=colors[provider], opacity=0.7,
+                             legendgroup="spend", showlegend=i == 0, meta=provider,
                              hovertemplate="%{meta}<br>%{x|%Y-%m-%d}: %{y:,.2f} " + currency
                                            + "<extra></extra>"), row=row, col=col, secondary_y=False)
         fig.add_trace(go.Scatter(x=line.frame["date"], y=line.frame["value"], name=f"{VIEWS[view]}", mode="lines",
-                                 line={"color": "#ff7f0e"}, legendgroup="stock", showlegend=i == 0,
+                                 line={"color": STOCK_LINE}, legendgroup="stock", showlegend=i == 0,
                                  meta=provider, text=[line.label] * len(line.frame),
                                  hovertemplate="%{text}<br>%{x|%Y-%m-%d}: %{y:,.2f}"
                                                + (f" {line.unit}" if view == "price" else "%") + "<extra></extra>"),

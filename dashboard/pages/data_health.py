@@ -8,12 +8,11 @@ import streamlit as st
 from dashboard.queries import health, meta
 from dashboard.ui.guard import freshness_settings, load, start_page
 from dashboard.ui.signin import open_note
+from dashboard.ui.tables import OWN_CURRENCY
 from dashboard.ui.widgets import download_csv, empty_warehouse, synthetic_label, synthetic_market_label, table
 
 _bootstrap.through_router()
-AMOUNTS = {"billed_cost": st.column_config.NumberColumn("billed", format="%.2f"),
-           "effective_cost": st.column_config.NumberColumn("effective", format="%.2f")}
-STALE = {"stale": st.column_config.CheckboxColumn("stale")}
+FRESHNESS = ("provider", "account", "stale", "days_behind", "data_until")  # what the page answers, first
 ctx, facts = start_page("Data health")  # no data required: a first load that failed is shown here
 open_note()
 settings = freshness_settings(ctx)
@@ -28,7 +27,7 @@ st.subheader("Billing feeds")
 st.caption(f"Freshness by data: a feed (provider and billing account) is stale when its latest charge "
            f"(ChargePeriodEnd) is more days behind now than its expected delivery lag, {settings.billing_lag_days:g} "
            "days (setting `freshness.billing_lag_days`; per provider `freshness.billing_lag_by_provider`). "
-           "`last_load` is its last successful load. Amounts are in each row's own currency.")
+           "*Last load* is its last successful load. Amounts are in each row's own currency.")
 if feeds.empty:
     empty_warehouse("No billing data is loaded yet.")
 else:
@@ -36,7 +35,7 @@ else:
     cols[0].metric("Billing feeds", len(feeds.groupby(["provider", "account"])))
     cols[1].metric("Stale feeds", int(feeds.drop_duplicates(["provider", "account"])["stale"].sum()))
     cols[2].metric("Open failures", len(open_failures))
-    table(feeds, "billing-feeds", column_config=AMOUNTS | STALE)
+    table(feeds, "billing-feeds", OWN_CURRENCY, first=FRESHNESS, labels={"rows": "Cost rows"})
     download_csv(feeds, "billing feeds")
 
 st.subheader("Open failures")
@@ -67,24 +66,24 @@ synthetic_market_label(load(meta.synthetic_market, ctx.reader))
 price_feeds = load(health.price_feeds, ctx.reader, now=now, settings=settings)
 fx_feeds = load(health.fx_feeds, ctx.reader, now=now, settings=settings)
 st.caption(f"A ticker is stale when its latest stored session is more than {settings.prices_sessions} closed "
-           "session(s) of its exchange's calendar behind (setting `freshness.prices_sessions`); `days_behind` counts "
+           "session(s) of its exchange's calendar behind (setting `freshness.prices_sessions`); *Days behind* counts "
            "calendar days from it to the latest closed session. An FX pair is stale when its latest rate is more "
            f"than {settings.fx_lag_days:g} days old, counted from the end (24:00 UTC) of that day "
-           "(`freshness.fx_lag_days`). `loaded_at` is when the rows were last written.")
+           "(`freshness.fx_lag_days`). *Loaded at* is when the rows were last written.")
 st.markdown(f"**Prices per ticker**: {len(price_feeds)} ticker{'s' * (len(price_feeds) != 1)}, "
             f"{int(price_feeds['stale'].sum())} stale")
 if price_feeds.empty:
     st.info("No prices yet: `python -m etl prices fetch` (or `python -m etl prices import FILE...`).",
             icon=":material/candlestick_chart:")
 else:
-    table(price_feeds, "price-feeds", column_config=STALE)
+    table(price_feeds, "price-feeds", first=("ticker", "stale", "sessions_behind", "days_behind"))
     download_csv(price_feeds, "price feeds")
 st.markdown(f"**FX rates per pair**: {len(fx_feeds)} pair{'s' * (len(fx_feeds) != 1)}, "
             f"{int(fx_feeds['stale'].sum())} stale")
 if fx_feeds.empty:
     st.info("No FX rates yet: `python -m etl fx fetch`.", icon=":material/currency_exchange:")
 else:
-    table(fx_feeds, "fx-feeds", column_config=STALE)
+    table(fx_feeds, "fx-feeds", first=("pair", "stale", "days_behind"))
     download_csv(fx_feeds, "fx feeds")
 
 st.subheader("FX coverage")
@@ -96,5 +95,5 @@ st.caption(f"Spend that cannot be shown in the reporting currency {currency} (se
 if coverage.empty:
     st.success(f"Every cost row can be shown in {currency}.", icon=":material/check_circle:")
 else:
-    table(coverage, "fx-coverage", column_config=AMOUNTS)
+    table(coverage, "fx-coverage", OWN_CURRENCY, labels={"rows": "Cost rows"})
     download_csv(coverage, "fx coverage")

@@ -101,12 +101,11 @@ else:
 
 # --- results --------------------------------------------------------------------------------------------------
 st.subheader("Abnormal returns per ticker and window")
-st.caption("CAR: cumulative abnormal return; BHAR: buy-and-hold abnormal return; car_t: the ticker's time-series "
+st.caption("CAR: cumulative abnormal return; BHAR: buy-and-hold abnormal return; CAR t: the ticker's time-series "
            "t (CAR / (s·√L)), with its two-sided p-value and stars (* 10 %, ** 5 %, *** 1 %).")
 results = tables.results[["event_id", "ticker", "benchmark", "window", "window_start", "window_end", "days", "car",
                           "bhar", "car_t", "car_t_p", "stars"]]
-pct = st.column_config.NumberColumn(format="percent")
-table(results, "es-results", column_config={"car": pct, "bhar": pct})
+table(results, "es-results", first=("event_id", "ticker", "window", "car", "car_t_p", "stars"))
 download_csv(results, "event study results")
 
 st.subheader("Cross-section per window")
@@ -115,13 +114,13 @@ st.caption("Across the tickers of each event that share a benchmark: CAAR and it
            "not apply (empty).")
 cross = tables.cross[["event_id", "benchmark", "window", "n", "days", "caar", "mean_daily_aar", "mean_bhar",
                       *CAR_STATISTICS, *(f"{s}_p" for s in CAR_STATISTICS), *(f"{s}_stars" for s in CAR_STATISTICS)]]
-table(cross, "es-cross", column_config={"caar": pct, "mean_daily_aar": pct, "mean_bhar": pct})
+table(cross, "es-cross")
 download_csv(cross, "event study cross section")
 
 with st.expander("Daily statistics (AAR and every daily test)"):
     daily = tables.cross_daily[["event_id", "benchmark", "relative_day", "date", "n", "aar", *DAILY_STATISTICS,
                                 *(f"{s}_p" for s in DAILY_STATISTICS)]]
-    table(daily, "es-daily", column_config={"aar": pct})
+    table(daily, "es-daily")
     download_csv(daily, "event study daily statistics")
 
 st.subheader("Estimation facts")

@@ -135,9 +135,6 @@ movers = load(spend.top_movers, ctx.reader, flt=flt, current=current, previous=p
 if movers.empty:
     st.info("No service's spend changed between these two periods.")
 else:
-    money_format = st.column_config.NumberColumn(format="%.2f")
-    table(movers, "ov-movers", column_config={
-        "previous": money_format, "current": money_format, "change": money_format,
-        "change_pct": st.column_config.NumberColumn("change %", format="%+.1f %%")})
+    table(movers, "ov-movers", currency, formats={"change_pct": "%+.1f %%"})
 download_csv(movers, "top movers")
 

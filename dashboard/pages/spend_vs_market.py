@@ -110,8 +110,8 @@ st.subheader("Events and our spend")
 changes = load(event_spend.event_share_changes, ctx.reader, currency=currency, measure=measure, max_age_days=max_age,
                tickers=pairs, benchmark=default_benchmark, study=study)
 st.caption(f"The provider's share of all our {label.lower()} ({currency}) in the N days before the event's date "
-           "(UTC) and in the N days from it; `complete` is false when the loaded spend does not cover both "
-           f"windows. CAR[-1,+1]: cumulative abnormal return of the provider's ticker against {default_benchmark} "
+           "(UTC) and in the N days from it; *Nd windows loaded* is unticked when the loaded spend does not cover "
+           f"both. CAR[-1,+1]: cumulative abnormal return of the provider's ticker against {default_benchmark} "
            "(setting `dashboard.benchmark`) over the session before to the session after day 0, from "
            "`event_study_results` when the event study has run, else computed here as `eventstudy run` would "
            f"({MODEL_LABELS[study.model]}, estimation window {study.estimation}, at least {study.min_obs} sessions: "
@@ -120,10 +120,5 @@ if changes.empty:
     st.info("No event names a provider of our spend: `python -m etl init` loads the catalog, and "
             "`python -m etl events add` adds your own.", icon=":material/event:")
 else:
-    pct = st.column_config.NumberColumn(format="percent")
-    pp = st.column_config.NumberColumn(format="%+.2f pp")
-    table(changes, "sm-events", column_config={
-        "share_before_30d": pct, "share_after_30d": pct, "change_30d_pp": pp, "share_before_90d": pct,
-        "share_after_90d": pct, "change_90d_pp": pp,
-        "car_m1_p1": st.column_config.NumberColumn("CAR[-1,+1]", format="percent")})
+    table(changes, "sm-events", first=("event_id", "ticker", "car_m1_p1"))
 download_csv(changes, "events and spend share")

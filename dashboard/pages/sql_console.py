@@ -56,7 +56,7 @@ with query_side:
         st.caption(f"{len(result.rows):,} row{'' if len(result.rows) == 1 else 's'}, {len(result.columns)} "
                    f"column{'' if len(result.columns) == 1 else 's'}, in {result.seconds:.2f} s")
         frame = result.frame()
-        table(frame, "sql-result")
+        table(frame, "sql-result", raw_names=True)
         download_csv(frame, "query result")
 
 with schema_side:
@@ -65,7 +65,7 @@ with schema_side:
         with st.expander(f"`{relation.name}` ({relation.kind})", expanded=relation.name == "cost"):
             st.markdown(relation.description)
             shown = live[live["relation"] == relation.name][["column", "type"]]
-            st.dataframe(shown, hide_index=True, width="stretch", key=f"columns-{relation.name}")
+            table(shown, f"columns-{relation.name}")
             download_csv(shown, f"columns of {relation.name}")
             for example in relation.examples:
                 st.code(example, language="sql")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 import streamlit as st
 
 from dashboard.queries.meta import SyntheticMarket, WarehouseSummary
+from dashboard.ui import tables
 
 LOAD_HINT = (
     "Load data with `python -m etl demo` (synthetic demo data, offline) or "
@@ -88,17 +90,14 @@ def unconverted_warning(frame: pd.DataFrame, currency: str, key: str) -> None:
                + "; ".join(parts) + ". Load the missing rates with `python -m etl fx fetch`.",
                icon=":material/currency_exchange:")
     with st.expander("Amounts without a rate"):
-        st.dataframe(frame, hide_index=True, width="stretch",
-                     column_config={"amount": st.column_config.NumberColumn("amount (own currency)", format="%.2f")})
+        table(frame, f"{key}-unconverted", tables.OWN_CURRENCY)
         download_csv(frame, f"{key} amounts without a rate")
 
 
-def table(frame: pd.DataFrame, key: str, column_config: dict | None = None) -> None:
-    """``st.dataframe`` of ``frame`` as is; date columns (datetimes at midnight, as DuckDB's DATE arrives) are
-    shown as dates."""
-    config: dict = {}
-    for name in frame.columns:
-        column = frame[name]
-        if pd.api.types.is_datetime64_any_dtype(column) and column.dropna().eq(column.dropna().dt.normalize()).all():
-            config[name] = st.column_config.DateColumn(format="YYYY-MM-DD")
-    st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config | (column_config or {}))
+def table(frame: pd.DataFrame, key: str, currency: str | None = None, *, labels: Mapping[str, str] | None = None,
+          formats: Mapping[str, str] | None = None, first: Sequence[str] = (), raw_names: bool = False) -> None:
+    """``st.dataframe`` of ``frame`` as :func:`dashboard.ui.tables.present` shows it (see there for the
+    arguments): human labels, formatted numbers and dates, the currency of the amounts in their headers."""
+    shown = tables.present(frame, currency, labels=labels, formats=formats, first=first, raw_names=raw_names)
+    st.dataframe(shown.frame, hide_index=True, width="stretch", key=key, column_config=shown.config,
+                 column_order=shown.order or None)

@@ -9,6 +9,7 @@ not installed; ``.ci/run`` installs it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -97,6 +98,7 @@ def test_every_page_renders_without_errors(running_app: str):
         console_errors: list[str] = []
         page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
         page.on("pageerror", lambda error: console_errors.append(str(error)))
+        colours: dict[str, dict[str, str]] = {}
         page.goto(running_app, wait_until="networkidle")
         nav = page.locator('[data-testid="stSidebarNav"]')
         # The app's own navigation (not Streamlit's legacy listing of the pages/ folder, which the very first
@@ -110,8 +112,31 @@ def test_every_page_renders_without_errors(running_app: str):
             _wait_until_rendered(page)
             assert page.locator('[data-testid="stException"]').count() == 0, path
             _full_page_screenshot(page, ARTIFACTS / f"{path}.png", charts=CHARTS.get(path, 0))
+            _assert_tables_read_well(page, path)
+            colours[path] = _provider_colours(page)
         browser.close()
     assert console_errors == []
+    assert colours["overview"] == colours["market"] == {"CoreWeave": "#CC79A7", "Google Cloud": "#009E73",
+                                                         "Microsoft": "#0072B2"}
+
+
+def _assert_tables_read_well(page, path: str) -> None:
+    """The rendered tables' headers are words, not snake_case column names, and no cell reads ``None``."""
+    tables = page.locator('[data-testid="stDataFrame"]')
+    headers = tables.locator('[role="columnheader"]').all_inner_texts()
+    cells = tables.locator('[role="gridcell"]').all_inner_texts()
+    assert not [h for h in headers if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", h.strip())], (path, headers)
+    assert "None" not in [c.strip() for c in cells], path
+
+
+def _provider_colours(page) -> dict[str, str]:
+    """Provider -> colour of its spend bars in the page's plotly figures (read from the drawn figures' data:
+    stacked bars are named after the provider, small multiples carry it in ``meta``)."""
+    bars = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .flatMap(plot => plot.data.filter(t => t.type === 'bar' && t.marker && typeof t.marker.color === 'string')
+                                  .map(t => [t.meta || t.name, t.marker.color]))""")
+    return {name.removesuffix(" spend"): colour for name, colour in bars
+            if name.removesuffix(" spend") in {"CoreWeave", "Google Cloud", "Microsoft"}}
 
 
 VIEWPORT = {"width": 1400, "height": 900}

@@ -1,0 +1,32 @@
+"""One colour per cloud provider, the same on every chart and page.
+
+The colours are the Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design"), distinguishable with the
+common forms of colour blindness. The keys are the FOCUS ``ProviderName`` values the loaders write. A provider
+not in the map gets the next colour of :data:`SPARE`, in the order of its name among the unknown providers
+drawn, so the same set of providers always gets the same colours whatever order the data comes in.
+No Streamlit here: ``dashboard.charts`` uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+PROVIDER_COLORS = {
+    "AWS": "#E69F00",  # orange
+    "Microsoft": "#0072B2",  # blue
+    "Google Cloud": "#009E73",  # bluish green
+    "Oracle": "#D55E00",  # vermillion
+    "CoreWeave": "#CC79A7",  # reddish purple
+}
+SPARE = ("#56B4E9", "#F0E442", "#999999")  # sky blue, yellow, grey: for unknown providers
+NEUTRAL = "#5F6B7A"  # bars that are not per provider (service, category): no provider's colour
+STOCK_LINE = "#000000"  # a stock line drawn over a provider's spend bars: black stands out against them all
+
+
+def provider_colors(providers: Iterable[str]) -> dict[str, str]:
+    """Provider -> colour for every provider of ``providers``: the fixed colour of a known one; the unknown ones,
+    sorted by name, take the spare colours in turn (cycling when there are more of them than spare colours)."""
+    names = list(dict.fromkeys(providers))
+    unknown = sorted(p for p in names if p not in PROVIDER_COLORS)
+    spare = {p: SPARE[i % len(SPARE)] for i, p in enumerate(unknown)}
+    return {p: PROVIDER_COLORS.get(p) or spare[p] for p in names}

@@ -1,0 +1,184 @@
+"""How a table is shown: human column labels, amounts with thousands separators and their currency in the
+header, fractions as percentages, dates as dates, durations in days, blanks instead of ``None``, the answering
+columns first and long text last.
+
+:func:`present` decides all of it from the column names and types, so every table of every page looks alike;
+``widgets.table`` draws its result. Only the display changes: the CSV download next to a table keeps the raw
+frame. Streamlit draws a missing value as a faded ``None`` whatever the column's format, so a number or date
+column with missing values is shown as text formatted the same way, with blanks where values are missing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+OWN_CURRENCY = "own currency"  # ``currency`` of a table whose amounts are in each row's own currency
+AMOUNTS = frozenset({"amount", "billed_cost", "effective_cost", "list_cost", "previous", "current", "change"})
+FRACTIONS = frozenset({"car", "bhar", "caar", "aar", "mean_daily_aar", "mean_bhar", "car_m1_p1"})  # and share_*
+DAYS = frozenset({"days_behind", "lag_days"})
+LONG_TEXT = frozenset({"headline", "error", "detail", "reason", "rule", "source", "car_note", "fx_issue",
+                       "dismiss_reason", "notes"})
+WHOLE_TEXT = "Long text is cut at the column's width: double-click a cell to read all of it."
+FORMATS = {"alpha": "%.5f", "beta": "%.3f", "r2": "%.3f", "s": "%.4f", "last_rate": "%.4f", "relative_day": "%d"}
+LABELS = {
+    "event_id": "Event", "car_m1_p1": "CAR[-1,+1]", "car": "CAR", "bhar": "BHAR", "caar": "CAAR", "aar": "AAR",
+    "mean_daily_aar": "Mean daily AAR", "mean_bhar": "Mean BHAR", "car_t": "CAR t", "car_t_p": "CAR t p-value",
+    "stars": "Significance", "n": "Tickers", "T": "Estimation sessions", "alpha": "α", "beta": "β", "r2": "R²",
+    "s": "Residual s.d.", "day0": "Day 0", "relative_day": "Session (day 0 = 0)", "account": "Billing account",
+    "account_name": "Billing account name", "data_until": "Data until",
+    "days_behind": "Days behind", "lag_days": "Expected lag (days)", "last_load": "Last load", "load_id": "Load",
+    "fx_issue": "FX issue", "first_session": "First session", "last_session": "Last session",
+    "latest_closed": "Latest closed session", "sessions_behind": "Sessions behind", "quote_currency": "Quote currency",
+    "last_rate": "Last rate", "first_date": "First rate date", "last_date": "Last rate date", "service_name": "Service",
+    "service_category": "Service category", "car_source": "CAR from", "car_note": "CAR note",
+    "dismissed_by": "Dismissed by", "dismiss_reason": "Dismiss reason", "window_start": "Window start",
+    "window_end": "Window end", "days": "Days", "change_pct": "Change (%)",
+}
+_WORDS = {"car": "CAR", "caar": "CAAR", "aar": "AAR", "bhar": "BHAR", "bmp": "BMP", "fx": "FX", "id": "ID",
+          "brown": "Brown", "warner": "Warner", "patell": "Patell", "wilcoxon": "Wilcoxon", "p": "p-value",
+          "pp": "(pp)", "stars": "stars"}
+_SHARE = re.compile(r"share_(before|after)_(\d+)d")
+_CHANGE = re.compile(r"change_(\d+)d_pp")
+_COMPLETE = re.compile(r"complete_(\d+)d")
+
+
+def label(name: str) -> str:
+    """A column's header: from :data:`LABELS`, a share/change/completeness column of N days, or the snake_case
+    name in words (``brown_warner_1985_p`` -> ``Brown Warner 1985 p-value``)."""
+    if name in LABELS:
+        return LABELS[name]
+    if match := _SHARE.fullmatch(name):
+        return f"Share {match[2]}d {match[1]}"
+    if match := _CHANGE.fullmatch(name):
+        return f"Share change {match[1]}d"
+    if match := _COMPLETE.fullmatch(name):
+        return f"{match[1]}d windows loaded"
+    words = [_WORDS.get(word, word) for word in name.split("_") if word]
+    text = " ".join(words) or name
+    return text[0].upper() + text[1:]
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What :func:`present` returns: the frame to draw, its column order and its ``column_config``."""
+
+    frame: pd.DataFrame
+    order: list[str]
+    config: dict
+
+
+def present(frame: pd.DataFrame, currency: str | None = None, *, labels: Mapping[str, str] | None = None,
+            formats: Mapping[str, str] | None = None, first: Sequence[str] = (), raw_names: bool = False) -> Shown:
+    """The display of ``frame``. ``currency``: that of its amount columns (:data:`AMOUNTS`), a code or
+    :data:`OWN_CURRENCY`; required when it has any. ``labels`` and ``formats`` (a Streamlit NumberColumn format)
+    override the defaults per column; ``first`` are the columns that answer the page's question, shown first.
+    ``raw_names``: keep the column names as headers (a SQL query's result, whose names the user wrote)."""
+    amounts = [c for c in frame.columns if c in AMOUNTS]
+    if amounts and not currency and not raw_names:
+        raise ValueError(f"amount columns {amounts} need their currency")
+    labels, formats = dict(labels or {}), dict(formats or {})
+    shown = frame.copy()
+    config: dict = {}
+    for name in frame.columns:
+        header = name if raw_names else labels.get(name) or label(name)
+        if name in AMOUNTS and not raw_names:
+            header = f"{header} ({currency})"
+        config[name], shown[name] = _column(name, frame[name], header, formats.get(name), raw_names)
+    return Shown(shown, [] if raw_names else _order(list(frame.columns), first, currency), config)
+
+
+def _order(columns: list[str], first: Sequence[str], currency: str | None) -> list[str]:
+    """``first``, then the rest with an own-currency table's currency column just before its first amount, and
+    long text last."""
+    first = [c for c in first if c in columns]
+    rest = [c for c in columns if c not in first]
+    if currency == OWN_CURRENCY and "currency" in rest and AMOUNTS & set(rest):
+        rest.remove("currency")
+        at = next(i for i, c in enumerate(rest) if c in AMOUNTS)
+        rest.insert(at, "currency")
+    return [*first, *(c for c in rest if c not in LONG_TEXT), *(c for c in rest if c in LONG_TEXT)]
+
+
+def _column(name: str, values: pd.Series, header: str, fmt: str | None,
+            raw_names: bool) -> tuple[dict, pd.Series]:
+    """The column config of one column and the values to draw."""
+    missing = values.isna()
+    if pd.api.types.is_bool_dtype(values):
+        return st.column_config.CheckboxColumn(header), values
+    if pd.api.types.is_numeric_dtype(values):
+        fmt = fmt or _number_format(name, values, raw_names)
+        if fmt and missing.any():
+            return (st.column_config.TextColumn(header, alignment="right"),
+                    values.map(lambda v: "" if pd.isna(v) else _printf(fmt, v)))
+        return st.column_config.NumberColumn(header, format=fmt), values
+    if pd.api.types.is_datetime64_any_dtype(values) or _is_dates(values):
+        stamps = pd.to_datetime(values)
+        timed = not stamps.dropna().eq(stamps.dropna().dt.normalize()).all()
+        if timed and not raw_names:
+            header = f"{header} (UTC)"
+        if missing.any():
+            pattern = "%Y-%m-%d %H:%M" if timed else "%Y-%m-%d"
+            return st.column_config.TextColumn(header), stamps.map(lambda v: "" if pd.isna(v) else v.strftime(pattern))
+        if timed:
+            return st.column_config.DatetimeColumn(header, format="YYYY-MM-DD HH:mm"), values
+        return st.column_config.DateColumn(header, format="YYYY-MM-DD"), values
+    if values.map(lambda v: isinstance(v, list | tuple | np.ndarray)).any():
+        return st.column_config.ListColumn(header), values
+    text = values.where(~missing, "")
+    if name in LONG_TEXT:
+        return st.column_config.TextColumn(header, width="large", help=WHOLE_TEXT), text
+    return st.column_config.TextColumn(header), text
+
+
+def _is_dates(values: pd.Series) -> bool:
+    """An object column of ``datetime.date`` values, as DuckDB's DATE arrives in some queries."""
+    present_values = values.dropna()
+    return values.dtype == object and len(present_values) > 0 and present_values.map(
+        lambda v: isinstance(v, date | datetime)).all()
+
+
+def _number_format(name: str, values: pd.Series, raw_names: bool) -> str | None:
+    if raw_names:
+        return None
+    if name in AMOUNTS:
+        return "%,.2f"
+    if name in FRACTIONS or _SHARE.fullmatch(name):
+        return "percent"
+    if _CHANGE.fullmatch(name):
+        return "%+.2f pp"  # percentage points
+    if name in DAYS:
+        return "%,d" if pd.api.types.is_integer_dtype(values) else "%,.1f"
+    if name in FORMATS:
+        return FORMATS[name]
+    if name.endswith("_p"):
+        return "%.3f"
+    if name.endswith("_id"):
+        return "%d"
+    if pd.api.types.is_integer_dtype(values):
+        return "%,d"
+    return "%,.2f"
+
+
+_SPEC = re.compile(r"%([+,]*)(\.\d+)?([dfe])")
+
+
+def _printf(fmt: str, value: object) -> str:
+    """``value`` as Streamlit shows it with NumberColumn format ``fmt`` (``percent`` or printf with ``,`` for
+    thousands separators and ``+`` for a sign), for a column shown as text."""
+    number = float(value)  # type: ignore[arg-type]
+    if fmt == "percent":
+        return f"{number:.2%}"
+
+    def spec(match: re.Match) -> str:
+        flags, precision, kind = match.groups()
+        sign, comma = "+" if "+" in flags else "", "," if "," in flags else ""
+        return format(round(number) if kind == "d" else number, f"{sign}{comma}{precision or ''}{kind}")
+
+    return _SPEC.sub(spec, fmt).replace("%%", "%")
