@@ -8,6 +8,8 @@ points it draws, for the CSV download next to it.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -15,6 +17,7 @@ from plotly.subplots import make_subplots
 
 from dashboard.palette import NEUTRAL, STOCK_LINE, provider_colors
 from dashboard.queries.spend import DIMENSION_LABELS, MEASURE_LABELS
+from dashboard.services.periods import PartialPeriod
 from dashboard.services.settings import MODEL_LABELS
 from dashboard.services.stock_lines import VIEWS, StockLine
 
@@ -22,6 +25,8 @@ GRAIN_LABELS = {"day": "Day", "week": "Week (from Monday)", "month": "Month"}
 GRAIN_ADJECTIVES = {"day": "Daily", "week": "Weekly", "month": "Monthly"}
 _PERIOD = {"day": 86_400_000, "week": 7 * 86_400_000, "month": "M1"}  # plotly xperiod of one bar
 EVENT_COLOR = "#d62728"
+BAR_OPACITY = 0.55  # spend bars under a stock line: light enough for the line to stand out
+STOCK_STYLE = {"color": STOCK_LINE, "width": 2.5}
 
 
 def _money_axis(measure: str, currency: str) -> str:
@@ -37,17 +42,31 @@ def _stock_axis(line: StockLine) -> str:
 
 
 def _hover_money(currency: str) -> str:
-    return "%{fullData.name}<br>%{x|%Y-%m-%d}: %{y:,.2f} " + currency + "<extra></extra>"
+    return "%{fullData.name}<br>%{x|%Y-%m-%d}: %{y:,.2f} " + currency + "%{customdata}<extra></extra>"
 
 
-def stacked_spend(frame: pd.DataFrame, by: str, grain: str, currency: str, measure: str) -> go.Figure:
-    """Stacked bars of ``spend_over_time``: one trace per group, x = period start, y = amount."""
+PARTIAL_PATTERN = "/"  # the hatching of a bar whose period the range covers only in part
+
+
+def _partial_marks(periods: pd.Series, partial: Mapping[date, PartialPeriod] | None) -> dict:
+    """Bar properties that hatch the bars of partial periods and put "partial: N of M days" in their hover
+    (``customdata``, appended by the hover templates), so a short first or last period does not read as a drop.
+    """
+    found = [(partial or {}).get(pd.Timestamp(period).date()) for period in periods]
+    return {"marker_pattern_shape": [PARTIAL_PATTERN if p else "" for p in found],
+            "customdata": [f"<br>{p.note}" if p else "" for p in found]}
+
+
+def stacked_spend(frame: pd.DataFrame, by: str, grain: str, currency: str, measure: str,
+                  partial: Mapping[date, PartialPeriod] | None = None) -> go.Figure:
+    """Stacked bars of ``spend_over_time``: one trace per group, x = period start, y = amount; the bars of
+    ``partial`` periods (``periods.partial_periods``) hatched."""
     fig = go.Figure()
     colors = provider_colors(frame[by].astype(str)) if by == "provider" else {}
     for group, rows in frame.groupby(by, sort=False):
         fig.add_bar(x=rows["period"], y=rows["amount"], name=str(group), xperiod=_PERIOD[grain],
                     xperiodalignment="middle", hovertemplate=_hover_money(currency),
-                    marker_color=colors.get(str(group)))
+                    marker_color=colors.get(str(group)), **_partial_marks(rows["period"], partial))
     title = f"{GRAIN_ADJECTIVES[grain]} {MEASURE_LABELS[measure].lower()} per {DIMENSION_LABELS[by].lower()} " \
             f"({currency})"
     fig.update_layout(barmode="relative", title=title, xaxis_title=GRAIN_LABELS[grain],
@@ -92,17 +111,19 @@ def _add_events(fig: go.Figure, events: pd.DataFrame, y: float, row: int = 1, co
 
 
 def spend_vs_stock(spend: pd.DataFrame, line: StockLine, provider: str, currency: str, measure: str, grain: str,
-                   events: pd.DataFrame | None = None) -> go.Figure:
+                   events: pd.DataFrame | None = None, partial: Mapping[date, PartialPeriod] | None = None
+                   ) -> go.Figure:
     """One provider's spend per period (bars, left axis) with its parent's stock line (right axis) and the
-    events as vertical markers. ``spend``: columns period, amount."""
+    events as vertical markers; the bars of ``partial`` periods hatched. ``spend``: columns period, amount."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Bar(x=spend["period"], y=spend["amount"], name=f"{provider} spend", xperiod=_PERIOD[grain],
-                         xperiodalignment="middle", opacity=0.75, hovertemplate=_hover_money(currency),
-                         marker_color=provider_colors([provider])[provider]),
+                         xperiodalignment="middle", opacity=BAR_OPACITY, hovertemplate=_hover_money(currency),
+                         marker_color=provider_colors([provider])[provider],
+                         **_partial_marks(spend["period"], partial)),
                   secondary_y=False)
     unit = "%" if line.view != "price" else f" {line.unit}"
     fig.add_trace(go.Scatter(x=line.frame["date"], y=line.frame["value"], name=line.label, mode="lines",
-                             line={"color": STOCK_LINE},
+                             line=STOCK_STYLE,
                              hovertemplate="%{fullData.name}<br>%{x|%Y-%m-%d}: %{y:,.2f}" + unit + "<extra></extra>"),
                   secondary_y=True)
     top = float(spend["amount"].max()) if len(spend) else 1.0
@@ -117,9 +138,13 @@ def spend_vs_stock(spend: pd.DataFrame, line: StockLine, provider: str, currency
 
 
 def small_multiples(spend: pd.DataFrame, lines: dict[str, StockLine], currency: str, measure: str, grain: str,
-                    view: str, events: pd.DataFrame | None = None, columns: int = 2) -> go.Figure:
+                    view: str, events: pd.DataFrame | None = None, columns: int = 2,
+                    partial: Mapping[date, PartialPeriod] | None = None) -> go.Figure:
     """One panel per provider of ``lines`` (provider -> its stock line): spend bars and the stock line on a
-    second axis. ``spend``: columns period, provider, amount."""
+    second axis; the bars of ``partial`` periods hatched. ``spend``: columns period, provider, amount.
+
+    The panels share their time axis; each axis has a few short ticks (``Jun 2025``, ``12k``) so the labels of
+    neighbouring panels never run into each other."""
     providers = list(lines)
     colors = provider_colors(providers)
     rows = max(math.ceil(len(providers) / columns), 1)
@@ -131,12 +156,13 @@ def small_multiples(spend: pd.DataFrame, lines: dict[str, StockLine], currency: 
         mine = spend[spend["provider"] == provider]
         line = lines[provider]
         fig.add_trace(go.Bar(x=mine["period"], y=mine["amount"], name=f"Spend ({currency})", xperiod=_PERIOD[grain],
-                             xperiodalignment="middle", marker_color=colors[provider], opacity=0.7,
+                             xperiodalignment="middle", marker_color=colors[provider], opacity=BAR_OPACITY,
                              legendgroup="spend", showlegend=i == 0, meta=provider,
                              hovertemplate="%{meta}<br>%{x|%Y-%m-%d}: %{y:,.2f} " + currency
-                                           + "<extra></extra>"), row=row, col=col, secondary_y=False)
+                                           + "%{customdata}<extra></extra>", **_partial_marks(mine["period"], partial)),
+                      row=row, col=col, secondary_y=False)
         fig.add_trace(go.Scatter(x=line.frame["date"], y=line.frame["value"], name=f"{VIEWS[view]}", mode="lines",
-                                 line={"color": STOCK_LINE}, legendgroup="stock", showlegend=i == 0,
+                                 line=STOCK_STYLE, legendgroup="stock", showlegend=i == 0,
                                  meta=provider, text=[line.label] * len(line.frame),
                                  hovertemplate="%{text}<br>%{x|%Y-%m-%d}: %{y:,.2f}"
                                                + (f" {line.unit}" if view == "price" else "%") + "<extra></extra>"),
@@ -153,6 +179,8 @@ def small_multiples(spend: pd.DataFrame, lines: dict[str, StockLine], currency: 
                             f"{VIEWS[view].lower()} ({unit}, line) per provider",
                       height=300 * rows + 120, hovermode="closest", margin={"t": 80},
                       legend={"orientation": "h", "y": -0.08})
+    fig.update_xaxes(nticks=5, tickformat="%b %Y", tickangle=0, matches="x")
+    fig.update_yaxes(nticks=5, tickformat="~s")
     return fig
 
 

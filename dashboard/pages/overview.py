@@ -11,12 +11,13 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.queries import meta, spend
-from dashboard.services.periods import MOVER_PERIODS, mover_periods
+from dashboard.services.periods import MOVER_PERIODS, mover_periods, partial_periods
 from dashboard.ui.guard import load, start_page
 from dashboard.ui.widgets import (
     download_csv,
     money,
     money_short,
+    partial_caption,
     synthetic_label,
     synthetic_market_label,
     table,
@@ -105,8 +106,10 @@ by = right.segmented_control("Stacked by", ["provider", "service_category", "ser
                              required=True, format_func=spend.DIMENSION_LABELS.get, key="ov_by",
                              bind="query-params") or "provider"
 over_time = load(spend.spend_over_time, ctx.reader, flt=flt, grain=grain, by=by)
-st.plotly_chart(charts.stacked_spend(over_time, by, grain, currency, flt.measure), key="ov-over-time",
+partial = partial_periods(max(start, options.first_day), min(end, options.last_day), grain)
+st.plotly_chart(charts.stacked_spend(over_time, by, grain, currency, flt.measure, partial), key="ov-over-time",
                 alt=f"{label} per {spend.DIMENSION_LABELS[by].lower()} over time")
+partial_caption(partial)
 download_csv(over_time, f"spend per {grain} and {by}")
 
 # --- breakdowns ---------------------------------------------------------------------------------------------

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 
 from dashboard import charts
+from dashboard.services.periods import partial_periods
 from dashboard.services.stock_lines import StockLine
 
 
@@ -79,3 +82,25 @@ def test_small_multiples_one_panel_per_provider(over_time):
         ("AWS", "Cumulative return"): 2, ("AWS", "Spend (USD)"): 2, ("Oracle", "Cumulative return"): 2,
         ("Oracle", "Spend (USD)"): 2}
     assert table[(table["panel"] == "Oracle") & (table["series"] == "Spend (USD)")]["y"].tolist() == [5.0, 4.0]
+
+
+def test_partial_periods_are_hatched_with_a_note(over_time):
+    partial = partial_periods(date(2025, 5, 20), date(2025, 6, 30), "month")  # May: 12 of 31 days
+    fig = charts.stacked_spend(over_time, "provider", "month", "EUR", "effective", partial)
+    for trace in fig.data:
+        assert list(trace.marker.pattern.shape) == ["/", ""]
+        assert list(trace.customdata) == ["<br>partial: 12 of 31 days", ""]
+        assert trace.hovertemplate.endswith("%{customdata}<extra></extra>")
+    grid = charts.small_multiples(over_time, {"AWS": line("return")}, "USD", "effective", "month", "return",
+                                  partial=partial)
+    assert list(grid.data[0].marker.pattern.shape) == ["/", ""]
+    one = charts.spend_vs_stock(over_time[over_time["provider"] == "AWS"], line("price", "USD"), "AWS", "USD",
+                                "effective", "month", partial=partial)
+    assert list(one.data[0].customdata) == ["<br>partial: 12 of 31 days", ""]
+    assert (one.data[1].line.color, one.data[1].line.width, one.data[0].opacity) == ("#000000", 2.5, 0.55)
+
+
+def test_full_periods_are_not_hatched(over_time):
+    fig = charts.stacked_spend(over_time, "provider", "month", "EUR", "effective",
+                               partial_periods(date(2025, 5, 1), date(2025, 6, 30), "month"))
+    assert [list(t.marker.pattern.shape) for t in fig.data] == [["", ""], ["", ""]]
