@@ -8,7 +8,7 @@ points it draws, for the CSV download next to it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 
 import pandas as pd
@@ -18,7 +18,6 @@ from plotly.subplots import make_subplots
 from dashboard.palette import NEUTRAL, STOCK_LINE, provider_colors
 from dashboard.queries.spend import DIMENSION_LABELS, MEASURE_LABELS
 from dashboard.services.periods import PartialPeriod
-from dashboard.services.settings import MODEL_LABELS
 from dashboard.services.stock_lines import VIEWS, StockLine
 
 GRAIN_LABELS = {"day": "Day", "week": "Week (from Monday)", "month": "Month"}
@@ -184,23 +183,29 @@ def small_multiples(spend: pd.DataFrame, lines: dict[str, StockLine], currency: 
     return fig
 
 
-def car_paths(paths: pd.DataFrame, model: str) -> go.Figure:
-    """CAR lines per event and ticker over the relative days, each with its 95 % band (``car_paths`` service)."""
+MAX_BANDS = 3  # 95 % bands on one CAR chart: more overlap into a blur nobody can read
+
+
+def car_paths(paths: pd.DataFrame, title: str, banded: Collection[str] | None = None) -> go.Figure:
+    """One event's CAR line per ticker over the relative days (``car_paths`` service, one event's rows), with
+    the 95 % band of at most :data:`MAX_BANDS` tickers: those of ``banded`` (default: the first ones drawn)."""
+    tickers = list(dict.fromkeys(paths["ticker"]))
+    bands = [t for t in tickers if banded is None or t in banded][:MAX_BANDS]
     fig = go.Figure()
-    for (event_id, ticker), rows in paths.groupby(["event_id", "ticker"], sort=False):
-        name = f"{ticker} ({event_id})" if paths["event_id"].nunique() > 1 else ticker
-        fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["upper"] * 100, mode="lines", line={"width": 0},
-                                 showlegend=False, hoverinfo="skip", legendgroup=name, meta=name))
-        fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["lower"] * 100, mode="lines", line={"width": 0},
-                                 fill="tonexty", opacity=0.2, showlegend=False, hoverinfo="skip",
-                                 legendgroup=name, meta=name, name=f"{name} 95 % band"))
-        fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["car"] * 100, mode="lines+markers", name=name,
-                                 legendgroup=name, meta=name, customdata=rows["date"].astype(str),
+    for ticker, rows in paths.groupby("ticker", sort=False):
+        if ticker in bands:
+            fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["upper"] * 100, mode="lines", line={"width": 0},
+                                     showlegend=False, hoverinfo="skip", legendgroup=ticker, meta=ticker))
+            fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["lower"] * 100, mode="lines", line={"width": 0},
+                                     fill="tonexty", opacity=0.2, showlegend=False, hoverinfo="skip",
+                                     legendgroup=ticker, meta=ticker, name=f"{ticker} 95 % band"))
+        fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["car"] * 100, mode="lines+markers", name=ticker,
+                                 legendgroup=ticker, meta=ticker, customdata=rows["date"].astype(str),
                                  hovertemplate="%{meta}, day %{x} (%{customdata}): CAR %{y:.2f} %<extra></extra>"))
     fig.add_vline(x=0, line_dash="dot", line_color=EVENT_COLOR)
-    fig.update_layout(title=f"Cumulative abnormal return around day 0 ({MODEL_LABELS.get(model, model)}), "
-                            "with 95 % bands", xaxis_title="Sessions relative to day 0",
-                      yaxis_title="Cumulative abnormal return (%)", hovermode="closest", margin={"t": 60})
+    fig.update_layout(title={"text": title, "font": {"size": 14}}, xaxis_title="Sessions relative to day 0",
+                      yaxis_title="Cumulative abnormal return (%)", hovermode="closest", height=360,
+                      margin={"t": 50, "l": 10, "r": 10}, legend={"orientation": "h", "y": -0.25})
     return fig
 
 

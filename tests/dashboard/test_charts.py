@@ -104,3 +104,33 @@ def test_full_periods_are_not_hatched(over_time):
     fig = charts.stacked_spend(over_time, "provider", "month", "EUR", "effective",
                                partial_periods(date(2025, 5, 1), date(2025, 6, 30), "month"))
     assert [list(t.marker.pattern.shape) for t in fig.data] == [["", ""], ["", ""]]
+
+
+def paths_of(tickers: list[str]) -> pd.DataFrame:
+    """A CAR path of days -1..1 per ticker (one event), CAR 1, 2, 3 % with a band of ± 1 point."""
+    rows = [{"event_id": "ev", "ticker": t, "relative_day": d, "date": f"2025-05-0{d + 2}", "car": (d + 2) / 100,
+             "lower": (d + 1) / 100, "upper": (d + 3) / 100} for t in tickers for d in (-1, 0, 1)]
+    return pd.DataFrame(rows)
+
+
+def bands(fig) -> list[str]:
+    return [t.meta for t in fig.data if t.fill == "tonexty"]
+
+
+def test_car_paths_one_line_per_ticker_with_its_band():
+    fig = charts.car_paths(paths_of(["GOOGL", "MSFT"]), "Acme signs a deal")
+    assert fig.layout.title.text == "Acme signs a deal"
+    assert fig.layout.yaxis.title.text == "Cumulative abnormal return (%)"
+    lines = {t.name: list(t.y) for t in fig.data if t.mode == "lines+markers"}
+    assert lines == {"GOOGL": pytest.approx([1.0, 2.0, 3.0]), "MSFT": pytest.approx([1.0, 2.0, 3.0])}
+    assert bands(fig) == ["GOOGL", "MSFT"]
+
+
+def test_car_paths_never_draw_more_than_three_bands():
+    many = paths_of(["GOOGL", "MSFT", "CRWV", "NVDA", "AMZN"])
+    fig = charts.car_paths(many, "Five tickers")
+    assert len([t for t in fig.data if t.mode == "lines+markers"]) == 5  # every ticker's line
+    assert bands(fig) == ["GOOGL", "MSFT", "CRWV"]  # the first three's bands only
+    assert bands(charts.car_paths(many, "Chosen", banded=["NVDA", "AMZN"])) == ["NVDA", "AMZN"]
+    assert bands(charts.car_paths(many, "Too many chosen", banded=["AMZN", "NVDA", "CRWV", "MSFT"])) == [
+        "MSFT", "CRWV", "NVDA"]
