@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.palette import NEUTRAL, STOCK_LINE, provider_colors
+from dashboard.palette import NEUTRAL, STOCK_LINE, TICKER_SEQUENCE, provider_colors, translucent
 from dashboard.queries.spend import DIMENSION_LABELS, MEASURE_LABELS
 from dashboard.services.periods import PartialPeriod
 from dashboard.services.stock_lines import VIEWS, StockLine
@@ -47,13 +47,23 @@ def _hover_money(currency: str) -> str:
 PARTIAL_PATTERN = "/"  # the hatching of a bar whose period the range covers only in part
 
 
-def _partial_marks(periods: pd.Series, partial: Mapping[date, PartialPeriod] | None) -> dict:
-    """Bar properties that hatch the bars of partial periods and put "partial: N of M days" in their hover
-    (``customdata``, appended by the hover templates), so a short first or last period does not read as a drop.
-    """
-    found = [(partial or {}).get(pd.Timestamp(period).date()) for period in periods]
-    return {"marker_pattern_shape": [PARTIAL_PATTERN if p else "" for p in found],
-            "customdata": [f"<br>{p.note}" if p else "" for p in found]}
+def _bars(periods: pd.Series, amounts: pd.Series, partial: Mapping[date, PartialPeriod] | None, **props
+          ) -> list[go.Bar]:
+    """One series of bars per period: a trace of the full periods and, when there are any, a hatched trace of
+    the periods the range covers only in part (``partial``), whose hover adds "partial: N of M days", so a
+    short first or last period does not read as a drop. Both share the legend entry, which shows a solid
+    swatch (the hatched trace is only in the legend when every period is partial). The hover templates end in
+    ``%{customdata}``: the note, or nothing."""
+    cut = pd.Series([(partial or {}).get(pd.Timestamp(period).date()) for period in periods], index=periods.index,
+                    dtype=object)
+    full = cut.isna()
+    traces = [go.Bar(x=periods[full], y=amounts[full], customdata=[""] * int(full.sum()), **props)]
+    if not full.all():
+        props = props | {"legendgroup": props.get("legendgroup", props.get("name")),
+                         "showlegend": props.get("showlegend", True) and not full.any()}
+        traces.append(go.Bar(x=periods[~full], y=amounts[~full], customdata=[f"<br>{p.note}" for p in cut[~full]],
+                             marker_pattern_shape=PARTIAL_PATTERN, **props))
+    return [t for t in traces if len(t.x) or len(traces) == 1]
 
 
 def stacked_spend(frame: pd.DataFrame, by: str, grain: str, currency: str, measure: str,
@@ -63,14 +73,16 @@ def stacked_spend(frame: pd.DataFrame, by: str, grain: str, currency: str, measu
     fig = go.Figure()
     colors = provider_colors(frame[by].astype(str)) if by == "provider" else {}
     for group, rows in frame.groupby(by, sort=False):
-        fig.add_bar(x=rows["period"], y=rows["amount"], name=str(group), xperiod=_PERIOD[grain],
-                    xperiodalignment="middle", hovertemplate=_hover_money(currency),
-                    marker_color=colors.get(str(group)), **_partial_marks(rows["period"], partial))
+        fig.add_traces(_bars(rows["period"], rows["amount"], partial, name=str(group), xperiod=_PERIOD[grain],
+                             xperiodalignment="middle", hovertemplate=_hover_money(currency),
+                             marker_color=colors.get(str(group))))
     title = f"{GRAIN_ADJECTIVES[grain]} {MEASURE_LABELS[measure].lower()} per {DIMENSION_LABELS[by].lower()} " \
             f"({currency})"
     fig.update_layout(barmode="relative", title=title, xaxis_title=GRAIN_LABELS[grain],
                       yaxis_title=_money_axis(measure, currency), legend_title=DIMENSION_LABELS[by],
                       hovermode="closest", margin={"t": 60})
+    if grain == "month":  # one label per month, under its bar (not "Mar 16", the bar's middle)
+        fig.update_xaxes(dtick="M1", tickformat="%b %Y", ticklabelmode="period")
     return fig
 
 
@@ -115,11 +127,10 @@ def spend_vs_stock(spend: pd.DataFrame, line: StockLine, provider: str, currency
     """One provider's spend per period (bars, left axis) with its parent's stock line (right axis) and the
     events as vertical markers; the bars of ``partial`` periods hatched. ``spend``: columns period, amount."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Bar(x=spend["period"], y=spend["amount"], name=f"{provider} spend", xperiod=_PERIOD[grain],
-                         xperiodalignment="middle", opacity=BAR_OPACITY, hovertemplate=_hover_money(currency),
-                         marker_color=provider_colors([provider])[provider],
-                         **_partial_marks(spend["period"], partial)),
-                  secondary_y=False)
+    for bars in _bars(spend["period"], spend["amount"], partial, name=f"{provider} spend", xperiod=_PERIOD[grain],
+                      xperiodalignment="middle", opacity=BAR_OPACITY, hovertemplate=_hover_money(currency),
+                      marker_color=provider_colors([provider])[provider]):
+        fig.add_trace(bars, secondary_y=False)
     unit = "%" if line.view != "price" else f" {line.unit}"
     fig.add_trace(go.Scatter(x=line.frame["date"], y=line.frame["value"], name=line.label, mode="lines",
                              line=STOCK_STYLE,
@@ -154,12 +165,12 @@ def small_multiples(spend: pd.DataFrame, lines: dict[str, StockLine], currency: 
         row, col = i // columns + 1, i % columns + 1
         mine = spend[spend["provider"] == provider]
         line = lines[provider]
-        fig.add_trace(go.Bar(x=mine["period"], y=mine["amount"], name=f"Spend ({currency})", xperiod=_PERIOD[grain],
-                             xperiodalignment="middle", marker_color=colors[provider], opacity=BAR_OPACITY,
-                             legendgroup="spend", showlegend=i == 0, meta=provider,
-                             hovertemplate="%{meta}<br>%{x|%Y-%m-%d}: %{y:,.2f} " + currency
-                                           + "%{customdata}<extra></extra>", **_partial_marks(mine["period"], partial)),
-                      row=row, col=col, secondary_y=False)
+        for bars in _bars(mine["period"], mine["amount"], partial, name=f"Spend ({currency})",
+                          xperiod=_PERIOD[grain], xperiodalignment="middle", marker_color=colors[provider],
+                          opacity=BAR_OPACITY, legendgroup="spend", showlegend=i == 0, meta=provider,
+                          hovertemplate="%{meta}<br>%{x|%Y-%m-%d}: %{y:,.2f} " + currency
+                                        + "%{customdata}<extra></extra>"):
+            fig.add_trace(bars, row=row, col=col, secondary_y=False)
         fig.add_trace(go.Scatter(x=line.frame["date"], y=line.frame["value"], name=f"{VIEWS[view]}", mode="lines",
                                  line=STOCK_STYLE, legendgroup="stock", showlegend=i == 0,
                                  meta=provider, text=[line.label] * len(line.frame),
@@ -179,7 +190,7 @@ def small_multiples(spend: pd.DataFrame, lines: dict[str, StockLine], currency: 
                       height=300 * rows + 120, hovermode="closest", margin={"t": 80},
                       legend={"orientation": "h", "y": -0.08})
     fig.update_xaxes(nticks=5, tickformat="%b %Y", tickangle=0, matches="x")
-    fig.update_yaxes(nticks=5, tickformat="~s")
+    fig.update_yaxes(nticks=5, tickformat=".3~s")
     return fig
 
 
@@ -192,14 +203,16 @@ def car_paths(paths: pd.DataFrame, title: str, banded: Collection[str] | None = 
     tickers = list(dict.fromkeys(paths["ticker"]))
     bands = [t for t in tickers if banded is None or t in banded][:MAX_BANDS]
     fig = go.Figure()
-    for ticker, rows in paths.groupby("ticker", sort=False):
+    for i, (ticker, rows) in enumerate(paths.groupby("ticker", sort=False)):
+        color = TICKER_SEQUENCE[i % len(TICKER_SEQUENCE)]
         if ticker in bands:
             fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["upper"] * 100, mode="lines", line={"width": 0},
                                      showlegend=False, hoverinfo="skip", legendgroup=ticker, meta=ticker))
             fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["lower"] * 100, mode="lines", line={"width": 0},
-                                     fill="tonexty", opacity=0.2, showlegend=False, hoverinfo="skip",
-                                     legendgroup=ticker, meta=ticker, name=f"{ticker} 95 % band"))
+                                     fill="tonexty", fillcolor=translucent(color), showlegend=False,
+                                     hoverinfo="skip", legendgroup=ticker, meta=ticker, name=f"{ticker} 95 % band"))
         fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["car"] * 100, mode="lines+markers", name=ticker,
+                                 line={"color": color}, marker={"size": 5},
                                  legendgroup=ticker, meta=ticker, customdata=rows["date"].astype(str),
                                  hovertemplate="%{meta}, day %{x} (%{customdata}): CAR %{y:.2f} %<extra></extra>"))
     fig.add_vline(x=0, line_dash="dot", line_color=EVENT_COLOR)
