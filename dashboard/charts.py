@@ -160,7 +160,7 @@ def small_multiples(spend: pd.DataFrame, lines: dict[str, StockLine], currency: 
     rows = max(math.ceil(len(providers) / columns), 1)
     fig = make_subplots(rows=rows, cols=columns, specs=[[{"secondary_y": True}] * columns] * rows,
                         subplot_titles=[f"{p} ({lines[p].ticker})" for p in providers], vertical_spacing=0.12,
-                        horizontal_spacing=0.12)
+                        horizontal_spacing=0.2)  # room for both panels' axis titles between them
     for i, provider in enumerate(providers):
         row, col = i // columns + 1, i % columns + 1
         mine = spend[spend["provider"] == provider]
