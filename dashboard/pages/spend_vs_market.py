@@ -112,7 +112,8 @@ changes = load(event_spend.event_share_changes, ctx.reader, currency=currency, m
 st.caption(f"The provider's share of all our {label.lower()} ({currency}) in the N days before the event's date "
            "(UTC) and in the N days from it; *Nd windows loaded* is unticked when the loaded spend does not cover "
            f"both. CAR[-1,+1]: cumulative abnormal return of the provider's ticker against {default_benchmark} "
-           "(setting `dashboard.benchmark`) over the session before to the session after day 0, from "
+           "(setting `dashboard.benchmark`) over the session before to the session after day 0, with the "
+           "p-value of its time-series t test and stars (* 10 %, ** 5 %, *** 1 %), from "
            "`event_study_results` when the event study has run, else computed here as `eventstudy run` would "
            f"({MODEL_LABELS[study.model]}, estimation window {study.estimation}, at least {study.min_obs} sessions: "
            "settings `eventstudy.*`).")
@@ -120,5 +121,5 @@ if changes.empty:
     st.info("No event names a provider of our spend: `python -m etl init` loads the catalog, and "
             "`python -m etl events add` adds your own.", icon=":material/event:")
 else:
-    table(changes, "sm-events", first=("event_id", "ticker", "car_m1_p1"))
+    table(changes, "sm-events", first=("event_id", "ticker", *event_spend.CAR_COLUMNS))
 download_csv(changes, "events and spend share")
