@@ -29,6 +29,11 @@ def _day(value: object) -> str:
     return f"{pd.Timestamp(value):%Y-%m-%d}"  # type: ignore[arg-type]
 
 
+def _quoted(headline: object) -> str:
+    """An event's headline in quotes, its ``$`` escaped so that Markdown does not read "$38B ... $2B" as math."""
+    return f"“{str(headline).replace('$', chr(92) + '$')}”"
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
@@ -77,7 +82,7 @@ def spend_vs_market(changes: pd.DataFrame, provider: str, measure_label: str, sy
     row = headline_event(changes, provider)
     if row is None:
         return f"No event of the catalog names {provider}, so there is no move of its share or stock to report."
-    event = f"“{row['headline']}” ({_day(row['date'])})"
+    event = f"{_quoted(row['headline'])} ({_day(row['date'])})"
     before, after = row[f"share_before_{days}d"], row[f"share_after_{days}d"]
     if pd.isna(before) or pd.isna(after):
         share = f"We have no spend in the {days} days before or from {event} to compare {provider}'s share"
@@ -99,17 +104,20 @@ def event_study(events: pd.DataFrame, tables: StudyTables, synthetic: Collection
     """Event study: the first chosen event's CAR over the main window (:data:`MAIN_WINDOW` when studied) for
     each of its tickers with p-value and stars, and why a ticker has none; synthetic prices said so."""
     event = events.iloc[0]
-    name = f"“{event['headline']}” ({_day(event['announced_at'])})"
+    name = f"{_quoted(event['headline'])} ({_day(event['announced_at'])})"
     windows = [str(w) for w in tables.settings.windows]
     window = MAIN_WINDOW if MAIN_WINDOW in windows else windows[0]
     results = tables.results[(tables.results["event_id"] == event["event_id"]) & (tables.results["window"] == window)]
-    parts = [f"**{r.car:+.2%}** for {r.ticker}{_on_synthetic(r.ticker, synthetic)} against {r.benchmark} "
-             f"{_significance(r.car_t_p, r.stars)}" for r in results.itertuples()]
+    parts = [f"**{r.car:+.2%}** for {r.ticker} against {r.benchmark} {_significance(r.car_t_p, r.stars)}"
+             for r in results.itertuples()]
+    made_up = [t for t in results["ticker"] if _on_synthetic(t, synthetic)]
     pairs = tables.pairs[(tables.pairs["event_id"] == event["event_id"]) & (tables.pairs["status"] != "computed")]
     missing = [f"{p.ticker} has none ({p.reason})" for p in pairs.itertuples()]
     if not parts:
         return f"No ticker of {name} could be studied: " + "; ".join(missing or ["no ticker has prices"]) + "."
     sentence = f"Around {name}, CAR{window} was " + _and(parts)
+    if made_up:
+        sentence += f", on synthetic demo prices of {_and(made_up)}"
     return sentence + (f"; {_and(missing)}." if missing else ".")
 
 
