@@ -6,6 +6,7 @@ import _bootstrap  # before any dashboard import: puts the repository root on sy
 import streamlit as st
 
 from dashboard.queries import health, meta
+from dashboard.services import headlines
 from dashboard.ui.guard import freshness_settings, load, start_page
 from dashboard.ui.signin import open_note
 from dashboard.ui.tables import OWN_CURRENCY
@@ -14,6 +15,7 @@ from dashboard.ui.widgets import download_csv, empty_warehouse, synthetic_label,
 _bootstrap.through_router()
 FRESHNESS = ("provider", "account", "stale", "days_behind", "data_until")  # what the page answers, first
 ctx, facts = start_page("Data health")  # no data required: a first load that failed is shown here
+headline = st.empty()  # the page's answer in one sentence, written once every feed is read
 open_note()
 settings = freshness_settings(ctx)
 now = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)  # per minute, so the cache is reused
@@ -65,6 +67,7 @@ st.subheader("Market data")
 synthetic_market_label(load(meta.synthetic_market, ctx.reader))
 price_feeds = load(health.price_feeds, ctx.reader, now=now, settings=settings)
 fx_feeds = load(health.fx_feeds, ctx.reader, now=now, settings=settings)
+headline.markdown(headlines.data_health(feeds, len(open_failures), price_feeds, fx_feeds))
 st.caption(f"A ticker is stale when its latest stored session is more than {settings.prices_sessions} closed "
            "session(s) of its exchange's calendar behind (setting `freshness.prices_sessions`); *Days behind* counts "
            "calendar days from it to the latest closed session. An FX pair is stale when its latest rate is more "

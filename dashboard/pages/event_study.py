@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard import charts
 from dashboard.queries import events as queries
 from dashboard.queries import market, meta
-from dashboard.services import event_study
+from dashboard.services import event_study, headlines
 from dashboard.services.settings import MODEL_LABELS
 from dashboard.ui.guard import load, start_page, study_config
 from dashboard.ui.widgets import download_csv, synthetic_market_label, table
@@ -24,6 +24,7 @@ CHARTS_PER_ROW = 3  # small CAR charts side by side, one per event
 
 _bootstrap.through_router()
 ctx, _ = start_page("Event study", requires=("events", "prices"))
+headline = st.empty()  # the page's answer in one sentence, written once the study has run
 config = study_config(ctx)
 catalog = load(queries.event_list, ctx.reader)
 tickers = load(market.price_tickers, ctx.reader)
@@ -61,6 +62,7 @@ if not chosen:
 events = load(queries.event_details, ctx.reader, event_ids=tuple(chosen))
 tables = load(event_study.study, ctx.reader, event_ids=tuple(chosen), tickers=tuple(picked), benchmark=benchmark or "",
               model=model or "", returns_kind=returns_kind or "", estimation=estimation, windows=windows, config=config)
+headline.markdown(headlines.event_study(events, tables, made_up.prices))
 st.caption("Abnormal returns around each announcement, beyond what the benchmark did, as "
            "`python -m etl eventstudy run` computes them (docs/eventstudy.md gives every formula and the "
            "reference each statistic reproduces). Close-to-close returns of adjusted closes; day 0 is the "

@@ -10,13 +10,13 @@ import _bootstrap  # before any dashboard import: puts the repository root on sy
 import streamlit as st
 
 from dashboard import charts
+from dashboard.formats import money, money_short
 from dashboard.queries import meta, spend
+from dashboard.services import headlines
 from dashboard.services.periods import MOVER_PERIODS, mover_periods, partial_periods
 from dashboard.ui.guard import load, start_page
 from dashboard.ui.widgets import (
     download_csv,
-    money,
-    money_short,
     partial_caption,
     synthetic_label,
     synthetic_market_label,
@@ -26,6 +26,7 @@ from dashboard.ui.widgets import (
 
 _bootstrap.through_router()
 ctx, facts = start_page("Overview", requires=("billing",))
+headline = st.empty()  # the page's answer in one sentence, written once the filtered figures are loaded
 currency, max_age = ctx.currency, ctx.max_rate_age_days
 synthetic_label(facts)
 synthetic_market_label(load(meta.synthetic_market, ctx.reader), "exchange rates")
@@ -73,6 +74,8 @@ st.caption(f"{label} in {currency} (setting `reporting_currency`), {scope}. Cost
 k = load(spend.kpis, ctx.reader, flt=flt)
 assert k.as_of is not None  # the guard stopped a page without billing data
 mom, share, ai = k.month_over_month, k.top_provider_share, k.ai_compute_share
+by_provider = load(spend.spend_by, ctx.reader, flt=flt, by="provider", top=1000)
+headline.markdown(headlines.overview(k, len(by_provider), start, end, currency, label))
 first = st.columns(3)
 first[0].metric(f"Spend {k.this_month_start:%b %Y}", money_short(k.this_month, currency), border=True,
                 help=f"{label} from {k.this_month_start} to {k.as_of} (to date when the range ends mid-month).")

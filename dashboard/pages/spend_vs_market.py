@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import charts
 from dashboard.queries import events as event_queries
 from dashboard.queries import market, meta, spend
-from dashboard.services import event_spend, stock_lines
+from dashboard.services import event_spend, headlines, stock_lines
 from dashboard.services.periods import partial_periods
 from dashboard.services.settings import MODEL_LABELS
 from dashboard.ui.guard import load, start_page, study_config
@@ -26,10 +26,12 @@ from etl.market.tickers import provider_tickers
 
 _bootstrap.through_router()
 ctx, facts = start_page("Spend vs market", requires=("billing", "prices"))
+headline = st.empty()  # the page's answer in one sentence, written once the chosen provider's event is loaded
 currency, max_age = ctx.currency, ctx.max_rate_age_days
 study = study_config(ctx)
 synthetic_label(facts)
-synthetic_market_label(load(meta.synthetic_market, ctx.reader))
+made_up = load(meta.synthetic_market, ctx.reader)
+synthetic_market_label(made_up)
 options = load(spend.filter_options, ctx.reader)
 tickers = load(market.price_tickers, ctx.reader)
 mapping = provider_tickers(ctx.config)
@@ -114,10 +116,12 @@ download_csv(charts.figure_frame(grid), "all providers spend and stock")
 st.subheader("Events and our spend")
 changes = load(event_spend.event_share_changes, ctx.reader, currency=currency, measure=measure, max_age_days=max_age,
                tickers=pairs, benchmark=default_benchmark, study=study)
+headline.markdown(headlines.spend_vs_market(changes, provider, label, made_up.prices))
 st.caption(f"The provider's share of all our {label.lower()} ({currency}) in the N days before the event's date "
            "(UTC) and in the N days from it; *Nd windows loaded* is unticked when the loaded spend does not cover "
            f"both. CAR[-1,+1]: cumulative abnormal return of the provider's ticker against {default_benchmark} "
-           "(setting `dashboard.benchmark`) over the session before to the session after day 0, from "
+           "(setting `dashboard.benchmark`) over the session before to the session after day 0, with the "
+           "p-value of its time-series t test and stars (* 10 %, ** 5 %, *** 1 %), from "
            "`event_study_results` when the event study has run, else computed here as `eventstudy run` would "
            f"({MODEL_LABELS[study.model]}, estimation window {study.estimation}, at least {study.min_obs} sessions: "
            "settings `eventstudy.*`).")
@@ -125,5 +129,5 @@ if changes.empty:
     st.info("No event names a provider of our spend: `python -m etl init` loads the catalog, and "
             "`python -m etl events add` adds your own.", icon=":material/event:")
 else:
-    table(changes, "sm-events", first=("event_id", "ticker", "car_m1_p1"))
+    table(changes, "sm-events", first=("event_id", "ticker", *event_spend.CAR_COLUMNS))
 download_csv(changes, "events and spend share")

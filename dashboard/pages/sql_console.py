@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard.queries import console
 from dashboard.queries.schema import catalog, columns
+from dashboard.services import headlines
 from dashboard.ui.guard import load, start_page, stop
 from dashboard.ui.widgets import download_csv, invalid_setting, table
 from etl.adhoc.examples import examples
@@ -12,7 +13,8 @@ from etl.adhoc.sandbox import Limits
 from etl.adhoc.statement import ALLOWED
 
 _bootstrap.through_router()
-ctx, _ = start_page("SQL")
+ctx, facts = start_page("SQL")
+headline = st.empty()  # what the warehouse holds, in one sentence, once its documented relations are read
 try:
     limits = Limits.from_config(ctx.config)
 except ValueError as exc:
@@ -24,6 +26,7 @@ st.caption(f"One read-only query ({ALLOWED}) on the warehouse, in a sandbox with
            "`sql.max_rows`). In a terminal: `python -m etl sql \"…\"`, or `make sql` for the DuckDB CLI, read-only "
            "(a read-write session would block the ETL's publish step).")
 live = load(columns, ctx.reader)
+headline.markdown(headlines.sql(facts, live["relation"].nunique()))
 
 
 def use_example() -> None:

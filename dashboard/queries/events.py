@@ -115,17 +115,20 @@ def stored_cars(reader: Queryable, event_ids: tuple[str, ...], window: str, benc
     benchmark may be that benchmark's own doing). Where several runs stored a pair, the one against
     ``benchmark`` wins, then ``model``, then ``returns_kind``, then a result over an exclusion.
 
-    Columns event_id, ticker, car, note, source (``event_study_results`` or ``event_study_exclusions``).
+    Columns event_id, ticker, car, car_t_p (two-sided p-value of the time-series t test), stars (of car_t_p),
+    note, source (``event_study_results`` or ``event_study_exclusions``).
     """
     return reader.frame(
         """
-        SELECT event_id, ticker, car, note, source
+        SELECT event_id, ticker, car, car_t_p, stars, note, source
         FROM (
-            SELECT event_id, ticker, benchmark, model, returns_kind, car, 'event_study_results' AS source,
+            SELECT event_id, ticker, benchmark, model, returns_kind, car, car_t_p, stars,
+                   'event_study_results' AS source,
                    format('{} model, {} returns, vs {}', model, returns_kind, benchmark) AS note
             FROM event_study_results WHERE "window" = $window
             UNION ALL
-            SELECT event_id, ticker, benchmark, model, returns_kind, NULL::DOUBLE, 'event_study_exclusions',
+            SELECT event_id, ticker, benchmark, model, returns_kind, NULL::DOUBLE, NULL::DOUBLE, NULL,
+                   'event_study_exclusions',
                    format('excluded ({} model, {} returns, vs {}): {}', model, returns_kind, benchmark, reason)
             FROM event_study_exclusions WHERE benchmark = $bench
         )

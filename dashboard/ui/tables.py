@@ -38,6 +38,7 @@ LABELS = {
     "latest_closed": "Latest closed session", "sessions_behind": "Sessions behind", "quote_currency": "Quote currency",
     "last_rate": "Last rate", "first_date": "First rate date", "last_date": "Last rate date", "service_name": "Service",
     "service_category": "Service category", "car_source": "CAR from", "car_note": "CAR note",
+    "car_m1_p1_p": "CAR[-1,+1] p-value", "car_m1_p1_stars": "Significance",
     "dismissed_by": "Dismissed by", "dismiss_reason": "Dismiss reason", "window_start": "Window start",
     "window_end": "Window end", "days": "Days", "change_pct": "Change (%)",
 }

@@ -67,20 +67,6 @@ def synthetic_market_label(flags: SyntheticMarket, what: str = "market data") ->
                    "they are not real market data.", icon=":material/science:")
 
 
-def money(amount: object, currency: str) -> str:
-    """An exact amount, to the cent: ``USD 12,345.67``."""
-    return f"{currency} {float(amount):,.2f}"  # type: ignore[arg-type]
-
-
-def money_short(amount: object, currency: str) -> str:
-    """An amount short enough for a KPI tile: ``USD 12,346``, ``USD 4.10M``, ``USD 1.25B``."""
-    value = float(amount)  # type: ignore[arg-type]
-    for limit, suffix in ((1e9, "B"), (1e6, "M")):
-        if abs(value) >= limit:
-            return f"{currency} {value / limit:,.2f}{suffix}"
-    return f"{currency} {value:,.0f}"
-
-
 def unconverted_warning(frame: pd.DataFrame, currency: str, key: str) -> None:
     """The amounts a conversion into ``currency`` could not convert, per original currency, shown apart from the
     totals (never added in), with their CSV."""

@@ -65,7 +65,7 @@ def insert_results(spend_db, rows: str) -> None:
         con.execute(f"""INSERT INTO event_study_results BY NAME
                         SELECT event_id, ticker, benchmark, model, returns_kind, w AS "window", car,
                                DATE '2025-04-30' AS window_start, DATE '2025-05-02' AS window_end, 3 AS days,
-                               '' AS stars, DATE '2024-05-01' AS estimation_start,
+                               car / 8 AS car_t_p, '**' AS stars, DATE '2024-05-01' AS estimation_start,
                                DATE '2025-04-15' AS estimation_end, 240 AS T, -1 AS start_day, 1 AS end_day,
                                DATE '2025-05-01' AS day0, 1 AS run_id
                         FROM (VALUES {rows}) AS t(event_id, ticker, benchmark, model, returns_kind, w, car)""")
@@ -80,8 +80,8 @@ def test_stored_cars_prefer_the_benchmark_then_the_model_then_the_returns(reader
                              "('ev-cw', 'CRWV', 'QQQ', 'market', 'simple', '[-1,+1]', 0.7)")
     stored = events.stored_cars(reader, ("ev-tpu", "ev-cw"), "[-1,+1]", "SPY", "market", "simple")
     assert stored.sort_values("event_id").values.tolist() == [
-        ["ev-cw", "CRWV", 0.7, "market model, simple returns, vs QQQ", "event_study_results"],
-        ["ev-tpu", "GOOGL", 0.1234, "market model, simple returns, vs SPY", "event_study_results"]]
+        ["ev-cw", "CRWV", 0.7, 0.0875, "**", "market model, simple returns, vs QQQ", "event_study_results"],
+        ["ev-tpu", "GOOGL", 0.1234, 0.015425, "**", "market model, simple returns, vs SPY", "event_study_results"]]
     adjusted = events.stored_cars(reader, ("ev-tpu",), "[-1,+1]", "SPY", "market_adjusted", "simple")
     assert adjusted["car"].tolist() == [0.2]
     logs = events.stored_cars(reader, ("ev-tpu",), "[-1,+1]", "SPY", "market", "log")
@@ -92,7 +92,8 @@ def test_stored_cars_prefer_the_benchmark_then_the_model_then_the_returns(reader
 def test_an_exclusion_counts_only_against_its_benchmark(reader, spend_db):
     builders.store_exclusions(Warehouse(spend_db))
     stored = events.stored_cars(reader, ("ev-tpu", "ev-cw"), "[-1,+1]", "SPY", "market", "simple")
-    [(event_id, ticker, car, note, source)] = stored.values.tolist()
+    [(event_id, ticker, car, p, stars, note, source)] = stored.values.tolist()
     assert (event_id, ticker, source) == ("ev-cw", "CRWV", "event_study_exclusions") and np.isnan(car)
+    assert np.isnan(p) and stars is None
     assert note == ("excluded (market model, simple returns, vs SPY): only 40 sessions in the estimation window "
                     "(minimum 60)")

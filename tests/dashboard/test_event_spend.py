@@ -11,6 +11,8 @@ import pytest
 
 from dashboard.queries.reader import Reader
 from dashboard.services import event_spend
+from dashboard.services.event_spend import CAR_WINDOW
+from dashboard.services.event_study import run_study
 from dashboard.services.settings import StudyConfig
 from etl.config import load_config
 from etl.warehouse import Warehouse
@@ -75,6 +77,12 @@ def test_cars_are_computed_when_the_event_study_has_not_run(reader, study):
     assert changes.loc["ev-tpu", "car_m1_p1"] == pytest.approx(independent_car("GOOGL", "2025-05-01"))
     assert changes.loc["ev-cw", "car_m1_p1"] == pytest.approx(independent_car("CRWV", "2025-06-03"))
     assert changes.loc["ev-cw", "car_note"] == "market model vs SPY, day 0 2025-06-03"
+    # the p-value and stars of the time-series t test, as the engine gives them for the same pair
+    tables = run_study(reader, ("ev-cw",), study.settings(windows=(CAR_WINDOW,), benchmark="SPY", tickers=("CRWV",)))
+    [result] = tables.results.itertuples()
+    assert changes.loc["ev-cw", "car_m1_p1_p"] == pytest.approx(result.car_t_p)
+    assert changes.loc["ev-cw", "car_m1_p1_stars"] == result.stars
+    assert 0 < result.car_t_p < 1
 
 
 def test_computed_cars_follow_the_eventstudy_settings(reader, monkeypatch):
@@ -100,8 +108,9 @@ def test_stored_event_study_results_are_preferred(reader, spend_db, study):
                              "('ev-tpu', 'GOOGL', 'SPY', 'market_adjusted', 'simple', '[-1,+1]', 0.2), "
                              "('ev-tpu', 'GOOGL', 'SPY', 'market', 'simple', '[-1,+1]', 0.1234)")
     changes = event_spend.event_share_changes(reader, "USD", tickers=PAIRS, study=study).set_index("event_id")
-    assert changes.loc["ev-tpu", ["car_m1_p1", "car_source", "car_note"]].tolist() == [
-        0.1234, "event_study_results", "market model, simple returns, vs SPY"]
+    shown = ["car_m1_p1", "car_m1_p1_p", "car_m1_p1_stars", "car_source", "car_note"]
+    assert changes.loc["ev-tpu", shown].tolist() == [
+        0.1234, 0.015425, "**", "event_study_results", "market model, simple returns, vs SPY"]
     assert changes.loc["ev-cw", "car_source"] == "computed"  # no stored result for it
 
 
@@ -112,6 +121,7 @@ def test_a_pair_the_event_study_excluded_keeps_its_stored_reason(reader, spend_d
         "event_study_exclusions",
         "excluded (market model, simple returns, vs SPY): only 40 sessions in the estimation window (minimum 60)"]
     assert np.isnan(changes.loc["ev-cw", "car_m1_p1"])  # not recomputed over the engine's decision
+    assert np.isnan(changes.loc["ev-cw", "car_m1_p1_p"]) and pd.isna(changes.loc["ev-cw", "car_m1_p1_stars"])
     # an exclusion against another benchmark does not stand for the configured one: computed against SPY
     assert changes.loc["ev-tpu", "car_source"] == "computed"
     assert changes.loc["ev-tpu", "car_m1_p1"] == pytest.approx(independent_car("GOOGL", "2025-05-01"))

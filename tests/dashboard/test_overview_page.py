@@ -9,10 +9,10 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from dashboard.formats import money, money_short
 from dashboard.queries import spend
 from dashboard.queries.reader import Reader
 from dashboard.queries.spend import SpendFilter
-from dashboard.ui.widgets import money, money_short
 from etl.billing.base import LoadOptions
 from tests.dashboard.apptest import figures, traces, values
 from tests.dashboard.builders import FIRST, HEADER, LAST, expected, focus_line
