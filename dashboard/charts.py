@@ -8,20 +8,24 @@ points it draws, for the CSV download next to it.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Mapping
+from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.palette import NEUTRAL, STOCK_LINE, provider_colors
+from dashboard.palette import NEUTRAL, STOCK_LINE, TICKER_SEQUENCE, provider_colors, translucent
 from dashboard.queries.spend import DIMENSION_LABELS, MEASURE_LABELS
-from dashboard.services.settings import MODEL_LABELS
+from dashboard.services.periods import PartialPeriod
 from dashboard.services.stock_lines import VIEWS, StockLine
 
 GRAIN_LABELS = {"day": "Day", "week": "Week (from Monday)", "month": "Month"}
 GRAIN_ADJECTIVES = {"day": "Daily", "week": "Weekly", "month": "Monthly"}
 _PERIOD = {"day": 86_400_000, "week": 7 * 86_400_000, "month": "M1"}  # plotly xperiod of one bar
 EVENT_COLOR = "#d62728"
+BAR_OPACITY = 0.55  # spend bars under a stock line: light enough for the line to stand out
+STOCK_STYLE = {"color": STOCK_LINE, "width": 2.5}
 
 
 def _money_axis(measure: str, currency: str) -> str:
@@ -37,22 +41,48 @@ def _stock_axis(line: StockLine) -> str:
 
 
 def _hover_money(currency: str) -> str:
-    return "%{fullData.name}<br>%{x|%Y-%m-%d}: %{y:,.2f} " + currency + "<extra></extra>"
+    return "%{fullData.name}<br>%{x|%Y-%m-%d}: %{y:,.2f} " + currency + "%{customdata}<extra></extra>"
 
 
-def stacked_spend(frame: pd.DataFrame, by: str, grain: str, currency: str, measure: str) -> go.Figure:
-    """Stacked bars of ``spend_over_time``: one trace per group, x = period start, y = amount."""
+PARTIAL_PATTERN = "/"  # the hatching of a bar whose period the range covers only in part
+
+
+def _bars(periods: pd.Series, amounts: pd.Series, partial: Mapping[date, PartialPeriod] | None, **props
+          ) -> list[go.Bar]:
+    """One series of bars per period: a trace of the full periods and, when there are any, a hatched trace of
+    the periods the range covers only in part (``partial``), whose hover adds "partial: N of M days", so a
+    short first or last period does not read as a drop. Both share the legend entry, which shows a solid
+    swatch (the hatched trace is only in the legend when every period is partial). The hover templates end in
+    ``%{customdata}``: the note, or nothing."""
+    cut = pd.Series([(partial or {}).get(pd.Timestamp(period).date()) for period in periods], index=periods.index,
+                    dtype=object)
+    full = cut.isna()
+    traces = [go.Bar(x=periods[full], y=amounts[full], customdata=[""] * int(full.sum()), **props)]
+    if not full.all():
+        props = props | {"legendgroup": props.get("legendgroup", props.get("name")),
+                         "showlegend": props.get("showlegend", True) and not full.any()}
+        traces.append(go.Bar(x=periods[~full], y=amounts[~full], customdata=[f"<br>{p.note}" for p in cut[~full]],
+                             marker_pattern_shape=PARTIAL_PATTERN, **props))
+    return [t for t in traces if len(t.x) or len(traces) == 1]
+
+
+def stacked_spend(frame: pd.DataFrame, by: str, grain: str, currency: str, measure: str,
+                  partial: Mapping[date, PartialPeriod] | None = None) -> go.Figure:
+    """Stacked bars of ``spend_over_time``: one trace per group, x = period start, y = amount; the bars of
+    ``partial`` periods (``periods.partial_periods``) hatched."""
     fig = go.Figure()
     colors = provider_colors(frame[by].astype(str)) if by == "provider" else {}
     for group, rows in frame.groupby(by, sort=False):
-        fig.add_bar(x=rows["period"], y=rows["amount"], name=str(group), xperiod=_PERIOD[grain],
-                    xperiodalignment="middle", hovertemplate=_hover_money(currency),
-                    marker_color=colors.get(str(group)))
+        fig.add_traces(_bars(rows["period"], rows["amount"], partial, name=str(group), xperiod=_PERIOD[grain],
+                             xperiodalignment="middle", hovertemplate=_hover_money(currency),
+                             marker_color=colors.get(str(group))))
     title = f"{GRAIN_ADJECTIVES[grain]} {MEASURE_LABELS[measure].lower()} per {DIMENSION_LABELS[by].lower()} " \
             f"({currency})"
     fig.update_layout(barmode="relative", title=title, xaxis_title=GRAIN_LABELS[grain],
                       yaxis_title=_money_axis(measure, currency), legend_title=DIMENSION_LABELS[by],
                       hovermode="closest", margin={"t": 60})
+    if grain == "month":  # one label per month, under its bar (not "Mar 16", the bar's middle)
+        fig.update_xaxes(dtick="M1", tickformat="%b %Y", ticklabelmode="period")
     return fig
 
 
@@ -92,17 +122,18 @@ def _add_events(fig: go.Figure, events: pd.DataFrame, y: float, row: int = 1, co
 
 
 def spend_vs_stock(spend: pd.DataFrame, line: StockLine, provider: str, currency: str, measure: str, grain: str,
-                   events: pd.DataFrame | None = None) -> go.Figure:
+                   events: pd.DataFrame | None = None, partial: Mapping[date, PartialPeriod] | None = None
+                   ) -> go.Figure:
     """One provider's spend per period (bars, left axis) with its parent's stock line (right axis) and the
-    events as vertical markers. ``spend``: columns period, amount."""
+    events as vertical markers; the bars of ``partial`` periods hatched. ``spend``: columns period, amount."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Bar(x=spend["period"], y=spend["amount"], name=f"{provider} spend", xperiod=_PERIOD[grain],
-                         xperiodalignment="middle", opacity=0.75, hovertemplate=_hover_money(currency),
-                         marker_color=provider_colors([provider])[provider]),
-                  secondary_y=False)
+    for bars in _bars(spend["period"], spend["amount"], partial, name=f"{provider} spend", xperiod=_PERIOD[grain],
+                      xperiodalignment="middle", opacity=BAR_OPACITY, hovertemplate=_hover_money(currency),
+                      marker_color=provider_colors([provider])[provider]):
+        fig.add_trace(bars, secondary_y=False)
     unit = "%" if line.view != "price" else f" {line.unit}"
     fig.add_trace(go.Scatter(x=line.frame["date"], y=line.frame["value"], name=line.label, mode="lines",
-                             line={"color": STOCK_LINE},
+                             line=STOCK_STYLE,
                              hovertemplate="%{fullData.name}<br>%{x|%Y-%m-%d}: %{y:,.2f}" + unit + "<extra></extra>"),
                   secondary_y=True)
     top = float(spend["amount"].max()) if len(spend) else 1.0
@@ -117,26 +148,31 @@ def spend_vs_stock(spend: pd.DataFrame, line: StockLine, provider: str, currency
 
 
 def small_multiples(spend: pd.DataFrame, lines: dict[str, StockLine], currency: str, measure: str, grain: str,
-                    view: str, events: pd.DataFrame | None = None, columns: int = 2) -> go.Figure:
+                    view: str, events: pd.DataFrame | None = None, columns: int = 2,
+                    partial: Mapping[date, PartialPeriod] | None = None) -> go.Figure:
     """One panel per provider of ``lines`` (provider -> its stock line): spend bars and the stock line on a
-    second axis. ``spend``: columns period, provider, amount."""
+    second axis; the bars of ``partial`` periods hatched. ``spend``: columns period, provider, amount.
+
+    The panels share their time axis; each axis has a few short ticks (``Jun 2025``, ``12k``) so the labels of
+    neighbouring panels never run into each other."""
     providers = list(lines)
     colors = provider_colors(providers)
     rows = max(math.ceil(len(providers) / columns), 1)
     fig = make_subplots(rows=rows, cols=columns, specs=[[{"secondary_y": True}] * columns] * rows,
                         subplot_titles=[f"{p} ({lines[p].ticker})" for p in providers], vertical_spacing=0.12,
-                        horizontal_spacing=0.12)
+                        horizontal_spacing=0.2)  # room for both panels' axis titles between them
     for i, provider in enumerate(providers):
         row, col = i // columns + 1, i % columns + 1
         mine = spend[spend["provider"] == provider]
         line = lines[provider]
-        fig.add_trace(go.Bar(x=mine["period"], y=mine["amount"], name=f"Spend ({currency})", xperiod=_PERIOD[grain],
-                             xperiodalignment="middle", marker_color=colors[provider], opacity=0.7,
-                             legendgroup="spend", showlegend=i == 0, meta=provider,
-                             hovertemplate="%{meta}<br>%{x|%Y-%m-%d}: %{y:,.2f} " + currency
-                                           + "<extra></extra>"), row=row, col=col, secondary_y=False)
+        for bars in _bars(mine["period"], mine["amount"], partial, name=f"Spend ({currency})",
+                          xperiod=_PERIOD[grain], xperiodalignment="middle", marker_color=colors[provider],
+                          opacity=BAR_OPACITY, legendgroup="spend", showlegend=i == 0, meta=provider,
+                          hovertemplate="%{meta}<br>%{x|%Y-%m-%d}: %{y:,.2f} " + currency
+                                        + "%{customdata}<extra></extra>"):
+            fig.add_trace(bars, row=row, col=col, secondary_y=False)
         fig.add_trace(go.Scatter(x=line.frame["date"], y=line.frame["value"], name=f"{VIEWS[view]}", mode="lines",
-                                 line={"color": STOCK_LINE}, legendgroup="stock", showlegend=i == 0,
+                                 line=STOCK_STYLE, legendgroup="stock", showlegend=i == 0,
                                  meta=provider, text=[line.label] * len(line.frame),
                                  hovertemplate="%{text}<br>%{x|%Y-%m-%d}: %{y:,.2f}"
                                                + (f" {line.unit}" if view == "price" else "%") + "<extra></extra>"),
@@ -153,26 +189,36 @@ def small_multiples(spend: pd.DataFrame, lines: dict[str, StockLine], currency: 
                             f"{VIEWS[view].lower()} ({unit}, line) per provider",
                       height=300 * rows + 120, hovermode="closest", margin={"t": 80},
                       legend={"orientation": "h", "y": -0.08})
+    fig.update_xaxes(nticks=5, tickformat="%b %Y", tickangle=0, matches="x")
+    fig.update_yaxes(nticks=5, tickformat=".3~s")
     return fig
 
 
-def car_paths(paths: pd.DataFrame, model: str) -> go.Figure:
-    """CAR lines per event and ticker over the relative days, each with its 95 % band (``car_paths`` service)."""
+MAX_BANDS = 3  # 95 % bands on one CAR chart: more overlap into a blur nobody can read
+
+
+def car_paths(paths: pd.DataFrame, title: str, banded: Collection[str] | None = None) -> go.Figure:
+    """One event's CAR line per ticker over the relative days (``car_paths`` service, one event's rows), with
+    the 95 % band of at most :data:`MAX_BANDS` tickers: those of ``banded`` (default: the first ones drawn)."""
+    tickers = list(dict.fromkeys(paths["ticker"]))
+    bands = [t for t in tickers if banded is None or t in banded][:MAX_BANDS]
     fig = go.Figure()
-    for (event_id, ticker), rows in paths.groupby(["event_id", "ticker"], sort=False):
-        name = f"{ticker} ({event_id})" if paths["event_id"].nunique() > 1 else ticker
-        fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["upper"] * 100, mode="lines", line={"width": 0},
-                                 showlegend=False, hoverinfo="skip", legendgroup=name, meta=name))
-        fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["lower"] * 100, mode="lines", line={"width": 0},
-                                 fill="tonexty", opacity=0.2, showlegend=False, hoverinfo="skip",
-                                 legendgroup=name, meta=name, name=f"{name} 95 % band"))
-        fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["car"] * 100, mode="lines+markers", name=name,
-                                 legendgroup=name, meta=name, customdata=rows["date"].astype(str),
+    for i, (ticker, rows) in enumerate(paths.groupby("ticker", sort=False)):
+        color = TICKER_SEQUENCE[i % len(TICKER_SEQUENCE)]
+        if ticker in bands:
+            fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["upper"] * 100, mode="lines", line={"width": 0},
+                                     showlegend=False, hoverinfo="skip", legendgroup=ticker, meta=ticker))
+            fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["lower"] * 100, mode="lines", line={"width": 0},
+                                     fill="tonexty", fillcolor=translucent(color), showlegend=False,
+                                     hoverinfo="skip", legendgroup=ticker, meta=ticker, name=f"{ticker} 95 % band"))
+        fig.add_trace(go.Scatter(x=rows["relative_day"], y=rows["car"] * 100, mode="lines+markers", name=ticker,
+                                 line={"color": color}, marker={"size": 5},
+                                 legendgroup=ticker, meta=ticker, customdata=rows["date"].astype(str),
                                  hovertemplate="%{meta}, day %{x} (%{customdata}): CAR %{y:.2f} %<extra></extra>"))
     fig.add_vline(x=0, line_dash="dot", line_color=EVENT_COLOR)
-    fig.update_layout(title=f"Cumulative abnormal return around day 0 ({MODEL_LABELS.get(model, model)}), "
-                            "with 95 % bands", xaxis_title="Sessions relative to day 0",
-                      yaxis_title="Cumulative abnormal return (%)", hovermode="closest", margin={"t": 60})
+    fig.update_layout(title={"text": title, "font": {"size": 14}}, xaxis_title="Sessions relative to day 0",
+                      yaxis_title="Cumulative abnormal return (%)", hovermode="closest", height=360,
+                      margin={"t": 50, "l": 10, "r": 10}, legend={"orientation": "h", "y": -0.25})
     return fig
 
 

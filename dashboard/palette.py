@@ -30,3 +30,10 @@ def provider_colors(providers: Iterable[str]) -> dict[str, str]:
     unknown = sorted(p for p in names if p not in PROVIDER_COLORS)
     spare = {p: SPARE[i % len(SPARE)] for i, p in enumerate(unknown)}
     return {p: PROVIDER_COLORS.get(p) or spare[p] for p in names}
+TICKER_SEQUENCE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")  # the lines of one CAR chart
+
+
+def translucent(color: str, alpha: float = 0.15) -> str:
+    """``#RRGGBB`` as ``rgba(...)`` with ``alpha``: a band's fill in its line's colour."""
+    red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"

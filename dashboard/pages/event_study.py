@@ -6,6 +6,8 @@ paths and media comparison) and ``dashboard.charts.car_paths``. Choices are kept
 the ``eventstudy.*`` settings.
 """
 
+from textwrap import shorten
+
 import _bootstrap  # before any dashboard import: puts the repository root on sys.path
 import streamlit as st
 
@@ -17,6 +19,8 @@ from dashboard.services.settings import MODEL_LABELS
 from dashboard.ui.guard import load, start_page, study_config
 from dashboard.ui.widgets import download_csv, synthetic_market_label, table
 from etl.eventstudy.engine import CAR_STATISTICS, DAILY_STATISTICS
+
+CHARTS_PER_ROW = 3  # small CAR charts side by side, one per event
 
 _bootstrap.through_router()
 ctx, _ = start_page("Event study", requires=("events", "prices"))
@@ -98,7 +102,25 @@ paths = event_study.car_paths(tables)
 if paths.empty:
     st.info("No ticker could be studied; the reasons are below.", icon=":material/info:")
 else:
-    st.plotly_chart(charts.car_paths(paths, tables.settings.model), width="stretch", key="es-paths")
+    st.subheader("Cumulative abnormal return around day 0")
+    studied = list(dict.fromkeys(paths["ticker"]))
+    banded = None
+    if paths.groupby("event_id")["ticker"].nunique().max() > charts.MAX_BANDS:
+        banded = st.multiselect("95 % bands for", studied, default=studied[:charts.MAX_BANDS], key="es_bands",
+                                max_selections=charts.MAX_BANDS, bind="query-params",
+                                help=f"At most {charts.MAX_BANDS} bands per chart, so they stay readable.")
+    st.caption(f"One chart per event: each ticker's CAR ({MODEL_LABELS[tables.settings.model]}) from day "
+               f"{paths['relative_day'].min()} with its 95 % band (at most {charts.MAX_BANDS} per chart); the "
+               "dotted line is day 0.")
+    headlines = dict(zip(events["event_id"], events["headline"], strict=True))
+    per_event = [(event_id, paths[paths["event_id"] == event_id]) for event_id in chosen
+                 if event_id in set(paths["event_id"])]  # in the order chosen
+    for row in range(0, len(per_event), CHARTS_PER_ROW):
+        columns = st.columns(min(len(per_event), CHARTS_PER_ROW))
+        for column, (event_id, rows) in zip(columns, per_event[row:row + CHARTS_PER_ROW], strict=False):
+            title = shorten(headlines.get(event_id, event_id), 60, placeholder="…")
+            column.plotly_chart(charts.car_paths(rows, title, banded), width="stretch",
+                                key=f"es-paths-{event_id}")
     download_csv(paths, "event study car paths")
 
 # --- results --------------------------------------------------------------------------------------------------

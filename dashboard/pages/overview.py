@@ -13,10 +13,11 @@ from dashboard import charts
 from dashboard.formats import money, money_short
 from dashboard.queries import meta, spend
 from dashboard.services import headlines
-from dashboard.services.periods import MOVER_PERIODS, mover_periods
+from dashboard.services.periods import MOVER_PERIODS, mover_periods, partial_periods
 from dashboard.ui.guard import load, start_page
 from dashboard.ui.widgets import (
     download_csv,
+    partial_caption,
     synthetic_label,
     synthetic_market_label,
     table,
@@ -108,8 +109,10 @@ by = right.segmented_control("Stacked by", ["provider", "service_category", "ser
                              required=True, format_func=spend.DIMENSION_LABELS.get, key="ov_by",
                              bind="query-params") or "provider"
 over_time = load(spend.spend_over_time, ctx.reader, flt=flt, grain=grain, by=by)
-st.plotly_chart(charts.stacked_spend(over_time, by, grain, currency, flt.measure), key="ov-over-time",
+partial = partial_periods(max(start, options.first_day), min(end, options.last_day), grain)
+st.plotly_chart(charts.stacked_spend(over_time, by, grain, currency, flt.measure, partial), key="ov-over-time",
                 alt=f"{label} per {spend.DIMENSION_LABELS[by].lower()} over time")
+partial_caption(partial)
 download_csv(over_time, f"spend per {grain} and {by}")
 
 # --- breakdowns ---------------------------------------------------------------------------------------------

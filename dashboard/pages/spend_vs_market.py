@@ -11,10 +11,12 @@ from dashboard import charts
 from dashboard.queries import events as event_queries
 from dashboard.queries import market, meta, spend
 from dashboard.services import event_spend, headlines, stock_lines
+from dashboard.services.periods import partial_periods
 from dashboard.services.settings import MODEL_LABELS
 from dashboard.ui.guard import load, start_page, study_config
 from dashboard.ui.widgets import (
     download_csv,
+    partial_caption,
     synthetic_label,
     synthetic_market_label,
     table,
@@ -74,6 +76,7 @@ label = spend.MEASURE_LABELS[measure]
 st.caption(f"{label} in {currency} per {grain}, next to the listed parent's stock (setting `providers.tickers`). "
            "Events of the catalog are the red markers; hover one for its headline.")
 per_provider = load(spend.spend_over_time, ctx.reader, flt=flt, grain=grain, by="provider", top=1000)
+partial = partial_periods(max(start, options.first_day), min(end, options.last_day), grain)
 unconverted_warning(load(spend.unconverted, ctx.reader, flt=flt), currency, "spend vs market")
 pairs = tuple(sorted(mapping.items()))
 events = load(event_queries.event_markers, ctx.reader, start=start, end=end, tickers=pairs)
@@ -89,8 +92,10 @@ st.subheader("One provider")
 provider = st.selectbox("Provider", priced, key="sm_provider", bind="query-params") or priced[0]
 line = line_of(provider)
 mine = per_provider[per_provider["provider"] == provider][["period", "amount"]]
-figure = charts.spend_vs_stock(mine, line, provider, currency, measure, grain, events[events["provider"] == provider])
+figure = charts.spend_vs_stock(mine, line, provider, currency, measure, grain, events[events["provider"] == provider],
+                               partial)
 st.plotly_chart(figure, key="sm-one", alt=f"{provider} spend and {line.label}")
+partial_caption(partial)
 if line.frame.empty:
     st.info(f"No prices of {line.ticker} in this range ({line.note}).")
 elif line.note:
@@ -100,7 +105,7 @@ download_csv(charts.figure_frame(figure), f"{provider} spend and stock")
 # --- all providers --------------------------------------------------------------------------------------------
 st.subheader("All providers")
 lines = {p: line_of(p) for p in priced}
-grid = charts.small_multiples(per_provider, lines, currency, measure, grain, view, events)
+grid = charts.small_multiples(per_provider, lines, currency, measure, grain, view, events, partial=partial)
 st.plotly_chart(grid, key="sm-all", alt="Spend and stock per provider")
 missing = [p for p in options.providers if p not in priced]
 if missing:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
 from dashboard.queries.meta import SyntheticMarket, WarehouseSummary
+from dashboard.services.periods import PartialPeriod
 from dashboard.ui import tables
 
 LOAD_HINT = (
@@ -87,3 +89,11 @@ def table(frame: pd.DataFrame, key: str, currency: str | None = None, *, labels:
     shown = tables.present(frame, currency, labels=labels, formats=formats, first=first, raw_names=raw_names)
     st.dataframe(shown.frame, hide_index=True, width="stretch", key=key, column_config=shown.config,
                  column_order=shown.order or None)
+
+
+def partial_caption(partial: Mapping[date, PartialPeriod]) -> None:
+    """Under a chart with hatched bars: which periods the range covers only in part, so their lower bars are
+    not read as drops."""
+    if partial:
+        st.caption("Hatched bars: periods only partly in the range, so their totals are not comparable ("
+                   + "; ".join(f"{p.start:%Y-%m-%d} {p.note}" for p in partial.values()) + ").")

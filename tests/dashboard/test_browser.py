@@ -94,6 +94,8 @@ def test_every_page_renders_without_errors(running_app: str):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         _a_shared_link_on_a_fresh_server(browser, running_app)
+        _three_events_draw_three_small_charts(browser, running_app)
+        _a_filtered_overview_marks_its_partial_months(browser, running_app)
         page = browser.new_page(viewport=VIEWPORT)
         console_errors: list[str] = []
         page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
@@ -146,14 +148,56 @@ CHARTS = {"overview": 3, "market": 2, "events": 1}  # plotly charts each page dr
 def _a_shared_link_on_a_fresh_server(browser, url: str) -> None:
     """The first request of a fresh server is a link with view parameters: it opens that view through the
     router (not as a bare legacy pages/ script), with the parameters applied."""
-    page = browser.new_page(viewport=VIEWPORT)
-    page.goto(f"{url}/overview?ov_basis=Billed+cost&ov_grain=Weekly", wait_until="networkidle")
-    page.locator('[data-testid="stMainBlockContainer"] h1', has_text="Overview").wait_for(timeout=30_000)
-    _wait_until_rendered(page)
-    assert page.locator('[data-testid="stException"]').count() == 0
+    page = _open_view(browser, f"{url}/overview?ov_basis=Billed+cost&ov_grain=Weekly", "Overview")
     nav = page.locator('[data-testid="stSidebarNav"]')
     nav.get_by_role("link", name="Spend vs market", exact=True).wait_for(timeout=30_000)  # the router's navigation
     page.get_by_text("Weekly billed cost per provider (USD)").wait_for(timeout=30_000)  # the chart of that view
+    page.close()
+
+
+def _open_view(browser, url: str, title: str):
+    """A new page at ``url`` (a shared link), rendered, without a Streamlit exception."""
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(url, wait_until="networkidle")
+    page.locator('[data-testid="stMainBlockContainer"] h1', has_text=title).wait_for(timeout=30_000)
+    _wait_until_rendered(page)
+    assert page.locator('[data-testid="stException"]').count() == 0, url
+    return page
+
+
+def _three_events_draw_three_small_charts(browser, url: str) -> None:
+    """Three events and three tickers: one CAR chart per event, each with every ticker's line and never more
+    than three bands (read from the drawn figures)."""
+    events = "&".join(f"es_events={e}" for e in ("ev-tpu", "ev-cw", "ev-msft"))
+    tickers = "&".join(f"es_tickers={t}" for t in ("GOOGL", "MSFT", "CRWV"))
+    page = _open_view(browser, f"{url}/events?{events}&{tickers}", "Event study")
+    _full_page_screenshot(page, ARTIFACTS / "events-three.png", charts=3)
+    drawn = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .filter(plot => plot.layout.yaxis.title.text === 'Cumulative abnormal return (%)')
+        .map(plot => [plot.layout.title.text.replace(/<[^>]+>/g, ''),  // Streamlit bolds the titles
+                      plot.data.filter(t => t.mode === 'lines+markers').map(t => t.name).sort(),
+                      plot.data.filter(t => t.fill === 'tonexty').length])""")
+    assert drawn == [["Acme signs a TPU capacity deal with Google", ["CRWV", "GOOGL", "MSFT"], 3],
+                     ["CoreWeave expands its GPU contract with Acme", ["CRWV", "GOOGL", "MSFT"], 3],
+                     ["Microsoft prices a new GPU tier", ["CRWV", "GOOGL", "MSFT"], 3]]
+    page.close()
+
+
+def _a_filtered_overview_marks_its_partial_months(browser, url: str) -> None:
+    """Two providers from 2025-03-12 to 2025-06-20, per month: March (20 of 31 days) and June (20 of 30) are
+    hatched with their note, the months between are not, and the page's caption names both."""
+    view = ("ov_dates=2025-03-12&ov_dates=2025-06-20&ov_providers=Google+Cloud&ov_providers=Microsoft"
+            "&ov_grain=Monthly")
+    page = _open_view(browser, f"{url}/?{view}", "Overview")  # the default page's address is the root
+    _full_page_screenshot(page, ARTIFACTS / "overview-filtered.png", charts=CHARTS["overview"])
+    bars = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .filter(plot => plot.layout.xaxis.title.text === 'Month')
+        .flatMap(plot => plot.data.map(t => [t.name, (t.marker.pattern || {}).shape || '', t.x.length,
+                                             t.customdata.join(' ')]))""")
+    notes = "<br>partial: 20 of 31 days <br>partial: 20 of 30 days"
+    assert sorted(bars) == [["Google Cloud", "", 2, " "], ["Google Cloud", "/", 2, notes],
+                            ["Microsoft", "", 2, " "], ["Microsoft", "/", 2, notes]]
+    page.get_by_text("2025-03-01 partial: 20 of 31 days; 2025-06-01 partial: 20 of 30 days").wait_for()
     page.close()
 
 

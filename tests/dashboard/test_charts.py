@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 
 from dashboard import charts
+from dashboard.services.periods import partial_periods
 from dashboard.services.stock_lines import StockLine
 
 
@@ -79,3 +82,80 @@ def test_small_multiples_one_panel_per_provider(over_time):
         ("AWS", "Cumulative return"): 2, ("AWS", "Spend (USD)"): 2, ("Oracle", "Cumulative return"): 2,
         ("Oracle", "Spend (USD)"): 2}
     assert table[(table["panel"] == "Oracle") & (table["series"] == "Spend (USD)")]["y"].tolist() == [5.0, 4.0]
+
+
+def hatched(fig) -> list[tuple[str, list, list]]:
+    """(name, x, hover note) of every hatched bar trace."""
+    return [(t.name, [str(pd.Timestamp(x).date()) for x in t.x], list(t.customdata)) for t in fig.data
+            if t.type == "bar" and t.marker.pattern.shape == "/"]
+
+
+def test_partial_periods_are_hatched_with_a_note(over_time):
+    partial = partial_periods(date(2025, 5, 20), date(2025, 6, 30), "month")  # May: 12 of 31 days
+    fig = charts.stacked_spend(over_time, "provider", "month", "EUR", "effective", partial)
+    note = ["<br>partial: 12 of 31 days"]
+    assert hatched(fig) == [("AWS", ["2025-05-01"], note), ("Oracle", ["2025-05-01"], note)]
+    solid = [(t.name, list(t.y), t.showlegend is not False) for t in fig.data if t.marker.pattern.shape is None]
+    assert solid == [("AWS", [12.0], True), ("Oracle", [4.0], True)]  # the legend shows the solid bars
+    assert all(t.hovertemplate.endswith("%{customdata}<extra></extra>") for t in fig.data)
+    assert [t.showlegend for t in fig.data if t.marker.pattern.shape == "/"] == [False, False]
+    grid = charts.small_multiples(over_time, {"AWS": line("return")}, "USD", "effective", "month", "return",
+                                  partial=partial)
+    assert hatched(grid) == [("Spend (USD)", ["2025-05-01"], note)]
+    one = charts.spend_vs_stock(over_time[over_time["provider"] == "AWS"], line("price", "USD"), "AWS", "USD",
+                                "effective", "month", partial=partial)
+    assert hatched(one) == [("AWS spend", ["2025-05-01"], note)]
+    stock = next(t for t in one.data if t.type == "scatter")
+    assert (stock.line.color, stock.line.width, one.data[0].opacity) == ("#000000", 2.5, 0.55)
+
+
+def test_when_every_period_is_partial_the_hatched_bars_carry_the_legend(over_time):
+    inside = partial_periods(date(2025, 5, 3), date(2025, 5, 20), "month")
+    fig = charts.stacked_spend(over_time[over_time["period"] == "2025-05-01"], "provider", "month", "EUR",
+                               "effective", inside)
+    assert [(t.name, t.marker.pattern.shape, t.showlegend) for t in fig.data] == [("AWS", "/", True),
+                                                                                   ("Oracle", "/", True)]
+
+
+def test_full_periods_are_not_hatched(over_time):
+    fig = charts.stacked_spend(over_time, "provider", "month", "EUR", "effective",
+                               partial_periods(date(2025, 5, 1), date(2025, 6, 30), "month"))
+    assert hatched(fig) == [] and len(fig.data) == 2
+
+
+def paths_of(tickers: list[str]) -> pd.DataFrame:
+    """A CAR path of days -1..1 per ticker (one event), CAR 1, 2, 3 % with a band of ± 1 point."""
+    rows = [{"event_id": "ev", "ticker": t, "relative_day": d, "date": f"2025-05-0{d + 2}", "car": (d + 2) / 100,
+             "lower": (d + 1) / 100, "upper": (d + 3) / 100} for t in tickers for d in (-1, 0, 1)]
+    return pd.DataFrame(rows)
+
+
+def bands(fig) -> list[str]:
+    return [t.meta for t in fig.data if t.fill == "tonexty"]
+
+
+def test_car_paths_one_line_per_ticker_with_its_band():
+    fig = charts.car_paths(paths_of(["GOOGL", "MSFT"]), "Acme signs a deal")
+    assert fig.layout.title.text == "Acme signs a deal"
+    assert fig.layout.yaxis.title.text == "Cumulative abnormal return (%)"
+    lines = {t.name: list(t.y) for t in fig.data if t.mode == "lines+markers"}
+    assert lines == {"GOOGL": pytest.approx([1.0, 2.0, 3.0]), "MSFT": pytest.approx([1.0, 2.0, 3.0])}
+    assert bands(fig) == ["GOOGL", "MSFT"]
+
+
+def test_car_paths_never_draw_more_than_three_bands():
+    many = paths_of(["GOOGL", "MSFT", "CRWV", "NVDA", "AMZN"])
+    fig = charts.car_paths(many, "Five tickers")
+    assert len([t for t in fig.data if t.mode == "lines+markers"]) == 5  # every ticker's line
+    assert bands(fig) == ["GOOGL", "MSFT", "CRWV"]  # the first three's bands only
+    assert bands(charts.car_paths(many, "Chosen", banded=["NVDA", "AMZN"])) == ["NVDA", "AMZN"]
+    assert bands(charts.car_paths(many, "Too many chosen", banded=["AMZN", "NVDA", "CRWV", "MSFT"])) == [
+        "MSFT", "CRWV", "NVDA"]
+
+
+def test_each_band_is_filled_in_its_lines_colour():
+    fig = charts.car_paths(paths_of(["GOOGL", "MSFT"]), "Two tickers")
+    lines = {t.name: t.line.color for t in fig.data if t.mode == "lines+markers"}
+    fills = {t.meta: t.fillcolor for t in fig.data if t.fill == "tonexty"}
+    assert lines == {"GOOGL": "#0072B2", "MSFT": "#D55E00"}
+    assert fills == {"GOOGL": "rgba(0,114,178,0.15)", "MSFT": "rgba(213,94,0,0.15)"}

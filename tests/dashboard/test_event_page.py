@@ -109,3 +109,23 @@ def test_a_malformed_setting_is_shown_not_raised(event_page, monkeypatch):
     monkeypatch.setenv("SPENDSCOPE_EVENTSTUDY__ESTIMATION", "last year")
     at = event_page()
     assert at.error[0].value.startswith("A setting cannot be used: setting eventstudy.estimation: expected a window")
+
+
+def test_several_events_draw_one_small_chart_each_with_at_most_three_bands(app, spend_db):
+    builders.create_events(Warehouse(spend_db))  # ev-tpu (GOOGL), ev-cw (CRWV, NVDA: no prices), ev-msft (MSFT)
+    at = app("event_study", es_events=["ev-tpu", "ev-cw", "ev-msft"], es_tickers=["GOOGL", "MSFT", "CRWV"])
+    charts_drawn = figures(at)
+    assert [c["layout"]["title"]["text"] for c in charts_drawn] == [
+        "Acme signs a TPU capacity deal with Google", "CoreWeave expands its GPU contract with Acme",
+        "Microsoft prices a new GPU tier"]
+    for chart in charts_drawn:
+        lines = [t["name"] for t in chart["data"] if t["mode"] == "lines+markers"]
+        assert sorted(lines) == ["CRWV", "GOOGL", "MSFT"]
+        assert len([t for t in chart["data"] if t.get("fill") == "tonexty"]) == 3
+    paths = event_study.car_paths(event_study.study(Reader(spend_db), ("ev-tpu", "ev-cw", "ev-msft"),
+                                                    tickers=("GOOGL", "MSFT", "CRWV"),
+                                                    config=StudyConfig.from_config(load_config())))
+    cw = next(t for t in charts_drawn[1]["data"] if t.get("name") == "CRWV")
+    expected_car = paths.query("event_id == 'ev-cw' and ticker == 'CRWV'")["car"] * 100
+    assert values(cw["y"]) == pytest.approx(expected_car.tolist())
+    assert [m.label for m in at.multiselect] == ["Events", "Tickers (default: each event's own)"]  # no band choice

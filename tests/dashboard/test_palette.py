@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard import charts
-from dashboard.palette import PROVIDER_COLORS, SPARE, provider_colors
+from dashboard.palette import PROVIDER_COLORS, SPARE, provider_colors, translucent
 from tests.dashboard.apptest import figures
 
 
@@ -49,3 +49,8 @@ def test_a_provider_has_the_same_colour_on_the_overview_and_on_spend_vs_market(a
     assert over_time == {"CoreWeave": "#CC79A7", "Google Cloud": "#009E73", "Microsoft": "#0072B2"}
     assert one == {"CoreWeave": over_time["CoreWeave"]}
     assert grid == over_time
+
+
+def test_a_band_is_its_line_colour_made_translucent():
+    assert translucent("#0072B2") == "rgba(0,114,178,0.15)"
+    assert translucent("#D55E00", 0.3) == "rgba(213,94,0,0.3)"
