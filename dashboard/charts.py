@@ -22,7 +22,11 @@ from dashboard.services.stock_lines import VIEWS, StockLine
 
 GRAIN_LABELS = {"day": "Day", "week": "Week (from Monday)", "month": "Month"}
 GRAIN_ADJECTIVES = {"day": "Daily", "week": "Weekly", "month": "Monthly"}
-_PERIOD = {"day": 86_400_000, "week": 7 * 86_400_000, "month": "M1"}  # plotly xperiod of one bar
+_DAY_MS = 86_400_000
+_PERIOD = {"day": _DAY_MS, "week": 7 * _DAY_MS, "month": "M1"}  # plotly xperiod of one bar
+# Bar widths in ms: plotly derives a bar's width from the gaps between bars, so a lone bar (a range of one period,
+# or the one partial period of a trace) would be drawn 1 ms wide, i.e. not at all.
+_WIDTH = {"day": 0.8 * _DAY_MS, "week": 0.8 * 7 * _DAY_MS, "month": 0.8 * 30 * _DAY_MS}
 EVENT_COLOR = "#d62728"
 BAR_OPACITY = 0.55  # spend bars under a stock line: light enough for the line to stand out
 STOCK_STYLE = {"color": STOCK_LINE, "width": 2.5}
@@ -45,6 +49,11 @@ def _hover_money(currency: str) -> str:
 
 
 PARTIAL_PATTERN = "/"  # the hatching of a bar whose period the range covers only in part
+
+
+def _period_bars(grain: str) -> dict[str, object]:
+    """The position and width of a period's bar: centred on its period, 80 % of it wide."""
+    return {"xperiod": _PERIOD[grain], "xperiodalignment": "middle", "width": _WIDTH[grain]}
 
 
 def _bars(periods: pd.Series, amounts: pd.Series, partial: Mapping[date, PartialPeriod] | None, **props
@@ -73,8 +82,8 @@ def stacked_spend(frame: pd.DataFrame, by: str, grain: str, currency: str, measu
     fig = go.Figure()
     colors = provider_colors(frame[by].astype(str)) if by == "provider" else {}
     for group, rows in frame.groupby(by, sort=False):
-        fig.add_traces(_bars(rows["period"], rows["amount"], partial, name=str(group), xperiod=_PERIOD[grain],
-                             xperiodalignment="middle", hovertemplate=_hover_money(currency),
+        fig.add_traces(_bars(rows["period"], rows["amount"], partial, name=str(group), **_period_bars(grain),
+                             hovertemplate=_hover_money(currency),
                              marker_color=colors.get(str(group))))
     title = f"{GRAIN_ADJECTIVES[grain]} {MEASURE_LABELS[measure].lower()} per {DIMENSION_LABELS[by].lower()} " \
             f"({currency})"
@@ -127,8 +136,8 @@ def spend_vs_stock(spend: pd.DataFrame, line: StockLine, provider: str, currency
     """One provider's spend per period (bars, left axis) with its parent's stock line (right axis) and the
     events as vertical markers; the bars of ``partial`` periods hatched. ``spend``: columns period, amount."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    for bars in _bars(spend["period"], spend["amount"], partial, name=f"{provider} spend", xperiod=_PERIOD[grain],
-                      xperiodalignment="middle", opacity=BAR_OPACITY, hovertemplate=_hover_money(currency),
+    for bars in _bars(spend["period"], spend["amount"], partial, name=f"{provider} spend", **_period_bars(grain),
+                      opacity=BAR_OPACITY, hovertemplate=_hover_money(currency),
                       marker_color=provider_colors([provider])[provider]):
         fig.add_trace(bars, secondary_y=False)
     unit = "%" if line.view != "price" else f" {line.unit}"
@@ -166,7 +175,7 @@ def small_multiples(spend: pd.DataFrame, lines: dict[str, StockLine], currency: 
         mine = spend[spend["provider"] == provider]
         line = lines[provider]
         for bars in _bars(mine["period"], mine["amount"], partial, name=f"Spend ({currency})",
-                          xperiod=_PERIOD[grain], xperiodalignment="middle", marker_color=colors[provider],
+                          **_period_bars(grain), marker_color=colors[provider],
                           opacity=BAR_OPACITY, legendgroup="spend", showlegend=i == 0, meta=provider,
                           hovertemplate="%{meta}<br>%{x|%Y-%m-%d}: %{y:,.2f} " + currency
                                         + "%{customdata}<extra></extra>"):

@@ -159,3 +159,12 @@ def test_each_band_is_filled_in_its_lines_colour():
     fills = {t.meta: t.fillcolor for t in fig.data if t.fill == "tonexty"}
     assert lines == {"GOOGL": "#0072B2", "MSFT": "#D55E00"}
     assert fills == {"GOOGL": "rgba(0,114,178,0.15)", "MSFT": "rgba(213,94,0,0.15)"}
+
+
+@pytest.mark.parametrize(("grain", "days"), [("day", 1), ("week", 7), ("month", 30)])
+def test_a_lone_bar_is_drawn_most_of_its_period_wide(over_time, grain, days):
+    # plotly sizes bars by the gaps between them: one bar alone would be 1 ms wide, invisible
+    fig = charts.stacked_spend(over_time[over_time["period"] == "2025-05-01"].head(1), "provider", grain, "EUR",
+                               "effective")
+    [bar] = fig.data
+    assert len(bar.x) == 1 and bar.width == 0.8 * days * 86_400_000
