@@ -4,8 +4,9 @@ columns first and long text last.
 
 :func:`present` decides all of it from the column names and types, so every table of every page looks alike;
 ``widgets.table`` draws its result. Only the display changes: the CSV download next to a table keeps the raw
-frame. Streamlit draws a missing value as a faded ``None`` whatever the column's format, so a number or date
-column with missing values is shown as text formatted the same way, with blanks where values are missing.
+frame. A missing value is drawn as :data:`MISSING` (``st.dataframe``'s ``placeholder``, which ``widgets.table``
+passes), never as Streamlit's default ``None``; numbers and dates keep their types, so every column sorts as what it
+holds.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ FRACTIONS = frozenset({"car", "bhar", "caar", "aar", "mean_daily_aar", "mean_bha
 DAYS = frozenset({"days_behind", "lag_days"})
 LONG_TEXT = frozenset({"headline", "error", "detail", "reason", "rule", "source", "car_note", "fx_issue",
                        "dismiss_reason", "notes"})
+MISSING = "–"  # how a missing value is drawn (an en dash, not Streamlit's "None")
 WHOLE_TEXT = "Long text is cut at the column's width: double-click a cell to read all of it."
 FORMATS = {"alpha": "%.5f", "beta": "%.3f", "r2": "%.3f", "s": "%.4f", "last_rate": "%.4f", "relative_day": "%d"}
 LABELS = {
@@ -110,32 +112,23 @@ def _order(columns: list[str], first: Sequence[str], currency: str | None) -> li
 def _column(name: str, values: pd.Series, header: str, fmt: str | None,
             raw_names: bool) -> tuple[dict, pd.Series]:
     """The column config of one column and the values to draw."""
-    missing = values.isna()
     if pd.api.types.is_bool_dtype(values):
         return st.column_config.CheckboxColumn(header), values
     if pd.api.types.is_numeric_dtype(values):
-        fmt = fmt or _number_format(name, values, raw_names)
-        if fmt and missing.any():
-            return (st.column_config.TextColumn(header, alignment="right"),
-                    values.map(lambda v: "" if pd.isna(v) else _printf(fmt, v)))
-        return st.column_config.NumberColumn(header, format=fmt), values
+        return st.column_config.NumberColumn(header, format=fmt or _number_format(name, values, raw_names)), values
     if pd.api.types.is_datetime64_any_dtype(values) or _is_dates(values):
         stamps = pd.to_datetime(values)
         timed = not stamps.dropna().eq(stamps.dropna().dt.normalize()).all()
         if timed and not raw_names:
             header = f"{header} (UTC)"
-        if missing.any():
-            pattern = "%Y-%m-%d %H:%M" if timed else "%Y-%m-%d"
-            return st.column_config.TextColumn(header), stamps.map(lambda v: "" if pd.isna(v) else v.strftime(pattern))
         if timed:
-            return st.column_config.DatetimeColumn(header, format="YYYY-MM-DD HH:mm"), values
-        return st.column_config.DateColumn(header, format="YYYY-MM-DD"), values
+            return st.column_config.DatetimeColumn(header, format="YYYY-MM-DD HH:mm"), stamps
+        return st.column_config.DateColumn(header, format="YYYY-MM-DD"), stamps
     if values.map(lambda v: isinstance(v, list | tuple | np.ndarray)).any():
         return st.column_config.ListColumn(header), values
-    text = values.where(~missing, "")
     if name in LONG_TEXT:
-        return st.column_config.TextColumn(header, width="large", help=WHOLE_TEXT), text
-    return st.column_config.TextColumn(header), text
+        return st.column_config.TextColumn(header, width="large", help=WHOLE_TEXT), values
+    return st.column_config.TextColumn(header), values
 
 
 def _is_dates(values: pd.Series) -> bool:
@@ -165,21 +158,3 @@ def _number_format(name: str, values: pd.Series, raw_names: bool) -> str | None:
     if pd.api.types.is_integer_dtype(values):
         return "%,d"
     return "%,.2f"
-
-
-_SPEC = re.compile(r"%([+,]*)(\.\d+)?([dfe])")
-
-
-def _printf(fmt: str, value: object) -> str:
-    """``value`` as Streamlit shows it with NumberColumn format ``fmt`` (``percent`` or printf with ``,`` for
-    thousands separators and ``+`` for a sign), for a column shown as text."""
-    number = float(value)  # type: ignore[arg-type]
-    if fmt == "percent":
-        return f"{number:.2%}"
-
-    def spec(match: re.Match) -> str:
-        flags, precision, kind = match.groups()
-        sign, comma = "+" if "+" in flags else "", "," if "," in flags else ""
-        return format(round(number) if kind == "d" else number, f"{sign}{comma}{precision or ''}{kind}")
-
-    return _SPEC.sub(spec, fmt).replace("%%", "%")

@@ -88,7 +88,7 @@ def table(frame: pd.DataFrame, key: str, currency: str | None = None, *, labels:
     arguments): human labels, formatted numbers and dates, the currency of the amounts in their headers."""
     shown = tables.present(frame, currency, labels=labels, formats=formats, first=first, raw_names=raw_names)
     st.dataframe(shown.frame, hide_index=True, width="stretch", key=key, column_config=shown.config,
-                 column_order=shown.order or None)
+                 column_order=shown.order or None, placeholder=tables.MISSING)
 
 
 def partial_caption(partial: Mapping[date, PartialPeriod]) -> None:

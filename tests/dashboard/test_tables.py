@@ -43,24 +43,24 @@ def test_own_currency_amounts_sit_next_to_the_currency_column_and_long_text_come
     assert shown.config["first_day"]["type_config"]["format"] == "YYYY-MM-DD"
 
 
-def test_missing_values_are_blank_text_formatted_like_the_column():
+def test_columns_with_missing_values_keep_their_type_and_format():
     frame = pd.DataFrame({"event_id": ["a", "b"], "car": [0.0123, np.nan], "car_t": [-0.971, np.nan],
                           "effective_cost": [1234567.891, None], "note": ["x", None],
                           "day0": [date(2025, 6, 3), None], "sessions_behind": pd.array([359, None], dtype="Int64")})
     shown = present(frame, "USD", first=("event_id", "car"))
-    assert shown.frame.to_dict("list") == {
-        "event_id": ["a", "b"], "car": ["1.23%", ""], "car_t": ["-0.97", ""], "effective_cost": ["1,234,567.89", ""],
-        "note": ["x", ""], "day0": ["2025-06-03", ""], "sessions_behind": ["359", ""]}
-    assert shown.config["car"]["alignment"] == "right"
+    formats = {name: config["type_config"].get("format") for name, config in shown.config.items()}
+    assert formats == {"event_id": None, "car": "percent", "car_t": "%,.2f", "effective_cost": "%,.2f", "note": None,
+                       "day0": "YYYY-MM-DD", "sessions_behind": "%,d"}
+    assert shown.frame["car"].tolist()[0] == 0.0123 and shown.frame["car"].isna().tolist() == [False, True]
+    assert shown.frame["day0"].tolist()[0] == pd.Timestamp(2025, 6, 3)  # a date, so it sorts as one
     assert shown.order[:2] == ["event_id", "car"]
-    assert frame["car"].isna().sum() == 1  # the raw frame (the CSV download) keeps its values
 
 
 def test_a_sql_result_keeps_the_names_the_user_wrote():
     frame = pd.DataFrame({"effective_cost": [1.5], "my_col": [None]})
     shown = present(frame, raw_names=True)
     assert [shown.config[c]["label"] for c in frame] == ["effective_cost", "my_col"]
-    assert shown.frame["my_col"].tolist() == [""] and shown.order == []
+    assert shown.frame["my_col"].isna().all() and shown.order == []
 
 
 def _columns(element) -> dict:
@@ -76,8 +76,7 @@ def test_every_table_of_a_page_is_finance_grade(app, spend_db, page):
     for element in at.dataframe:
         headers = [c["label"] for c in _columns(element).values()]
         assert not [h for h in headers if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", h)], headers  # no snake_case
-        displayed = element.value
-        assert not displayed.isna().any().any(), displayed  # Streamlit draws a missing value as "None"
+        assert element.proto.placeholder == "–"  # a missing value is an en dash, not Streamlit's "None"
         amounts = [h for h in headers if h.startswith(("Amount", "Billed cost", "Effective cost", "Previous"))]
         assert all(h.endswith(("(USD)", "(own currency)")) for h in amounts), amounts
 
