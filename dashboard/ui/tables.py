@@ -122,8 +122,8 @@ def _column(name: str, values: pd.Series, header: str, fmt: str | None,
         if timed and not raw_names:
             header = f"{header} (UTC)"
         if timed:
-            return st.column_config.DatetimeColumn(header, format="YYYY-MM-DD HH:mm"), stamps
-        return st.column_config.DateColumn(header, format="YYYY-MM-DD"), stamps
+            return st.column_config.DatetimeColumn(header, format="YYYY-MM-DD HH:mm"), values
+        return st.column_config.DateColumn(header, format="YYYY-MM-DD"), values
     if values.map(lambda v: isinstance(v, list | tuple | np.ndarray)).any():
         return st.column_config.ListColumn(header), values
     if name in LONG_TEXT:
