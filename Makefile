@@ -37,10 +37,12 @@ demo: $(VENV)/.runtime
 sql: $(VENV)/.dev  # the DuckDB CLI (duckdb-cli), read-only, on the configured warehouse (setting `db`)
 	$(BIN)/duckdb -readonly "$$($(BIN)/python -c 'from etl.config import load_config; print(load_config().db_path)')"
 
+# Every benchmark runs even when an earlier one misses a target; bench/targets.py then prints one table of every
+# figure against its target and fails when one is missed (or a script recorded nothing).
+BENCHES := ingest nightly dashboard eventstudy bigquery
 bench: $(VENV)/.dev
-	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/eventstudy.py
-	$(BIN)/python bench/dashboard.py
+	@start=$$(date +%s); for b in $(BENCHES); do $(BIN)/python bench/$$b.py || true; done; \
+	$(BIN)/python bench/targets.py $$start $(BENCHES)
 
 clean:
 	rm -rf data/demo data/warehouse.duckdb* tests/artifacts

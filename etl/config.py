@@ -71,6 +71,13 @@ SETTINGS: tuple[Setting, ...] = (
             items={"path": str, "name": str, "format": str, "dataset": str, "currency": str, "replace": str,
                    "mapping": str},
             required=("path",), paths=("path", "mapping")),
+    Setting("gcp.credentials", str, "",
+            "Google Cloud credentials: empty for Application Default Credentials, the path of a service-account "
+            "key file, or `anonymous` (a local stand-in or emulator). Never logged or stored."),
+    Setting("gcp.bigquery_endpoint", str, "",
+            "BigQuery API endpoint instead of Google's (Private Service Connect, or a local stand-in)."),
+    Setting("gcp.billing_endpoint", str, "",
+            "Cloud Billing API endpoint (accounts, projects, SKU catalog) instead of Google's."),
     Setting("freshness.billing_lag_days", float, 2.0,
             "Days a billing feed's data (its latest ChargePeriodEnd) may lag behind now before `status` and the "
             "dashboard call it stale: providers deliver a day or two late."),
