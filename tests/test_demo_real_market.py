@@ -29,11 +29,13 @@ def test_when_yahoo_answers_the_demo_stores_real_prices_and_rates_and_makes_up_o
     need_market_fixtures()
     fake = market_fake()
     monkeypatch.setattr(yahoo.yf, "download", fake)
+    # the whole attempt is bounded by the timeout: a generous one, so a busy machine cannot turn answers into a miss
+    monkeypatch.setenv("SPENDSCOPE_DEMO__MARKET_TIMEOUT_S", "120")
     demo = cli(*DEMO, "--out", str(tmp_path / "exports"))
     assert demo.code == 0, demo.err
     assert (f"REAL prices from Yahoo for 8 tickers ({', '.join(REAL)}) and FX rates for CAD, EUR, GBP, NOK, JPY; "
             "not from Yahoo: SYNTHETIC prices for ^N225, 9984.T and FX rates for no currency") in demo.out
-    assert {call["timeout"] for call in fake.calls} == {10.0}  # setting demo.market_timeout_s, per request
+    assert {call["timeout"] for call in fake.calls} == {120.0}  # setting demo.market_timeout_s, per request
     assert sorted(query("SELECT subject FROM real_data WHERE kind = 'prices'")) == sorted((t,) for t in REAL)
     assert query("SELECT close FROM prices WHERE ticker = 'MSFT' AND date = '2025-06-10'") == [(470.9200134277344,)]
     assert query("SELECT DISTINCT format, synthetic FROM load_log WHERE kind = 'prices' AND source = 'GOOGL'"
