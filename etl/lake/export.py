@@ -89,6 +89,9 @@ class Selection:
         return not (self.providers or self.periods or self.since)
 
 
+EVERYTHING = Selection()
+
+
 @dataclass(frozen=True)
 class Partition:
     """One provider's billing period as the warehouse holds it: its rows, totals per currency and fingerprint."""
@@ -135,7 +138,7 @@ class ExportReport:
                 f"{len(self.unchanged)} unchanged{kept}; {self.rows_written:,} rows written to {self.lake}")
 
 
-def export_lake(db: Path, lake: Path, selection: Selection = Selection(), *, force: bool = False,
+def export_lake(db: Path, lake: Path, selection: Selection = EVERYTHING, *, force: bool = False,
                 duckdb_config: dict[str, str | int | bool] | None = None) -> ExportReport:
     """Export the selected partitions of the warehouse at ``db`` into ``lake`` (created when missing), rewriting
     only those whose content changed (all of them with ``force``)."""
