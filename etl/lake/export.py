@@ -161,14 +161,26 @@ def export_lake(db: Path, lake: Path, selection: Selection = EVERYTHING, *, forc
                 _write(con, columns, lake, report.written, manifest)
         finally:
             con.close()
-    planned_paths = {p.path for p in planned}
-    report.kept = [{"path": path, **entry} for path, entry in sorted(manifest.items())
-                   if path not in planned_paths
-                   and selection.covers(entry["ServiceProviderName"], date.fromisoformat(entry["BillingPeriodStart"]))]
-    for entry in report.kept:
+        report.kept = _vanished(lake, manifest, {p.path for p in planned}, selection)
+    return report
+
+
+def _vanished(lake: Path, manifest: dict[str, dict[str, Any]], planned: set[str],
+              selection: Selection) -> list[dict[str, Any]]:
+    """Selected partitions of the lake that the warehouse no longer has: kept as they are and reported (deleting
+    exported data is left to a person). One whose folder was deleted is dropped from the manifest."""
+    gone = [path for path in manifest if path not in planned and not (lake / path).is_dir()]
+    for path in gone:
+        log.info("lake partition %s: its folder was removed, dropped from the manifest", path)
+        del manifest[path]
+    if gone:
+        _write_manifest(lake, manifest)
+    kept = [{"path": path, **entry} for path, entry in sorted(manifest.items()) if path not in planned
+            and selection.covers(entry["ServiceProviderName"], date.fromisoformat(entry["BillingPeriodStart"]))]
+    for entry in kept:
         log.warning("lake partition %s kept: the warehouse no longer has rows of %s %s", entry["path"],
                     entry["ServiceProviderName"], entry["BillingPeriodStart"])
-    return report
+    return kept
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:

@@ -4,6 +4,7 @@ only changed partitions are rewritten; a failed export leaves the previous parti
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -154,6 +155,11 @@ def test_a_reexport_rewrites_only_the_reloaded_period_and_keeps_a_vanished_one(l
         "kept: no longer in the warehouse"
     assert "1 kept (no longer in the warehouse)" in result.out.splitlines()[-1]
     assert files(lake) == after
+    # deleting the kept folder is how a person drops it: the next export forgets it
+    shutil.rmtree(lake / july_path)
+    result = cli("export", "--to", str(lake))
+    assert result.out.splitlines()[-1] == f"export: 3 partitions: 0 written, 3 unchanged; 0 rows written to {lake}"
+    assert july_path not in json.loads((lake / MANIFEST).read_text())["partitions"]
 
 
 def test_a_failed_rename_leaves_the_previous_partition_in_place(load_billing, cli, query, tmp_path, monkeypatch):
