@@ -231,3 +231,16 @@ def test_run_exports_the_published_warehouse_to_the_configured_lake(tmp_path):
     what = {row["step"]: row for row in table_rows(second.stdout, "step")}["export"]["what"]
     partitions = len({(row["provider"], row["billing_period"]) for row in rows})
     assert what == f"{partitions} partitions: 0 written, {partitions} unchanged; 0 rows written to {lake}"
+
+
+def test_two_provider_names_with_one_slug_are_refused_before_anything_is_written(load_billing, cli, tmp_path):
+    rows = [focus_row("1.00", "2025-06-01").replace(",CoreWeave,CoreWeave,", ",Core Weave,Core Weave,"),
+            focus_row("2.00", "2025-06-01", account="A2").replace(",CoreWeave,CoreWeave,", ",core-weave,core-weave,")]
+    load_billing(write(tmp_path / "weave.csv", HEADER, *rows))
+    lake = tmp_path / "lake"
+    result = cli("export", "--to", str(lake))
+    assert result.code == 1
+    assert ("error: export failed, the lake's partitions are as they were: providers 'Core Weave' and 'core-weave' "
+            "would share the lake folder provider=core-weave; rename one with the providers.aliases setting"
+            in result.out)
+    assert files(lake) == {} and not (lake / MANIFEST).exists()
