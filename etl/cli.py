@@ -22,6 +22,7 @@ from etl.context import Context
 from etl.demo import cli as demo_cli
 from etl.events import cli as events_cli
 from etl.eventstudy import cli as eventstudy_cli
+from etl.lake import cli as lake_cli
 from etl.logs import setup_logging
 from etl.market import cli as market_cli
 from etl.warehouse import WarehouseBusyError, latest_schema_version
@@ -38,6 +39,7 @@ COMMAND_GROUPS: tuple[CommandGroup, ...] = (  # in the order `--help` lists them
     events_cli.register,
     eventstudy_cli.register,
     adhoc_cli.register,
+    lake_cli.register,
     run_cli.register,
 )
 

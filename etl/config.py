@@ -87,6 +87,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Closed sessions of its exchange a ticker's latest stored session may lag before its prices are stale."),
     Setting("freshness.fx_lag_days", float, 4.0,
             "Days after the end (24:00 UTC) of an FX pair's latest rate date before it is stale; 4 covers weekends."),
+    Setting("export.lake_dir", str, "",
+            "Folder of the FOCUS Parquet lake `python -m etl run` exports to after publishing (the default of "
+            "`export --to`); empty: `run` does not export."),
     Setting("dashboard.benchmark", str, "SPY",
             "Benchmark ticker of the dashboard's cumulative abnormal returns and event CARs (Spend vs market)."),
     Setting("providers.aliases", dict, {},

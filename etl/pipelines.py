@@ -30,6 +30,8 @@ from etl.events.store import read_events
 from etl.eventstudy.settings import StudySettings
 from etl.eventstudy.store import store_study
 from etl.eventstudy.warehouse import StudyTables, compute_event_studies
+from etl.lake.export import EVERYTHING, ExportReport, Selection
+from etl.lake.export import export_lake as write_lake
 from etl.loadlog import LoadRecord
 from etl.market import fx, prices
 from etl.market.fx import FxFetch
@@ -42,7 +44,7 @@ from etl.market.tickers import (
     overlap_days,
     provider_tickers,
 )
-from etl.warehouse import WriteSession
+from etl.warehouse import Warehouse, WriteSession
 
 if TYPE_CHECKING:
     from etl.demo.real_market import RealMarket
@@ -237,6 +239,21 @@ def build_demo(config: Config, session: WriteSession, out: Path, rows: int, seed
                                       config.get("fx.max_rate_age_days"), end, skip=real_market_subjects(session.con))
     refresh_events(config, session)
     return DemoBuild(files, billing, records, run_event_studies(config, session))
+
+
+# --- the FOCUS lake ------------------------------------------------------------------------------------------
+
+def export_lake(config: Config, warehouse: Warehouse, lake: Path | None = None, selection: Selection = EVERYTHING,
+                *, force: bool = False) -> ExportReport:
+    """Export the published warehouse's ``cost`` rows to ``lake`` (default: the setting export.lake_dir). It only
+    reads the warehouse, so it takes no write session and no writer lock."""
+    if lake is None and not config.get("export.lake_dir"):
+        raise SettingsError("no lake folder: give --to DIR or set export.lake_dir")
+    limits: dict[str, str | int | bool] = {"memory_limit": warehouse.memory_limit}
+    if warehouse.threads:
+        limits["threads"] = warehouse.threads
+    return write_lake(warehouse.path, lake or Path(config.get("export.lake_dir")), selection, force=force,
+                      duckdb_config=limits)
 
 
 def _market_settings(config: Config, quick: Quick | None = None) -> tuple[date, int, float]:

@@ -1,6 +1,7 @@
 """``python -m etl run``: everything configured, in order, as one job for cron.
 
-The steps are billing (the ``[[billing.sources]]`` of config.toml), prices, FX, events and event studies. What can
+The steps are billing (the ``[[billing.sources]]`` of config.toml), prices, FX, events and event studies, and
+after the publish the export of the FOCUS lake (``export.lake_dir``; it reads the published file). What can
 be done without the warehouse's writer lock is done first: the billing paths are expanded and Yahoo is asked for
 prices and rates, so a slow download never holds the lock. Then one write session (one copy of the warehouse, one
 publish) runs every step's writes. A step that raises is recorded as failed with its reason and the next step still
@@ -36,7 +37,7 @@ from etl.warehouse import Warehouse, WarehouseLockedError, WriteSession
 
 log = logging.getLogger(__name__)
 
-STEPS = ("billing", "prices", "fx", "events", "eventstudy")
+STEPS = ("billing", "prices", "fx", "events", "eventstudy", "export")
 
 
 @dataclass
@@ -158,8 +159,10 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
     except (duckdb.Error, OSError) as exc:  # opening the copy or publishing it failed: the published file is as it was
         log.exception("the run's write session was not published")
         report.not_published = f"{type(exc).__name__}: {exc}"
+        steps["export"].skip("nothing was published")
         return report
     log.info("published %s", warehouse.path)
+    _export(steps["export"], config, warehouse)
     return report
 
 
@@ -253,6 +256,16 @@ def _event_studies(step: Step, config: Config, session: WriteSession, settings: 
         failed = study.tables.pairs[study.tables.pairs["status"] == "failed"]
         first = "; ".join(f"{row.event_id} / {row.ticker}: {row.reason}" for row in failed.head(3).itertuples())
         step.fail(f"{counts['failed']} event/ticker pairs failed, e.g. {first}")
+
+
+def _export(step: Step, config: Config, warehouse: Warehouse) -> None:
+    """The lake, from the file just published (read-only: the writer lock is already released)."""
+    if not config.get("export.lake_dir"):
+        step.skip("export.lake_dir is not set")
+    else:
+        with step.attempt():
+            step.counts = pipelines.export_lake(config, warehouse).counts()
+    _log_step(step)
 
 
 def _judge(step: Step, unit: str) -> None:
