@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from datetime import UTC, datetime
 
 from etl import pipelines
@@ -54,12 +55,16 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_load(args: argparse.Namespace, ctx: Context) -> int:
-    if bool(args.paths) == bool(args.bigquery):
-        raise pipelines.SettingsError("billing load: give either PATH... or --bigquery TABLE")
-    if args.bigquery:
-        return _print_results(_load_bigquery(args, ctx), [])
-    options = pipelines.billing_options(ctx.config, format=args.format, dataset=args.dataset,
-                                        currency=args.currency, replace=args.replace, mapping=args.mapping)
+    try:
+        if bool(args.paths) == bool(args.bigquery):
+            raise pipelines.SettingsError("billing load: give either PATH... or --bigquery TABLE")
+        if args.bigquery:
+            return _print_results(_load_bigquery(args, ctx), [])
+        options = pipelines.billing_options(ctx.config, format=args.format, dataset=args.dataset,
+                                            currency=args.currency, replace=args.replace, mapping=args.mapping)
+    except pipelines.SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     sources, unloaded = pipelines.billing_sources(args.paths)
     with ctx.warehouse.write("billing load") as session:
         results = pipelines.load_billing(ctx.config, session, sources, options) + unloaded
