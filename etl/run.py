@@ -1,8 +1,9 @@
 """``python -m etl run``: everything configured, in order, as one job for cron.
 
 The steps are billing (the ``[[billing.sources]]`` of config.toml), prices, FX, events and event studies. What can
-be done without the warehouse's writer lock is done first: the billing paths are expanded and Yahoo is asked for
-prices and rates, so a slow download never holds the lock. Then one write session (one copy of the warehouse, one
+be done without the warehouse's writer lock is done first: the billing paths are expanded, the BigQuery billing
+sources are queried (their results spooled) and Yahoo is asked for prices and rates, so a slow download never holds
+the lock. Then one write session (one copy of the warehouse, one
 publish) runs every step's writes. A step that raises is recorded as failed with its reason and the next step still
 runs; each step's writes are committed in their own transactions, so the session publishes what succeeded.
 

@@ -90,3 +90,9 @@ def test_billing_load_bigquery_loads_one_table(tmp_path, standin, cli, query):
         (f"bigquery:{TABLE}", "2", "USD 101.25")]
     assert queries(standin)[1]["query"]["maximumBytesBilled"] == "9000000"
     assert query("SELECT count(*) FROM cost") == [(2,)]
+
+
+def test_billing_load_needs_paths_or_a_table_not_both(tmp_path, cli):
+    for args in ((), ("a.csv", "--bigquery", TABLE)):
+        result = cli("billing", "load", *args)
+        assert result.code == 2 and "give either PATH... or --bigquery TABLE" in result.err

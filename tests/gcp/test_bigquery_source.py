@@ -43,6 +43,7 @@ def load(config, db_path: Path, bq: BigQuerySource, now: datetime = NOW):
     fetched = pipelines.fetch_bigquery(config, bq, now=now)
     with Warehouse(db_path).write("test") as session:
         [record] = pipelines.load_bigquery(session, [fetched], LoadOptions())
+    assert fetched.spool is None or not fetched.spool.parent.exists()  # the spool is removed after the load
     return record
 
 
@@ -83,7 +84,8 @@ def test_rows_are_streamed_page_by_page_into_the_warehouse(tmp_path, standin, db
                 cost_at_list=Decimal("12.5"), credit_sustained_usage_discount=Decimal("-1.5"),
                 credit_promotion=Decimal("-0.25")) for d in range(1, 8)]
     rows += [row(invoice_month="202505", usage_date=datetime(2025, 5, 31).date(), currency="USD",
-                 cost=Decimal("3.3"), cost_at_list=Decimal("3.3"), sku_id="CP-T4", cost_type="tax")]
+                 cost=Decimal("3.3"), cost_at_list=Decimal("3.3"), sku_id="CP-T4", cost_type="tax",
+                 labels_json='[{"key":"team","value":"ml"},{"key":"env","value":"prod"}]')]
     result = QueryResult(rows, bytes_processed=7_340_032)
     install(standin, result)
     bq = source(max_bytes_billed=10_000_000, backfill_months=2)
@@ -119,7 +121,8 @@ def test_rows_are_streamed_page_by_page_into_the_warehouse(tmp_path, standin, db
     assert line == ("Google Cloud", "012345-6789AB-CDEF01", "ml-training", "Compute Engine", "CP-A100",
                     "us-central1", "Usage", datetime(2025, 6, 1, 7), datetime(2025, 6, 3, 7), datetime(2025, 6, 4, 7),
                     LABEL, LABEL, 3)
-    assert query("SELECT ChargeCategory, BilledCost FROM cost WHERE SkuId = 'CP-T4'") == [("Tax", Decimal("3.3"))]
+    assert query("SELECT ChargeCategory, BilledCost, Tags::VARCHAR FROM cost WHERE SkuId = 'CP-T4'") == [
+        ("Tax", Decimal("3.3"), '{"team":"ml","env":"prod"}')]
     assert query("SELECT status, source, rows FROM load_log") == [("loaded", LABEL, 8)]
 
 
