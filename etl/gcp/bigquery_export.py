@@ -234,6 +234,8 @@ def fetch(client: bigquery.Client, source: BigQuerySource, months: list[str],
         fetched.error = f"not found ({_reason(exc)}): check the project, dataset and table {source.table_id}"
     except exceptions.GoogleAPIError as exc:
         fetched.error = f"BigQuery failed: {_reason(exc)}"
+    except duckdb.Error as exc:
+        fetched.error = f"the result could not be spooled: {_reason(exc)}"
     if fetched.error:
         fetched.discard()
         fetched.spool, fetched.rows = None, 0

@@ -123,6 +123,7 @@ def _insert(session: WriteSession, fetched: Fetched, options: LoadOptions, recor
     adapter = registry.get("gcp")
     plan = replace(adapter.plan(header, options, source), source_format=label)
     normalised = compile.normalised_select(source, header.columns, plan, numbered=True, reader=reader)
+    [(export_rows,)] = con.execute(f"SELECT coalesce(sum(export_rows), 0) FROM {SPOOL}.{SPOOL_TABLE}").fetchall()
     with session.transaction():
         record.load_id = next_load_id(con)
         con.execute(compile.insert_sql(normalised, source, plan, record.load_id))
@@ -130,7 +131,8 @@ def _insert(session: WriteSession, fetched: Fetched, options: LoadOptions, recor
         superseded = units.claim(con, record.load_id)
         record.rows, record.totals, record.scope = load_summary(con, record.load_id)
         record.status = "loaded" if record.rows else "superseded"
-        notes = [record.message or ""] + ([removed] if removed else [])
+        notes = [record.message or "", f"{export_rows:,} export rows aggregated in BigQuery"]
+        notes += [removed] if removed else []
         if superseded:
             notes.append(f"{len(superseded)} period(s) skipped: a newer export is already loaded "
                          f"({', '.join(sorted(superseded))})")

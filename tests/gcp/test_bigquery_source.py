@@ -123,7 +123,9 @@ def test_rows_are_streamed_page_by_page_into_the_warehouse(tmp_path, standin, db
                     LABEL, LABEL, 3)
     assert query("SELECT ChargeCategory, BilledCost, Tags::VARCHAR FROM cost WHERE SkuId = 'CP-T4'") == [
         ("Tax", Decimal("3.3"), '{"team":"ml","env":"prod"}')]
-    assert query("SELECT status, source, rows FROM load_log") == [("loaded", LABEL, 8)]
+    assert query("SELECT status, source, rows, message FROM load_log") == [
+        ("loaded", LABEL, 8, "invoice months 202505-202506 re-read; dry run 7,340,032 bytes; 192 export rows "
+                             "aggregated in BigQuery")]
 
 
 @pytest.mark.parametrize(("status", "reason"), [(503, "backendError"), (429, "rateLimitExceeded")])
