@@ -33,6 +33,7 @@ class Setting:
     # a list of tables (TOML ``[[key]]``): the keys each table may have and their types; None for other settings
     items: Mapping[str, type] | None = None
     required: tuple[str, ...] = ()  # keys every table of such a list must have
+    one_of: tuple[str, ...] = ()  # keys of which every table of such a list must have exactly one
     paths: tuple[str, ...] = ()  # keys of such tables that are paths, relative to the configuration file's folder
 
     @property
@@ -65,12 +66,15 @@ SETTINGS: tuple[Setting, ...] = (
             "Generic-CSV mapping files (TOML) tried during format detection, for providers without a "
             "standard export."),
     Setting("billing.sources", list, [],
-            "Billing exports `python -m etl run` loads: `[[billing.sources]]` tables with `path` (file, folder or "
-            "glob; relative to the configuration file's folder) and optional `name`, `format`, `dataset`, "
-            "`currency`, `replace`, `mapping` (as the options of `billing load`). config.toml only.",
+            "Billing exports `python -m etl run` loads: `[[billing.sources]]` tables with either `path` (file, "
+            "folder or glob; relative to the configuration file's folder) and optional `name`, `format`, "
+            "`dataset`, `currency`, `replace`, `mapping` (as the options of `billing load`), or "
+            "`bigquery_table` (a Google Cloud billing export table) and optional `name`, `location`, `labels`, "
+            "`backfill_months`, `max_bytes_billed`, `billing_project`. config.toml only.",
             items={"path": str, "name": str, "format": str, "dataset": str, "currency": str, "replace": str,
-                   "mapping": str},
-            required=("path",), paths=("path", "mapping")),
+                   "mapping": str, "bigquery_table": str, "location": str, "labels": bool, "backfill_months": int,
+                   "max_bytes_billed": int, "billing_project": str},
+            one_of=("path", "bigquery_table"), paths=("path", "mapping")),
     Setting("gcp.credentials", str, "",
             "Google Cloud credentials: empty for Application Default Credentials, the path of a service-account "
             "key file, or `anonymous` (a local stand-in or emulator). Never logged or stored."),
@@ -265,9 +269,15 @@ def _coerce_table(setting: Setting, item: Any, where: str) -> dict[str, Any]:
     missing = [key for key in setting.required if key not in item]
     if missing:
         raise ConfigError(f"{where}: missing key(s) {', '.join(missing)}")
+    given = [key for key in setting.one_of if key in item]
+    if setting.one_of and len(given) != 1:
+        raise ConfigError(f"{where}: expected exactly one of the keys {' or '.join(setting.one_of)}, "
+                          f"got {' and '.join(given) if given else 'neither'}")
     for key, value in item.items():
-        if not isinstance(value, setting.items[key]) or (isinstance(value, str) and not value.strip()):
-            raise ConfigError(f"{where}: key {key!r}: expected a non-empty {setting.items[key].__name__}, "
+        kind = setting.items[key]
+        if (not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+                or (isinstance(value, str) and not value.strip())):
+            raise ConfigError(f"{where}: key {key!r}: expected a non-empty {kind.__name__}, "
                               f"got {value!r}")
     return dict(item)
 

@@ -30,6 +30,8 @@ from etl.events.store import read_events
 from etl.eventstudy.settings import StudySettings
 from etl.eventstudy.store import store_study
 from etl.eventstudy.warehouse import StudyTables, compute_event_studies
+from etl.gcp import bigquery_export, bigquery_load, clients
+from etl.gcp.bigquery_export import BigQuerySource, BigQuerySourceError, Fetched, invoice_months
 from etl.lake.export import EVERYTHING, ExportReport, Selection
 from etl.lake.export import export_lake as write_lake
 from etl.loadlog import LoadRecord
@@ -44,7 +46,7 @@ from etl.market.tickers import (
     overlap_days,
     provider_tickers,
 )
-from etl.warehouse import Warehouse, WriteSession
+from etl.warehouse import Warehouse, WriteSession, connect_readonly
 
 if TYPE_CHECKING:
     from etl.demo.real_market import RealMarket
@@ -89,6 +91,50 @@ def load_billing(config: Config, session: WriteSession, sources: Sequence[Source
                  options: LoadOptions) -> list[LoadRecord]:
     """Billing sources through their adapters, with the configured provider aliases (``etl/billing``)."""
     return load_sources(session, sources, options, config.get("providers.aliases"))
+
+
+def bigquery_source(table_id: str, where: str, **options: object) -> BigQuerySource:
+    """A BigQuery billing export source (``billing load --bigquery``, or a ``[[billing.sources]]`` table with
+    ``bigquery_table``), checked; a bad value raises :class:`SettingsError` naming ``where`` and the key."""
+    try:
+        return BigQuerySource.parse(table_id, where, **options)  # type: ignore[arg-type]
+    except BigQuerySourceError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def fetch_bigquery(config: Config, source: BigQuerySource, *, now: datetime) -> Fetched:
+    """Query the export in BigQuery and spool the result (before the writer lock); the invoice months re-read
+    follow the source's last successful load in the published warehouse. Writes nothing to the warehouse."""
+    months = invoice_months(now, _last_billing_load(config.db_path, source.label), source.backfill_months)
+    try:
+        client = clients.bigquery_client(clients.GcpSettings.from_config(config), source.job_project,
+                                         source.location)
+    except clients.GcpCredentialsError as exc:
+        return Fetched(source, months, error=str(exc))
+    return bigquery_export.fetch(client, source, months, config.get("warehouse.memory_limit"))
+
+
+def load_bigquery(session: WriteSession, fetched: Sequence[Fetched], options: LoadOptions) -> list[LoadRecord]:
+    """Fetched BigQuery exports through the gcp normalisation and replace units, one transaction each; their
+    spools are removed."""
+    try:
+        return bigquery_load.load_all(session, list(fetched), options)
+    finally:
+        for one in fetched:
+            one.discard()
+
+
+def _last_billing_load(db_path: Path, source: str) -> datetime | None:
+    """When ``source`` last loaded successfully, from the published warehouse (None: never, or no warehouse)."""
+    if not db_path.exists():
+        return None
+    con = connect_readonly(db_path)
+    try:
+        [(last,)] = con.execute("SELECT max(started_at) FROM load_log WHERE kind = 'billing' AND source = ? "
+                                "AND status <> 'failed'", [source]).fetchall()
+    finally:
+        con.close()
+    return last.replace(tzinfo=UTC) if last else None
 
 
 # --- prices --------------------------------------------------------------------------------------------------

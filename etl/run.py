@@ -2,8 +2,9 @@
 
 The steps are billing (the ``[[billing.sources]]`` of config.toml), prices, FX, events and event studies, and
 after the publish the export of the FOCUS lake (``export.lake_dir``; it reads the published file). What can
-be done without the warehouse's writer lock is done first: the billing paths are expanded and Yahoo is asked for
-prices and rates, so a slow download never holds the lock. Then one write session (one copy of the warehouse, one
+be done without the warehouse's writer lock is done first: the billing paths are expanded, the BigQuery billing
+sources are queried (their results spooled) and Yahoo is asked for prices and rates, so a slow download never holds
+the lock. Then one write session (one copy of the warehouse, one
 publish) runs every step's writes. A step that raises is recorded as failed with its reason and the next step still
 runs; each step's writes are committed in their own transactions, so the session publishes what succeeded.
 
@@ -29,6 +30,7 @@ from etl.billing.base import LoadOptions
 from etl.billing.sources import Source
 from etl.config import Config
 from etl.eventstudy.settings import StudySettings
+from etl.gcp.bigquery_export import BigQuerySource, Fetched
 from etl.loadlog import LoadRecord
 from etl.market.fx import FxFetch
 from etl.market.prices import PriceFetch
@@ -102,11 +104,17 @@ class RunReport:
 
 @dataclass(frozen=True)
 class BillingSource:
-    """One ``[[billing.sources]]`` table: its name for the output, its paths and its load options."""
+    """One ``[[billing.sources]]`` table: its name for the output, its paths (or BigQuery table) and its load
+    options."""
 
     name: str
     path: str
     options: LoadOptions
+    bigquery: BigQuerySource | None = None
+
+
+_FILE_KEYS = ("format", "dataset", "currency", "replace", "mapping")
+_BIGQUERY_KEYS = ("location", "labels", "backfill_months", "max_bytes_billed", "billing_project")
 
 
 def configured_billing(config: Config) -> list[BillingSource]:
@@ -115,6 +123,17 @@ def configured_billing(config: Config) -> list[BillingSource]:
     configured = []
     for index, table in enumerate(config.get("billing.sources")):
         where = f"{config.sources['billing.sources']}: setting 'billing.sources'[{index}]"
+        kind, foreign = ("bigquery_table", _FILE_KEYS) if "bigquery_table" in table else ("path", _BIGQUERY_KEYS)
+        misplaced = [key for key in foreign if key in table]
+        if misplaced:
+            raise pipelines.SettingsError(f"{where}: key(s) {', '.join(misplaced)} do not apply to a source with "
+                                          f"{kind}")
+        if kind == "bigquery_table":
+            bigquery = pipelines.bigquery_source(table["bigquery_table"], where, name=table.get("name", ""),
+                                                 **{key: table[key] for key in _BIGQUERY_KEYS if key in table})
+            configured.append(BillingSource(table.get("name", bigquery.label), bigquery.label, LoadOptions(),
+                                            bigquery))
+            continue
         options = pipelines.billing_options(
             config, format=table.get("format"), dataset=table.get("dataset"), currency=table.get("currency"),
             replace=table.get("replace"), mapping=table.get("mapping"), where=where)
@@ -136,7 +155,7 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
     steps = {name: Step(name) for name in STEPS}
     report = RunReport(list(steps.values()))
 
-    expanded = _expand_billing(steps["billing"], configured, report)
+    expanded = _expand_billing(steps["billing"], config, configured, report, now)
     price_fetch = _download_prices(steps["prices"], config, now, sleep)
     fx_fetch = _download_fx(steps["fx"], config, fx_plan, now, sleep)
 
@@ -173,14 +192,18 @@ def _refuse_if_locked(warehouse: Warehouse) -> None:
                                    "`run` does not wait for it")
 
 
-def _expand_billing(step: Step, configured: list[BillingSource],
-                    report: RunReport) -> list[tuple[list[Source], list[LoadRecord]]]:
+def _expand_billing(step: Step, config: Config, configured: list[BillingSource], report: RunReport,
+                    now: datetime) -> list[tuple[list[Source], list[LoadRecord]] | Fetched]:
+    """Each source's files, or a BigQuery source's result (queried and spooled here, before the writer lock)."""
     if not configured:
         step.skip("no [[billing.sources]] in the configuration")
         return []
-    expanded = []
+    expanded: list[tuple[list[Source], list[LoadRecord]] | Fetched] = []
     with step.attempt():
         for source in configured:
+            if source.bigquery is not None:
+                expanded.append(pipelines.fetch_bigquery(config, source.bigquery, now=now))
+                continue
             sources, unloaded = pipelines.billing_sources([source.path])
             log.info("billing source %s: %d to load, %d not loadable", source.name, len(sources), len(unloaded))
             if not sources and not unloaded:
@@ -209,8 +232,12 @@ def _download_fx(step: Step, config: Config, plan: pipelines.FxPlan, now: dateti
 
 
 def _store_billing(step: Step, config: Config, session: WriteSession, configured: list[BillingSource],
-                   expanded: list[tuple[list[Source], list[LoadRecord]]]) -> None:
-    for source, (sources, unloaded) in zip(configured, expanded, strict=True):
+                   expanded: list[tuple[list[Source], list[LoadRecord]] | Fetched]) -> None:
+    for source, found in zip(configured, expanded, strict=True):
+        if isinstance(found, Fetched):
+            step.records += pipelines.load_bigquery(session, [found], source.options)
+            continue
+        sources, unloaded = found
         step.records += pipelines.load_billing(config, session, sources, source.options) + unloaded
     _judge(step, "sources")
 

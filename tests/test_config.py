@@ -86,7 +86,13 @@ def test_billing_sources_are_tables_whose_relative_paths_start_at_the_config_fil
 @pytest.mark.parametrize(("text", "message"), [
     ('[[billing.sources]]\npath = "a"\n[[billing.sources]]\npath = "b"\nformt = "focus"\n',
      "setting 'billing.sources'[1]: unknown key(s) formt; expected path, name, format"),
-    ('[[billing.sources]]\nformat = "focus"\n', "setting 'billing.sources'[0]: missing key(s) path"),
+    ('[[billing.sources]]\nformat = "focus"\n',
+     "setting 'billing.sources'[0]: expected exactly one of the keys path or bigquery_table, got neither"),
+    ('[[billing.sources]]\npath = "a"\nbigquery_table = "p.d.t"\n',
+     "setting 'billing.sources'[0]: expected exactly one of the keys path or bigquery_table, got path and "
+     "bigquery_table"),
+    ('[[billing.sources]]\nbigquery_table = "p.d.t"\nbackfill_months = true\n',
+     "setting 'billing.sources'[0]: key 'backfill_months': expected a non-empty int, got True"),
     ('[[billing.sources]]\npath = 3\n', "setting 'billing.sources'[0]: key 'path': expected a non-empty str, got 3"),
     ('[billing]\nsources = ["a.csv"]\n', "setting 'billing.sources'[0]: expected a table ([[billing.sources]])"),
 ])

@@ -88,6 +88,7 @@ class Plan:
     # The columns the reader yields when they differ from the header, e.g. every key of the schema given in
     # read_options for JSON files, whose first record (the header) omits keys that are null there.
     reader_columns: tuple[str, ...] = ()
+    source_format: str = ""  # x_SourceFormat when it is not the adapter's name (a BigQuery table)
 
     @property
     def format(self) -> str:

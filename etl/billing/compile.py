@@ -37,14 +37,17 @@ _CHECKED_MACRO = {"num": "ss_num", "ts": "ss_ts", "json": "ss_json_object"}
 
 
 def normalised_select(source: Source, columns: tuple[str, ...], plan: Plan, *, numbered: bool, strict: bool = True,
-                      files: list[Path] | None = None) -> str:
+                      files: list[Path] | None = None, reader: str | None = None) -> str:
     """The rows of ``files`` (default: all of the source's) parsed and mapped to FOCUS and helper columns, with
-    ``x_line`` and ``x_file``. Unnumbered, ``x_line`` is 0 (cheaper: see ``ingest.py``)."""
+    ``x_line`` and ``x_file``. Unnumbered, ``x_line`` is 0 (cheaper: see ``ingest.py``). ``reader``: a SELECT of
+    ``x_line``, ``x_file`` and ``columns`` that replaces reading files (rows staged from an API, such as BigQuery's
+    result pages)."""
     columns = plan.reader_columns or columns
     canonical = plan.adapter.column_names(columns)
     original = dict(zip(canonical, columns, strict=True))
-    reader = " UNION ALL ".join(_reader_sql(source.kind, path, columns, canonical, plan.read_options, numbered, strict)
-                                for path in (files if files is not None else source.files))
+    reader = reader or " UNION ALL ".join(
+        _reader_sql(source.kind, path, columns, canonical, plan.read_options, numbered, strict)
+        for path in (files if files is not None else source.files))
     blank_is_null = source.kind == "parquet"
     parsed = ", ".join(_parsed_field(key, found, spec, original, blank_is_null)
                        for key, (found, spec) in plan.fields.items())
@@ -142,7 +145,7 @@ def resolved_select(normalised: str, source: Source, plan: Plan, load_id: int) -
         )
         SELECT * EXCLUDE (x_line, x_file),
             x_line AS x_SourceLine, x_file AS x_SourceFile, {load_id} AS x_LoadId,
-            {sql_string(plan.format)} AS x_SourceFormat, {sql_string(plan.dataset)} AS x_Dataset,
+            {sql_string(plan.source_format or plan.format)} AS x_SourceFormat, {sql_string(plan.dataset)} AS x_Dataset,
             {replace_key_sql(plan, source)} AS x_ReplaceKey
         FROM resolved
     """

@@ -36,7 +36,7 @@ class Request:
         return values[0] if values else None
 
 
-Reply = tuple[int, Any]  # HTTP status and a JSON-serialisable body
+Reply = tuple[int, Any]  # HTTP status and a JSON-serialisable body (or its JSON as bytes)
 Handler = Callable[[Request, re.Match[str]], Reply]
 
 
@@ -122,7 +122,7 @@ class StandIn:
                 raw = self.rfile.read(length) if length else b""
                 body = json.loads(raw) if raw else None
                 status, reply = standin._answer(Request(self.command, url.path, parse_qs(url.query), body))
-                data = json.dumps(reply).encode()
+                data = reply if isinstance(reply, bytes) else json.dumps(reply).encode()  # bytes: JSON already
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=UTF-8")
                 self.send_header("Content-Length", str(len(data)))
