@@ -29,7 +29,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -98,6 +98,9 @@ class WriteSession:
 
     con: duckdb.DuckDBPyConnection
     purpose: str
+    # seconds per step, filled as the write proceeds: copy (of the published file), work (migrations and the
+    # job), checkpoint, publish (fsync and rename); complete once the session is published (bench/nightly.py)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -146,19 +149,24 @@ class Warehouse:
                 log.warning("removing %s left by an interrupted ETL run", stale.name)
                 shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
             work = self.path.with_name(f"{self.path.name}.work-{os.getpid()}")
+            clock = _Clock()
             if self.path.exists():
                 _copy_published(self.path, work)
             con = self._connect_work_file(work)
             try:
-                session = WriteSession(con, purpose)
+                session = WriteSession(con, purpose, {"copy": clock.lap()})
                 upgrade_schema(session)
                 yield session
+                session.timings["work"] = clock.lap()
                 con.execute("CHECKPOINT")
                 con.close()
+                session.timings["checkpoint"] = clock.lap()
                 _fsync(work)
                 os.replace(work, self.path)
                 _fsync(self.path.parent)
-                log.debug("published %s (%s)", self.path, purpose)
+                session.timings["publish"] = clock.lap()
+                log.debug("published %s (%s): %s", self.path, purpose,
+                          ", ".join(f"{step} {seconds:.2f} s" for step, seconds in session.timings.items()))
             except BaseException:
                 with contextlib.suppress(duckdb.Error):
                     con.close()
@@ -221,6 +229,18 @@ class Warehouse:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class _Clock:
+    """Seconds since the previous lap (or since it was made)."""
+
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+
+    def lap(self) -> float:
+        now = time.perf_counter()
+        elapsed, self._last = now - self._last, now
+        return elapsed
 
 
 def _copy_published(published: Path, work: Path) -> None:

@@ -132,6 +132,21 @@ def write_demo_exports(out: Path, rows: int = 20_000, seed: int = 20250610,
         con.close()
 
 
+def write_day(out: Path, day: date, rows: int = 1_000, seed: int = 20250610, provider: str = "Oracle") -> Path:
+    """One ``provider`` export file of the single ``day`` with about ``rows`` lines: a nightly incremental file
+    (OCI cost reports are incremental, one replace unit per file). Its lines are those the demo has for that
+    day at a size of ``rows`` lines a day."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        prepare(con, rows * ((day - START).days + 1), (provider,), day)
+        build_lines(con, seed, provider, day, day)
+        export = EXPORTS[provider]
+        return _copy(con, export.select, out / export.path(day.strftime("%Y%m%d")), export.options)
+    finally:
+        con.close()
+
+
 def billing_months(end: date) -> list[date]:
     """The first day of every billing month from START to ``end``."""
     return [date(START.year + m // 12, m % 12 + 1, 1)
