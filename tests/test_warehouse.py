@@ -217,3 +217,14 @@ def test_a_published_file_duckdb_cannot_open_fails_the_write_and_leaves_no_work_
     assert db_path.read_bytes() == b"not a DuckDB file" * 1000
     assert sorted(p.name for p in db_path.parent.iterdir() if p.name.startswith(db_path.name)) == [
         db_path.name, db_path.name + ".lock"]
+
+
+def test_a_write_session_times_its_steps_and_a_failed_one_never_publishes(warehouse, db_path):
+    with warehouse.write("first") as session:
+        session.con.execute("CREATE TABLE marker AS SELECT range AS v FROM range(100000)")
+        assert list(session.timings) == ["copy"]  # the rest is measured as the session ends
+    assert list(session.timings) == ["copy", "work", "checkpoint", "publish"]
+    assert all(seconds > 0 for seconds in session.timings.values())
+    with pytest.raises(RuntimeError, match="boom"), warehouse.write("failing") as failing:
+        raise RuntimeError("boom")
+    assert list(failing.timings) == ["copy"]

@@ -266,7 +266,8 @@ def _append(con: duckdb.DuckDBPyConnection, export: Export, path: Path, chunks: 
             files = [_copy(con, export.select, parts / f"{i:05d}.parquet", export.options)
                      for i, _ in enumerate(chunks)]
             listed = ", ".join(f"'{f}'" for f in files)
-            return _copy(con, f"SELECT * FROM read_parquet([{listed}])", path, export.options)
+            return _copy(con, f"SELECT * FROM read_parquet([{listed}], hive_partitioning = false)", path,
+                         export.options)
         with open(path, "wb") as target:
             for i, _ in enumerate(chunks):
                 part = _copy(con, export.select, parts / "part", export.options)
