@@ -11,8 +11,9 @@
    read for hours) and once with it cached (a dashboard reading it all day). :attr:`WriteSession.timings` splits
    each into copy (of the published file to the work file), load (migrations and the load itself), checkpoint and
    publish (fsync and rename); the medians are reported.
-3. At the largest size, the copy strategies the filesystem offers: ``shutil.copyfile`` (``sendfile``; what the
-   writer uses), ``os.copy_file_range`` and a reflink (``FICLONE``), each followed by an fsync.
+3. At the largest size, copy strategies, each followed by an fsync: ``shutil.copyfile`` (``sendfile``),
+   ``os.copy_file_range`` and the writer's :func:`etl.warehouse.clone_or_copy` (a reflink where the filesystem
+   offers one, else ``shutil.copyfile``).
 4. The generation of 10M rows (one file per provider, as ``bench/dashboard.py`` builds its warehouse) in a child
    process: its time and peak resident memory (``VmHWM``).
 
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -53,7 +53,6 @@ TARGET_GENERATE_MIB = 1536
 TARGET_COPY_S = 1.0
 TARGET_NIGHTLY_S = 3.0
 STEPS = ("copy", "work", "checkpoint", "publish")
-FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
 
 CHILD = r"""
 import json, sys, tempfile, time
@@ -148,36 +147,37 @@ def median_steps(timings: list[dict[str, float]]) -> dict[str, float]:
     return medians
 
 
-def copy_strategies(source: Path, folder: Path) -> dict[str, float | str]:
-    """Seconds to copy ``source`` (out of the page cache) and fsync the copy, per strategy; the error when the
-    filesystem refuses one."""
-    def copyfile(src: Path, dst: Path) -> None:
-        shutil.copyfile(src, dst)
+def copy_strategies(source: Path, folder: Path) -> dict[str, str]:
+    """Copying ``source`` (out of the page cache) and fsyncing the copy, per strategy: seconds, and for the writer's
+    own :func:`clone_or_copy` which one the filesystem gave."""
+    from etl.warehouse import clone_or_copy
 
-    def copy_file_range(src: Path, dst: Path) -> None:
+    def copyfile(src: Path, dst: Path) -> str:
+        shutil.copyfile(src, dst)
+        return ""
+
+    def copy_file_range(src: Path, dst: Path) -> str:
         with open(src, "rb") as fin, open(dst, "wb") as fout:
             while os.copy_file_range(fin.fileno(), fout.fileno(), 1 << 30):
                 pass
+        return ""
 
-    def reflink(src: Path, dst: Path) -> None:
-        with open(src, "rb") as fin, open(dst, "wb") as fout:
-            fcntl.ioctl(fout.fileno(), FICLONE, fin.fileno())
-
-    strategies: dict[str, Callable[[Path, Path], None]] = {
-        "shutil.copyfile (sendfile)": copyfile, "os.copy_file_range": copy_file_range, "reflink (FICLONE)": reflink}
-    results: dict[str, float | str] = {}
+    strategies: dict[str, Callable[[Path, Path], str]] = {
+        "shutil.copyfile (sendfile)": copyfile,
+        "os.copy_file_range": copy_file_range,
+        "clone_or_copy (the writer's)": clone_or_copy,
+    }
+    results: dict[str, str] = {}
     target = folder / "copy-strategy.duckdb"
     for name, copy in strategies.items():
         evict(source)
         started = time.perf_counter()
         try:
-            copy(source, target)
+            how = copy(source, target)
             fd = os.open(target, os.O_RDONLY)
             os.fsync(fd)
             os.close(fd)
-            results[name] = time.perf_counter() - started
-        except OSError as error:
-            results[name] = error.strerror or str(error)
+            results[name] = f"{time.perf_counter() - started:.3f} s" + (f" ({how})" if how else "")
         finally:
             target.unlink(missing_ok=True)
     return results
@@ -239,7 +239,7 @@ def main() -> int:
               + "".join(f"{medians[s]:>12.3f}" for s in (*STEPS, "total")))
     print(f"\ncopy strategies at {label(largest)} rows (cold source, copy + fsync):")
     for name, result in strategies.items():
-        print(f"  {name:<28}{result:.3f} s" if isinstance(result, float) else f"  {name:<28}refused: {result}")
+        print(f"  {name:<30}{result}")
     print(flush=True)
 
     generation = generate(args.generate_rows, args.dir / "generation")
