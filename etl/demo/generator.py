@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +233,8 @@ def build_lines(con: duckdb.DuckDBPyConnection, seed: int, provider: str, first:
         """,
         {"provider": provider},
     )
-    return con.execute("SELECT count(*) FROM demo_lines").fetchone()[0]
+    [(count,)] = con.execute("SELECT count(*) FROM demo_lines").fetchall()
+    return count
 
 
 @dataclass(frozen=True)
@@ -256,28 +258,32 @@ def _copy(con: duckdb.DuckDBPyConnection, select: str, path: Path, options: str)
 
 
 def _append(con: duckdb.DuckDBPyConnection, export: Export, path: Path, chunks: Iterator[None]) -> Path:
-    """Write one file from every chunk ``chunks`` builds in turn. Text formats are appended chunk by chunk (the
-    header once); Parquet chunks are written as parts, then merged by one streaming ``COPY`` in their order."""
-    parts = path.with_name(path.name + ".parts")
-    shutil.rmtree(parts, ignore_errors=True)
-    parts.mkdir(parents=True)
+    """Write one file from every chunk ``chunks`` builds in turn: a text format is appended chunk by chunk (the
+    header once), Parquet a row group per chunk (DuckDB's own merge of parts buffers them all)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if "PARQUET" in export.options:
+        writer: pq.ParquetWriter | None = None
+        try:
+            for _ in chunks:
+                batch = con.sql(export.select).to_arrow_table()
+                writer = writer or pq.ParquetWriter(path, batch.schema, compression="snappy")
+                writer.write_table(batch)
+        finally:
+            if writer:
+                writer.close()
+        return path
+    part = path.with_name(path.name + ".part")
     try:
-        if "PARQUET" in export.options:
-            files = [_copy(con, export.select, parts / f"{i:05d}.parquet", export.options)
-                     for i, _ in enumerate(chunks)]
-            listed = ", ".join(f"'{f}'" for f in files)
-            return _copy(con, f"SELECT * FROM read_parquet([{listed}], hive_partitioning = false)", path,
-                         export.options)
         with open(path, "wb") as target:
             for i, _ in enumerate(chunks):
-                part = _copy(con, export.select, parts / "part", export.options)
+                _copy(con, export.select, part, export.options)
                 with open(part, "rb") as source:
                     if i and export.header:
                         source.readline()
                     shutil.copyfileobj(source, target, 1 << 20)
         return path
     finally:
-        shutil.rmtree(parts, ignore_errors=True)
+        part.unlink(missing_ok=True)
 
 
 def _account(provider: str) -> tuple[str, str]:
