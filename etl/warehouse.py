@@ -267,8 +267,8 @@ def _copy_published(published: Path, work: Path) -> None:
 
 
 def clone_or_copy(source: Path, target: Path) -> str:
-    """Copy ``source`` to ``target``, as a reflink where the filesystem offers one (Btrfs, XFS with reflink, ZFS
-    2.2+): the copy then shares the source's blocks, so it costs the metadata, not the file, and the write session
+    """Copy ``source`` to ``target``, as a reflink where the filesystem offers one (Btrfs, XFS with reflink):
+    the copy then shares the source's blocks, so it costs the metadata, not the file, and the write session
     allocates only the blocks it changes. Elsewhere (ext4) a full copy. Returns ``"reflink"`` or ``"copy"``."""
     with open(source, "rb") as src, open(target, "wb") as dst:
         try:
