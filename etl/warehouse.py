@@ -4,8 +4,9 @@ DuckDB lets one process write a file or many processes read it, never both at on
 cron while the dashboard and analysts read, so writes never touch the published file:
 
 1. A writer takes an exclusive ``flock`` on ``<db>.lock`` (so two ETL runs queue instead of racing).
-2. It copies the published file to ``<db>.work-<pid>`` and opens that copy read-write; migrations, seed
-   tables and views are applied to the copy. A file in another storage format than :data:`STORAGE_VERSION`
+2. It copies the published file to ``<db>.work-<pid>`` (a reflink where the filesystem offers one, see
+   :func:`clone_or_copy`) and opens that copy read-write; migrations, seed tables and views are applied to the
+   copy. A file in another storage format than :data:`STORAGE_VERSION`
    (one written by an earlier version of this code) is converted in that copy.
 3. The job does its work on the copy through a :class:`WriteSession`, in transactions opened only by
    :meth:`WriteSession.transaction` (commit on success, rollback on any error).
