@@ -4,8 +4,9 @@ DuckDB lets one process write a file or many processes read it, never both at on
 cron while the dashboard and analysts read, so writes never touch the published file:
 
 1. A writer takes an exclusive ``flock`` on ``<db>.lock`` (so two ETL runs queue instead of racing).
-2. It copies the published file to ``<db>.work-<pid>`` and opens that copy read-write; migrations, seed
-   tables and views are applied to the copy. A file in another storage format than :data:`STORAGE_VERSION`
+2. It copies the published file to ``<db>.work-<pid>`` (a reflink where the filesystem offers one, see
+   :func:`clone_or_copy`) and opens that copy read-write; migrations, seed tables and views are applied to the
+   copy. A file in another storage format than :data:`STORAGE_VERSION`
    (one written by an earlier version of this code) is converted in that copy.
 3. The job does its work on the copy through a :class:`WriteSession`, in transactions opened only by
    :meth:`WriteSession.transaction` (commit on success, rollback on any error).
@@ -29,7 +30,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -51,6 +52,7 @@ STORAGE_VERSION = "v1.5.0"
 
 # write(wait=False) retries this long, so that another process's lock probe (locked_by) cannot make it give up
 _NO_WAIT_GRACE_S = 0.5
+_FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int), "share the source file's extents"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -98,6 +100,9 @@ class WriteSession:
 
     con: duckdb.DuckDBPyConnection
     purpose: str
+    # seconds per step, filled as the write proceeds: copy (of the published file), work (migrations and the
+    # job), checkpoint, publish (fsync and rename); complete once the session is published (bench/nightly.py)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -146,19 +151,24 @@ class Warehouse:
                 log.warning("removing %s left by an interrupted ETL run", stale.name)
                 shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
             work = self.path.with_name(f"{self.path.name}.work-{os.getpid()}")
+            clock = _Clock()
             if self.path.exists():
                 _copy_published(self.path, work)
             con = self._connect_work_file(work)
             try:
-                session = WriteSession(con, purpose)
+                session = WriteSession(con, purpose, {"copy": clock.lap()})
                 upgrade_schema(session)
                 yield session
+                session.timings["work"] = clock.lap()
                 con.execute("CHECKPOINT")
                 con.close()
+                session.timings["checkpoint"] = clock.lap()
                 _fsync(work)
                 os.replace(work, self.path)
                 _fsync(self.path.parent)
-                log.debug("published %s (%s)", self.path, purpose)
+                session.timings["publish"] = clock.lap()
+                log.debug("published %s (%s): %s", self.path, purpose,
+                          ", ".join(f"{step} {seconds:.2f} s" for step, seconds in session.timings.items()))
             except BaseException:
                 with contextlib.suppress(duckdb.Error):
                     con.close()
@@ -223,6 +233,18 @@ class Warehouse:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+class _Clock:
+    """Seconds since the previous lap (or since it was made)."""
+
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+
+    def lap(self) -> float:
+        now = time.perf_counter()
+        elapsed, self._last = now - self._last, now
+        return elapsed
+
+
 def _copy_published(published: Path, work: Path) -> None:
     """Copy the published file to the work file, converting it to :data:`STORAGE_VERSION` when it has another
     format (``COPY FROM DATABASE`` keeps tables, data, sequences, views and macros; the published file is only
@@ -242,7 +264,21 @@ def _copy_published(published: Path, work: Path) -> None:
         raise
     con.close()
     if found == STORAGE_VERSION:
-        shutil.copyfile(published, work)
+        log.debug("%s of %s to %s", clone_or_copy(published, work), published.name, work.name)
+
+
+def clone_or_copy(source: Path, target: Path) -> str:
+    """Copy ``source`` to ``target``, as a reflink where the filesystem offers one (Btrfs, XFS with reflink):
+    the copy then shares the source's blocks, so it costs the metadata, not the file, and the write session
+    allocates only the blocks it changes. Elsewhere (ext4) a full copy. Returns ``"reflink"`` or ``"copy"``."""
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        try:
+            fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
+            return "reflink"
+        except OSError:  # EOPNOTSUPP (ext4, tmpfs), EXDEV, ENOTTY (not Linux): copy instead
+            pass
+    shutil.copyfile(source, target)
+    return "copy"
 
 
 def storage_version(con: duckdb.DuckDBPyConnection, database: str) -> str:

@@ -9,7 +9,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from etl.demo.generator import ACCOUNTS, DEMO_TAG_KEYS, last_full_day, write_demo_exports
+from etl.billing.base import LoadOptions
+from etl.demo.generator import ACCOUNTS, DEMO_TAG_KEYS, last_full_day, write_day, write_demo_exports
 from etl.demo.market import synthetic_prices, synthetic_rates
 from etl.loadlog import LoadRecord
 from etl.market import fx
@@ -187,3 +188,37 @@ def test_a_demo_built_today_is_fresh(tmp_path, cli):
     assert {row["data_until"][:10] for row in health["freshness"]["billing"]} == {
         (last_full_day() + timedelta(days=1)).isoformat()}  # charges up to the end of yesterday
     assert max(row["sessions_behind"] for row in health["freshness"]["prices"]) <= 1
+
+
+def test_one_file_per_provider_is_the_monthly_files_appended_chunk_by_chunk(tmp_path):
+    """The generator builds one provider-month at a time; a single file per provider holds exactly the monthly
+    files' lines in the same order (header once), numbered as one data set."""
+    end = date(2024, 3, 10)
+    monthly = write_demo_exports(tmp_path / "m", rows=900, seed=5, end=end, providers=("AWS", "Oracle"))
+    single = write_demo_exports(tmp_path / "s", rows=900, seed=5, end=end, providers=("AWS", "Oracle"),
+                                monthly_files=False)
+    assert [f.relative_to(tmp_path / "s").as_posix() for f in single] == [
+        "aws/BILLING_PERIOD=2024-2024/demo-cur2-00001.snappy.parquet", "oracle/reports_cost-csv_2024-2024.csv"]
+    oracle_months = [f.read_text().splitlines() for f in monthly if f.parent.name == "oracle"]
+    assert len(oracle_months) == 3 and all(lines[0] == oracle_months[0][0] for lines in oracle_months)
+    assert single[1].read_text().splitlines() == oracle_months[0] + oracle_months[1][1:] + oracle_months[2][1:]
+    con = duckdb.connect()
+    aws_months = [f for f in monthly if f.parent.parent.name == "aws"]
+    in_months = con.execute(f"SELECT * FROM read_parquet({[str(f) for f in aws_months]}, hive_partitioning = false)"
+                          ).fetchall()
+    assert con.execute(f"SELECT * FROM read_parquet('{single[0]}', hive_partitioning = false)").fetchall() == in_months
+    # line ids run over the whole data set: AWS (first by name) has ids 1..n, one per line, in file order
+    ids = con.execute(f"SELECT identity_line_item_id FROM '{single[0]}'").fetchall()
+    assert ids == con.execute(f"SELECT md5(i::VARCHAR) FROM range(1, {len(ids) + 1}) t(i)").fetchall()
+    assert len(ids) == 70 * 4 * 2  # 70 days x 4 services x round(450 rows / 280) resources
+    con.close()
+
+
+def test_a_nightly_file_is_one_day_of_oracle_lines_and_loads_as_its_own_unit(tmp_path, load_billing, query):
+    first = write_day(tmp_path, date(2026, 12, 1), rows=300)
+    second = write_day(tmp_path, date(2026, 12, 2), rows=300)
+    assert first.name == "reports_cost-csv_20261201.csv" and len(first.read_text().splitlines()) == 1 + 300
+    assert [r.status for r in load_billing(first, options=LoadOptions(synthetic=True))] == ["loaded"]
+    assert [r.status for r in load_billing(second, options=LoadOptions(synthetic=True))] == ["loaded"]
+    assert query("SELECT ChargePeriodStart::DATE::VARCHAR, count(*) FROM cost GROUP BY 1 ORDER BY 1") == [
+        ("2026-12-01", 300), ("2026-12-02", 300)]

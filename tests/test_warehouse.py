@@ -17,6 +17,7 @@ from etl.warehouse import (
     Warehouse,
     WarehouseBusyError,
     WarehouseLockedError,
+    clone_or_copy,
     connect_readonly,
     latest_schema_version,
     migrations,
@@ -217,3 +218,25 @@ def test_a_published_file_duckdb_cannot_open_fails_the_write_and_leaves_no_work_
     assert db_path.read_bytes() == b"not a DuckDB file" * 1000
     assert sorted(p.name for p in db_path.parent.iterdir() if p.name.startswith(db_path.name)) == [
         db_path.name, db_path.name + ".lock"]
+
+
+def test_a_write_session_times_its_steps_and_a_failed_one_never_publishes(warehouse, db_path):
+    with warehouse.write("first") as session:
+        session.con.execute("CREATE TABLE marker AS SELECT range AS v FROM range(100000)")
+        assert list(session.timings) == ["copy"]  # the rest is measured as the session ends
+    assert list(session.timings) == ["copy", "work", "checkpoint", "publish"]
+    assert all(seconds > 0 for seconds in session.timings.values())
+    with pytest.raises(RuntimeError, match="boom"), warehouse.write("failing") as failing:
+        raise RuntimeError("boom")
+    assert list(failing.timings) == ["copy"]
+
+
+def test_the_work_file_is_a_reflink_where_the_filesystem_offers_one_and_a_copy_elsewhere(tmp_path):
+    source = tmp_path / "published.duckdb"
+    source.write_bytes(os.urandom(3 * 2**20 + 17))
+    how = clone_or_copy(source, tmp_path / "work")
+    assert (tmp_path / "work").read_bytes() == source.read_bytes()
+    filesystem = subprocess.run(["stat", "-f", "-c", "%T", str(tmp_path)], capture_output=True, text=True).stdout
+    assert how in ("reflink", "copy")
+    if filesystem.strip() in ("ext2/ext3", "tmpfs"):  # no reflinks there (this machine's ext4 among them)
+        assert how == "copy"

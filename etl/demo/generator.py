@@ -7,8 +7,8 @@ June 2025 spend shifts toward Google Cloud (TPUs), Azure flattens, Oracle and Co
 picks up in November 2025. Every billing account name starts with ``DEMO`` and every row carries the tag
 ``spendscope-demo: synthetic`` so the data can never be mistaken for real spend.
 
-Data is generated set-based in DuckDB (no Python loop over rows): a base table of synthetic line items, then
-one ``COPY`` per provider in that provider's format:
+Data is generated set-based in DuckDB (no Python loop over rows), one chunk at a time (a provider's billing
+month): a table of that chunk's synthetic line items, then a ``COPY`` in the provider's format:
 
 * Google Cloud: detailed usage cost export as BigQuery writes it to newline-delimited JSON (nested service,
   sku, project, labels, credits, invoice);
@@ -24,11 +24,14 @@ whatever the thread count.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +97,9 @@ def write_demo_exports(out: Path, rows: int = 20_000, seed: int = 20250610,
     ``monthly_files`` each provider gets one file per billing month, as its exports arrive; otherwise one file
     per provider (what the ingest benchmark uses). The data runs from 2024-01-01 to ``end`` (default
     :func:`last_full_day`); the same seed and end give the same files.
+
+    Lines are generated and written one chunk (one provider's billing month) at a time, so memory stays that of
+    a chunk whatever ``rows`` is; a single file per provider is appended to chunk after chunk.
     """
     end = end or last_full_day()
     if end < START:
@@ -102,25 +108,56 @@ def write_demo_exports(out: Path, rows: int = 20_000, seed: int = 20250610,
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        build_lines(con, rows, seed, providers, end)
-        months = [m for (m,) in con.execute("SELECT DISTINCT month FROM demo_lines ORDER BY 1").fetchall()]
+        prepare(con, rows, providers, end)
+        months = billing_months(end)
         written: list[Path] = []
+        total = 0
         for provider in providers:
-            writer = WRITERS[provider]
+            export = EXPORTS[provider]
+            chunks = (build_lines(con, seed, provider, month, min(_month_end(month), end)) for month in months)
             if monthly_files:
-                for month in months:
-                    written.append(writer(con, out, f"month = DATE '{month}'", month.strftime("%Y%m")))
+                for month, lines in zip(months, chunks, strict=True):
+                    written.append(_copy(con, export.select, out / export.path(month.strftime("%Y%m")),
+                                         export.options))
+                    total += lines
             else:
-                written.append(writer(con, out, "true", f"{START.year}-{end.year}"))
-        log.info("wrote %d synthetic export files (%d rows) to %s", len(written),
-                 con.execute("SELECT count(*) FROM demo_lines").fetchone()[0], out)
+                written.append(out / export.path(f"{START.year}-{end.year}"))
+                total += _append(con, export, written[-1], chunks)
+        log.info("wrote %d synthetic export files (%d rows) to %s", len(written), total, out)
         return written
     finally:
         con.close()
 
 
-def build_lines(con: duckdb.DuckDBPyConnection, rows: int, seed: int, providers: tuple[str, ...], end: date) -> None:
-    """The provider-neutral synthetic line items: one per (day, service, resource) from START to ``end``."""
+def write_day(out: Path, day: date, rows: int = 1_000, seed: int = 20250610, provider: str = "Oracle") -> Path:
+    """One ``provider`` export file of the single ``day`` with about ``rows`` lines: a nightly incremental file
+    (OCI cost reports are incremental, one replace unit per file). Its lines are those the demo has for that
+    day at a size of ``rows`` lines a day."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        prepare(con, rows * ((day - START).days + 1), (provider,), day)
+        build_lines(con, seed, provider, day, day)
+        export = EXPORTS[provider]
+        return _copy(con, export.select, out / export.path(day.strftime("%Y%m%d")), export.options)
+    finally:
+        con.close()
+
+
+def billing_months(end: date) -> list[date]:
+    """The first day of every billing month from START to ``end``."""
+    return [date(START.year + m // 12, m % 12 + 1, 1)
+            for m in range((end.year - START.year) * 12 + end.month - START.month + 1)]
+
+
+def _month_end(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def prepare(con: duckdb.DuckDBPyConnection, rows: int, providers: tuple[str, ...], end: date) -> None:
+    """The small tables every chunk is built from: services with their resource counts, the spend profile, and
+    each provider's line count per day and first line id (ids number the lines by provider, day, service and
+    resource, as if the whole data set were one table)."""
     services = [s for s in SERVICES if s[0] in providers]
     days = (end - START).days + 1
     per_provider = max(rows // max(len(providers), 1), 1)
@@ -139,19 +176,31 @@ def build_lines(con: duckdb.DuckDBPyConnection, rows: int, seed: int, providers:
                 "since DATE, mult DOUBLE)")
     con.executemany("INSERT INTO demo_step VALUES (?, ?, ?, ?, ?)", profile_rows)
     con.execute(
+        "CREATE OR REPLACE TEMP TABLE demo_provider AS "
+        "SELECT provider, per_day, ? * (sum(per_day) OVER (ORDER BY provider) - per_day) AS lines_before "
+        "FROM (SELECT provider, sum(resources) AS per_day FROM demo_service GROUP BY provider)", [days])
+    con.execute("CREATE OR REPLACE TEMP TABLE demo_end AS SELECT ?::DATE AS last_month",
+                [billing_months(end)[-1]])
+
+
+def build_lines(con: duckdb.DuckDBPyConnection, seed: int, provider: str, first: date, last: date) -> int:
+    """Replace ``demo_lines`` by ``provider``'s synthetic line items from ``first`` to ``last``: one per (day,
+    service, resource). Returns their number."""
+    con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE demo_lines AS
         WITH day AS (
             SELECT d::DATE AS day, date_trunc('month', d)::DATE AS month,
                    datediff('month', DATE '{START}', d) AS month_index,
                    day(last_day(d)) AS days_in_month
-            FROM generate_series(DATE '{START}', DATE '{end}', INTERVAL 1 DAY) t(d)
+            FROM generate_series(DATE '{first}', DATE '{last}', INTERVAL 1 DAY) t(d)
         ),
         monthly AS (
             SELECT d.day, d.month, d.month_index, d.days_in_month, p.provider,
                    any_value(p.base) * pow(1 + any_value(p.growth), d.month_index)
                    * product(CASE WHEN d.day >= p.since THEN p.mult ELSE 1 END) AS month_spend
             FROM day d CROSS JOIN demo_step p
+            WHERE p.provider = $provider
             GROUP BY d.day, d.month, d.month_index, d.days_in_month, p.provider
         ),
         line AS (
@@ -161,23 +210,41 @@ def build_lines(con: duckdb.DuckDBPyConnection, rows: int, seed: int, providers:
             FROM monthly m
             JOIN demo_service s USING (provider)
             CROSS JOIN LATERAL (SELECT range AS r FROM range(s.resources)) r
+        ),
+        base AS (
+            SELECT provider, day, month, month_index, service, sku, unit, ai,
+                   format('{{}}-{{}}-{{:03d}}', lower(replace(provider, ' ', '')),
+                          lower(regexp_replace(service, '\\W', '', 'g')), resource_no) AS resource,
+                   CASE resource_no % 3 WHEN 0 THEN 'training' WHEN 1 THEN 'inference' ELSE 'research' END AS team,
+                   round(month_spend / days_in_month * share * (CASE WHEN ai THEN 1 + 0.015 * month_index ELSE 1 END)
+                         * (0.8 + 0.4 * u1) / resources, 6) AS cost,
+                   unit_price,
+                   round(u2 * 0.05 * month_spend / days_in_month * share / resources, 6) AS credit
+            FROM line
         )
-        SELECT provider, day, month, month_index, service, sku, unit, ai,
-               format('{{}}-{{}}-{{:03d}}', lower(replace(provider, ' ', '')), lower(regexp_replace(service, '\\W', '',
-                      'g')), resource_no) AS resource,
-               CASE resource_no % 3 WHEN 0 THEN 'training' WHEN 1 THEN 'inference' ELSE 'research' END AS team,
-               round(month_spend / days_in_month * share * (CASE WHEN ai THEN 1 + 0.015 * month_index ELSE 1 END)
-                     * (0.8 + 0.4 * u1) / resources, 6) AS cost,
-               unit_price,
-               round(u2 * 0.05 * month_spend / days_in_month * share / resources, 6) AS credit
-        FROM line
-        """
+        SELECT base.*, round(cost / unit_price, 6) AS quantity, round(cost * 1.18, 6) AS list_cost,
+               p.lines_before + datediff('day', DATE '{START}', DATE '{first}') * p.per_day
+               + row_number() OVER (ORDER BY day, service, resource) AS id
+        FROM base JOIN demo_provider p USING (provider)
+        """,
+        {"provider": provider},
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE demo_lines AS SELECT *, round(cost / unit_price, 6) AS quantity, "
-        "round(cost * 1.18, 6) AS list_cost, row_number() OVER (ORDER BY provider, day, service, resource) AS id "
-        "FROM demo_lines"
-    )
+    [(count,)] = con.execute("SELECT count(*) FROM demo_lines").fetchall()
+    return count
+
+
+@dataclass(frozen=True)
+class Export:
+    """One provider's export format: the ``SELECT`` over a chunk's ``demo_lines`` (in line order), where its
+    files go under the output folder (from a label: ``YYYYMM`` or the years covered) and the ``COPY`` options."""
+
+    select: str
+    path: Callable[[str], str]
+    options: str
+
+    @property
+    def header(self) -> bool:
+        return "HEADER" in self.options
 
 
 def _copy(con: duckdb.DuckDBPyConnection, select: str, path: Path, options: str) -> Path:
@@ -186,11 +253,44 @@ def _copy(con: duckdb.DuckDBPyConnection, select: str, path: Path, options: str)
     return path
 
 
+def _append(con: duckdb.DuckDBPyConnection, export: Export, path: Path, chunks: Iterator[int]) -> int:
+    """Write one file from every chunk ``chunks`` builds in turn (each yields its line count) and return the line
+    count: a text format is appended chunk by chunk (the header once), Parquet gets a row group per chunk through
+    pyarrow (DuckDB's own merge of Parquet parts buffers them all: 1.1 GB at 300,000 rows)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    total = 0
+    if "PARQUET" in export.options:
+        writer: pq.ParquetWriter | None = None
+        try:
+            for lines in chunks:
+                batch = con.sql(export.select).to_arrow_table()
+                writer = writer or pq.ParquetWriter(path, batch.schema, compression="snappy")
+                writer.write_table(batch)
+                total += lines
+        finally:
+            if writer:
+                writer.close()
+        return total
+    part = path.with_name(path.name + ".part")
+    try:
+        with open(path, "wb") as target:
+            for i, lines in enumerate(chunks):
+                _copy(con, export.select, part, export.options)
+                with open(part, "rb") as source:
+                    if i and export.header:  # the first chunk wrote it
+                        source.readline()
+                    shutil.copyfileobj(source, target, 1 << 20)
+                total += lines
+        return total
+    finally:
+        part.unlink(missing_ok=True)
+
+
 def _account(provider: str) -> tuple[str, str]:
     return ACCOUNTS[provider]
 
 
-def write_google_cloud(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: str) -> Path:
+def google_cloud_export() -> Export:
     account, _ = _account("Google Cloud")
     select = f"""
         SELECT '{account}' AS billing_account_id,
@@ -221,13 +321,12 @@ def write_google_cloud(con: duckdb.DuckDBPyConnection, out: Path, where: str, la
                'regular' AS cost_type, list_cost AS cost_at_list,
                {{'name': resource, 'global_name': '//compute.googleapis.com/projects/synthetic/' || resource}}
                    AS resource
-        FROM demo_lines WHERE provider = 'Google Cloud' AND {where} ORDER BY id
+        FROM demo_lines ORDER BY id
     """
-    return _copy(con, select, out / "google_cloud" / f"gcp_billing_export_resource_v1_{label}.jsonl",
-                 "FORMAT JSON")
+    return Export(select, lambda label: f"google_cloud/gcp_billing_export_resource_v1_{label}.jsonl", "FORMAT JSON")
 
 
-def write_azure(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: str) -> Path:
+def azure_export() -> Export:
     account, name = _account("Microsoft")
     select = f"""
         SELECT 'DEMO Research' AS InvoiceSectionName, 'DEMO Platform' AS AccountName,
@@ -257,21 +356,20 @@ def write_azure(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: st
                '' AS PlanName, CASE WHEN ai THEN 'Compute' ELSE 'Storage' END AS ServiceFamily,
                '' AS CostAllocationRuleName, '' AS benefitId, '' AS benefitName, 'demo-account' AS AccountId,
                'westeurope' AS ResourceLocationNormalized
-        FROM demo_lines WHERE provider = 'Microsoft' AND {where} ORDER BY id
+        FROM demo_lines ORDER BY id
     """
-    return _copy(con, select, out / "azure" / f"ea_actual_cost_{label}.csv", "FORMAT CSV, HEADER")
+    return Export(select, lambda label: f"azure/ea_actual_cost_{label}.csv", "FORMAT CSV, HEADER")
 
 
-def write_aws(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: str) -> Path:
+def aws_export() -> Export:
     """CUR 2.0 (Data Exports) Parquet: the fixed schema in AWS's column order and types (costs double, rates
     string, map columns), one file per billing period under ``BILLING_PERIOD=YYYY-MM`` as AWS delivers it."""
     account, name = _account("AWS")
-    period = f"{label[:4]}-{label[4:]}" if label.isdigit() and len(label) == 6 else label
     select = f"""
         SELECT 'Anniversary' AS bill_bill_type, 'AWS' AS bill_billing_entity,
                (month + INTERVAL 1 MONTH)::TIMESTAMP AS bill_billing_period_end_date,
                month::TIMESTAMP AS bill_billing_period_start_date,
-               CASE WHEN month < (SELECT max(month) FROM demo_lines)  -- the open last month has no invoice yet
+               CASE WHEN month < (SELECT last_month FROM demo_end)  -- the open last month has no invoice yet
                     THEN 'EUINDE' || strftime(month, '%y%m') ELSE '' END AS bill_invoice_id,
                'Amazon Web Services, Inc.' AS bill_invoicing_entity, '{account}' AS bill_payer_account_id,
                '{name}' AS bill_payer_account_name,
@@ -348,13 +446,18 @@ def write_aws(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: str)
                '' AS savings_plan_savings_plan_a_r_n, 0.0::DOUBLE AS savings_plan_savings_plan_effective_cost,
                0.0::DOUBLE AS savings_plan_savings_plan_rate, '' AS savings_plan_start_time,
                0.0::DOUBLE AS savings_plan_total_commitment_to_date, 0.0::DOUBLE AS savings_plan_used_commitment
-        FROM demo_lines WHERE provider = 'AWS' AND {where} ORDER BY id
+        FROM demo_lines ORDER BY id
     """
-    return _copy(con, select, out / "aws" / f"BILLING_PERIOD={period}" / "demo-cur2-00001.snappy.parquet",
-                 "FORMAT PARQUET, COMPRESSION SNAPPY")
+    return Export(select, lambda label: f"aws/BILLING_PERIOD={_period(label)}/demo-cur2-00001.snappy.parquet",
+                  "FORMAT PARQUET, COMPRESSION SNAPPY")
 
 
-def write_oracle(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: str) -> Path:
+def _period(label: str) -> str:
+    """``YYYYMM`` as AWS names a billing period folder (``YYYY-MM``); another label as it is."""
+    return f"{label[:4]}-{label[4:]}" if label.isdigit() and len(label) == 6 else label
+
+
+def oracle_export() -> Export:
     account, _ = _account("Oracle")
     select = f"""
         SELECT md5('oci' || id::VARCHAR) AS "lineItem/referenceNo", '{account}' AS "lineItem/tenantId",
@@ -371,12 +474,12 @@ def write_oracle(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: s
                unit AS "cost/skuUnitDescription", 'false' AS "cost/overageFlag", 'false' AS "lineItem/isCorrection",
                NULL AS "lineItem/backreferenceNo", team AS "tags/Demo.Team",
                '{DEMO_TAG_VALUE}' AS "tags/{DEMO_TAG_KEY}"
-        FROM demo_lines WHERE provider = 'Oracle' AND {where} ORDER BY id
+        FROM demo_lines ORDER BY id
     """
-    return _copy(con, select, out / "oracle" / f"reports_cost-csv_{label}.csv", "FORMAT CSV, HEADER")
+    return Export(select, lambda label: f"oracle/reports_cost-csv_{label}.csv", "FORMAT CSV, HEADER")
 
 
-def write_coreweave(con: duckdb.DuckDBPyConnection, out: Path, where: str, label: str) -> Path:
+def coreweave_export() -> Export:
     account, name = _account("CoreWeave")
     select = f"""
         SELECT cost AS BilledCost, '{account}' AS BillingAccountId, '{name}' AS BillingAccountName,
@@ -394,15 +497,15 @@ def write_coreweave(con: duckdb.DuckDBPyConnection, out: Path, where: str, label
                                             ELSE 'Storage' END AS ServiceCategory,
                service AS ServiceName, sku AS SkuId, 'ns-' || team AS SubAccountId, team AS SubAccountName,
                to_json(MAP {{'team': team, '{DEMO_TAG_KEY}': '{DEMO_TAG_VALUE}'}})::VARCHAR AS Tags
-        FROM demo_lines WHERE provider = 'CoreWeave' AND {where} ORDER BY id
+        FROM demo_lines ORDER BY id
     """
-    return _copy(con, select, out / "coreweave" / f"coreweave_focus_{label}.csv", "FORMAT CSV, HEADER")
+    return Export(select, lambda label: f"coreweave/coreweave_focus_{label}.csv", "FORMAT CSV, HEADER")
 
 
-WRITERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Path, str, str], Path]] = {
-    "Google Cloud": write_google_cloud,
-    "Microsoft": write_azure,
-    "AWS": write_aws,
-    "Oracle": write_oracle,
-    "CoreWeave": write_coreweave,
+EXPORTS: dict[str, Export] = {
+    "Google Cloud": google_cloud_export(),
+    "Microsoft": azure_export(),
+    "AWS": aws_export(),
+    "Oracle": oracle_export(),
+    "CoreWeave": coreweave_export(),
 }
