@@ -1,6 +1,7 @@
 """``python -m etl run``: everything configured, in order, as one job for cron.
 
-The steps are billing (the ``[[billing.sources]]`` of config.toml), prices, FX, events and event studies. What can
+The steps are billing (the ``[[billing.sources]]`` of config.toml), gcp (the Cloud Billing API, when
+``gcp.billing_accounts`` is set), prices, FX, events and event studies. What can
 be done without the warehouse's writer lock is done first: the billing paths are expanded and Yahoo is asked for
 prices and rates, so a slow download never holds the lock. Then one write session (one copy of the warehouse, one
 publish) runs every step's writes. A step that raises is recorded as failed with its reason and the next step still
@@ -28,6 +29,8 @@ from etl.billing.base import LoadOptions
 from etl.billing.sources import Source
 from etl.config import Config
 from etl.eventstudy.settings import StudySettings
+from etl.gcp import refresh as gcp_refresh
+from etl.gcp.api import BillingApiSettings, BillingApiSettingsError
 from etl.loadlog import LoadRecord
 from etl.market.fx import FxFetch
 from etl.market.prices import PriceFetch
@@ -36,7 +39,7 @@ from etl.warehouse import Warehouse, WarehouseLockedError, WriteSession
 
 log = logging.getLogger(__name__)
 
-STEPS = ("billing", "prices", "fx", "events", "eventstudy")
+STEPS = ("billing", "gcp", "prices", "fx", "events", "eventstudy")
 
 
 @dataclass
@@ -131,11 +134,16 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
         study_settings = StudySettings.from_config(config)
     except ValueError as exc:
         raise pipelines.SettingsError(str(exc)) from None
+    try:
+        gcp_settings = BillingApiSettings.from_config(config)
+    except BillingApiSettingsError as exc:
+        raise pipelines.SettingsError(str(exc)) from None
     _refuse_if_locked(warehouse)
     steps = {name: Step(name) for name in STEPS}
     report = RunReport(list(steps.values()))
 
     expanded = _expand_billing(steps["billing"], configured, report)
+    gcp_download = _download_gcp(steps["gcp"], config, gcp_settings, now)
     price_fetch = _download_prices(steps["prices"], config, now, sleep)
     fx_fetch = _download_fx(steps["fx"], config, fx_plan, now, sleep)
 
@@ -144,6 +152,7 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
             log.info("writing %s: lock taken, working on a private copy", warehouse.path)
             writes: dict[str, Callable[[], None]] = {
                 "billing": lambda: _store_billing(steps["billing"], config, session, configured, expanded),
+                "gcp": lambda: _store_gcp(steps["gcp"], session, gcp_download),
                 "prices": lambda: _store_prices(steps["prices"], config, session, price_fetch, now),
                 "fx": lambda: _store_fx(steps["fx"], config, session, fx_plan, fx_fetch, now),
                 "events": lambda: _events(steps["events"], config, session),
@@ -185,6 +194,26 @@ def _expand_billing(step: Step, configured: list[BillingSource],
             report.warnings += [f"{record.source}: {record.message}" for record in unloaded if record.ok]
             expanded.append((sources, unloaded))
     return expanded
+
+
+def _download_gcp(step: Step, config: Config, settings: BillingApiSettings,
+                  now: datetime) -> gcp_refresh.Download | None:
+    if not settings.configured:
+        step.skip("no gcp.billing_accounts configured")
+        return None
+    fetched = None
+    with step.attempt():
+        fetched = gcp_refresh.download(config, settings, now=now)
+    return fetched
+
+
+def _store_gcp(step: Step, session: WriteSession, fetched: gcp_refresh.Download | None) -> None:
+    assert fetched is not None
+    outcome = gcp_refresh.store(session, fetched)
+    step.records = outcome.records
+    step.counts = gcp_refresh.summary(fetched, outcome)
+    if outcome.failed:
+        step.fail(f"{len(outcome.failed)} of {len(outcome.records)} Cloud Billing API loads failed")
 
 
 def _download_prices(step: Step, config: Config, now: datetime, sleep: Callable[[float], None]) -> PriceFetch | None:
