@@ -150,3 +150,23 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> No
 def _bare(name: str) -> str:
     """``012345-6789AB-CDEF01`` from the resource name ``billingAccounts/012345-6789AB-CDEF01``."""
     return name.removeprefix(f"{LIST_SOURCE}/")
+
+
+def account_status(con: duckdb.DuckDBPyConnection, configured: Sequence[str]) -> list[dict[str, object]]:
+    """What ``status`` reports per account: the last check of each configured (or checked) account: account,
+    name, visible (None: never checked), projects, error, checked_at. ``status`` reads what the last refresh stored
+    (it never calls Google, so it stays fast and cron-friendly)."""
+    rows = con.execute(
+        """
+        WITH wanted AS (SELECT unnest(?::VARCHAR[]) AS billing_account_id
+                        UNION SELECT billing_account_id FROM gcp_account_checks)
+        SELECT w.billing_account_id, a.display_name, c.visible, c.projects, c.error, c.checked_at
+        FROM wanted w
+        LEFT JOIN gcp_account_checks c USING (billing_account_id)
+        LEFT JOIN gcp_billing_accounts a USING (billing_account_id)
+        ORDER BY 1
+        """, [list(configured)]).fetchall()
+    never = "never checked: run `python -m etl gcp accounts`"
+    return [{"account": account, "name": name, "visible": visible, "projects": projects,
+             "error": error if visible is not None else never, "checked_at": checked}
+            for account, name, visible, projects, error, checked in rows]
