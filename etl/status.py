@@ -22,10 +22,10 @@ import duckdb
 import pandas as pd
 
 from etl import freshness
-from etl.gcp import accounts
-from etl.gcp.api import BillingApiSettingsError, account_id
 from etl.context import Context
 from etl.freshness import Freshness, FreshnessSettingsError
+from etl.gcp import accounts
+from etl.gcp.api import BillingApiSettingsError, account_id
 from etl.report import format_table
 from etl.warehouse import WarehouseMissingError, connect_readonly, latest_schema_version, schema_version
 

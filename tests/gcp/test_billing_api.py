@@ -231,7 +231,7 @@ def test_run_has_a_gcp_step_only_when_billing_accounts_are_configured(tmp_path, 
 def test_a_billing_account_setting_must_be_an_account_id(tmp_path, db_path):
     from etl.gcp.api import BillingApiSettingsError
 
-    with pytest.raises(BillingApiSettingsError, match="gcp.billing_accounts: 'research'"):
+    with pytest.raises(BillingApiSettingsError, match=r"gcp\.billing_accounts: 'research'"):
         BillingApiSettings.from_config(config_for(tmp_path, db_path, "http://127.0.0.1:9", accounts=("research",)))
     assert BillingApiSettings.from_config(config_for(
         tmp_path, db_path, "http://x", accounts=("billingAccounts/012345-6789ab-cdef01",))).accounts == (RESEARCH,)
