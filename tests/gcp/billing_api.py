@@ -5,10 +5,12 @@ most ``page_cap`` here, so a small fixture has several pages) linked by ``nextPa
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from etl.gcp.catalog import CatalogFetch, Service, ServiceSkus, sku_rows
 from tests.gcp.standin import Request, StandIn
 
 
@@ -79,3 +81,16 @@ def sku(service_id: str, service_name: str, sku_id: str, description: str, famil
                          "currencyConversionRate": 1}],
         "serviceProviderName": "Google",
     }
+
+
+def catalog_fetch(service_id: str, name: str, skus: list[dict[str, Any]]) -> CatalogFetch:
+    """A fetch of one service's SKUs as the client would have parsed them (for fixtures that need a catalog
+    without a stand-in)."""
+    from google.cloud import billing_v1
+
+    got = ServiceSkus(Service(service_id, name))
+    for entry in skus:
+        row, tiers = sku_rows(billing_v1.Sku.from_json(json.dumps(entry)), got.service)
+        got.skus.append(row)
+        got.tiers += tiers
+    return CatalogFetch(fetched=[got])
