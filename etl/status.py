@@ -190,7 +190,7 @@ def _print_gcp_accounts(checks: list[dict[str, Any]]) -> None:
     print(format_table(["account", "name", "visible", "projects", "checked (UTC)", "problem"],
                        [(c["account"], c["name"] or "", {True: "yes", False: "NO"}.get(c["visible"], "?"),
                          _count(c["projects"]) if c["projects"] is not None else "", _minute(c["checked_at"]),
-                         c["error"] or "") for c in checks]))
+                         shorten(c["error"] or "", 100)) for c in checks]))
 
 
 def shorten(text: str, width: int = 70) -> str:

@@ -74,9 +74,21 @@ def describe(exc: Exception) -> str:
     if isinstance(exc, exceptions.RetryError) and exc.cause is not None:
         exc = exc.cause
     if isinstance(exc, exceptions.GoogleAPICallError):
-        status = getattr(exc.grpc_status_code, "name", "") or ""
-        return f"{exc.code} {status}: {exc.message}".replace("  ", " ")
+        status = getattr(exc.grpc_status_code, "name", None) or _status_in_body(exc)
+        message = _REQUEST_PREFIX.sub("", exc.message or "")  # the REST transport prefixes "GET <url>: "
+        return " ".join(part for part in (str(exc.code or ""), status) if part) + f": {message}"
     return f"{type(exc).__name__}: {exc}"
+
+
+_REQUEST_PREFIX = re.compile(r"^[A-Z]+ \S+: ")
+
+
+def _status_in_body(exc: Exception) -> str:
+    """``PERMISSION_DENIED`` from Google's JSON error envelope of a REST response, when there is one."""
+    try:
+        return str(exc.response.json()["error"]["status"])  # type: ignore[attr-defined]
+    except Exception:  # no response, not JSON, or no status: the HTTP code alone says enough
+        return ""
 
 
 def is_not_visible(exc: Exception) -> bool:

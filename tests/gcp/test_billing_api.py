@@ -90,9 +90,9 @@ def test_an_account_the_credentials_cannot_see_is_named_and_the_others_still_ref
         _, outcome = refreshed(config, warehouse, catalog=False)
     [failed] = outcome.failed
     assert failed.source == f"billingAccounts/{RESEARCH}"
-    assert failed.error.startswith(f"billing account {RESEARCH} is not visible with the configured credentials "
-                                   "(403")
-    assert "The caller does not have permission" in failed.error and "roles/billing.viewer" in failed.error
+    assert failed.error == (f"billing account {RESEARCH} is not visible with the configured credentials (403 "
+                            "PERMISSION_DENIED: The caller does not have permission); grant them Billing Account "
+                            "Viewer (roles/billing.viewer) on it, or remove it from gcp.billing_accounts")
     assert query("SELECT billing_account_id, project_id FROM gcp_projects") == [(PLATFORM, "web-prod")]
     assert query("SELECT billing_account_id, visible, projects FROM gcp_account_checks ORDER BY 1") == [
         (RESEARCH, False, None), (PLATFORM, True, 1)]
