@@ -9,7 +9,8 @@ classification) whose last successful refresh is at least :data:`MAX_AGE` old, a
 
 Prices: a SKU's latest ``pricing_info`` (by ``effective_time``); each of its
 ``pricing_expression.tiered_rates`` is a tier starting at ``start_usage_amount`` (in ``usage_unit``) with
-``unit_price`` = units + nanos / 10^9 in the price's currency.
+``unit_price`` = units + nanos / 10^9 in the price's currency; its ``aggregation_info`` says over which usage the
+tiers count (per account or project, per day or month).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -43,7 +45,8 @@ _TEXT = pa.string()
 SKU_SCHEMA = pa.schema([("sku_id", _TEXT), ("service_id", _TEXT), ("service_name", _TEXT), ("description", _TEXT),
                         ("resource_family", _TEXT), ("resource_group", _TEXT), ("usage_type", _TEXT),
                         ("service_regions", pa.list_(_TEXT)), ("usage_unit", _TEXT),
-                        ("usage_unit_description", _TEXT), ("currency", _TEXT), ("effective_time", pa.timestamp("us"))])
+                        ("usage_unit_description", _TEXT), ("currency", _TEXT), ("effective_time", pa.timestamp("us")),
+                        ("aggregation_level", _TEXT), ("aggregation_interval", _TEXT)])
 TIER_SCHEMA = pa.schema([("sku_id", _TEXT), ("tier", pa.int32()), ("start_usage_amount", pa.decimal128(38, 12)),
                          ("unit_price", pa.decimal128(38, 12)), ("currency", _TEXT)])
 
@@ -155,8 +158,15 @@ def sku_rows(sku: Sku, service: Service) -> tuple[dict[str, Any], list[dict[str,
            "usage_unit": expression.usage_unit if expression is not None else None,
            "usage_unit_description": expression.usage_unit_description if expression is not None else None,
            "currency": tiers[0]["currency"] if tiers else None,
-           "effective_time": naive_utc(pricing.effective_time) if pricing is not None else None}
+           "effective_time": naive_utc(pricing.effective_time) if pricing is not None else None,
+           "aggregation_level": _enum_name(pricing.aggregation_info.aggregation_level) if pricing else None,
+           "aggregation_interval": _enum_name(pricing.aggregation_info.aggregation_interval) if pricing else None}
     return row, tiers
+
+
+def _enum_name(value: Enum) -> str | None:
+    """``ACCOUNT``, ``PROJECT``, ``DAILY``, ``MONTHLY``; None when Google leaves it unspecified."""
+    return None if value.value == 0 else value.name
 
 
 def store(session: WriteSession, fetched: CatalogFetch) -> list[LoadRecord]:

@@ -3,9 +3,10 @@
 A row qualifies when its export carried no list cost (``x_ListCostSource = 'cost'``: the adapter then set ListCost
 to the cost), its ``SkuId`` is in ``gcp_sku_tiers`` with a price in the row's own ``BillingCurrency`` (a price in
 another currency is never used: no conversion, no adding of currencies) and it has a ``PricingQuantity`` (usage in
-the SKU's pricing unit, the catalog's ``usage_unit``). Tiers are graduated over a billing account's usage of the
-SKU in one billing period, as Google prices them: the rows are accumulated in charge order, and each row's usage
-is priced by the tiers its share of the running total falls in (first 1 GiB free, the rest at the tier price...).
+the SKU's pricing unit, the catalog's ``usage_unit``). Tiers are graduated over the usage the SKU's
+``aggregation_info`` names: per billing account (or per project) and per billing period (or per day). The rows are
+accumulated in charge order, and each row's usage is priced by the tiers its part of the running total falls in
+(the first units free, the rest at the next tier's price...).
 Rows filled before are recomputed, so a changed price or a late row of the month is reflected. Filled rows get
 ``x_ListCostSource = 'catalog'``; the daily rollup of the days they belong to is recomputed.
 """
@@ -21,14 +22,17 @@ log = logging.getLogger(__name__)
 
 _PRICED = """
     WITH usage AS (
-        SELECT rowid AS rid, SkuId, BillingCurrency, ListCost, x_ListCostSource,
-               PricingQuantity AS quantity,
-               sum(PricingQuantity) OVER (PARTITION BY BillingAccountId, SkuId, BillingPeriodStart
-                                          ORDER BY ChargePeriodStart, x_SourceFile, x_SourceLine
-                                          ROWS UNBOUNDED PRECEDING) AS upto
-        FROM cost_line
-        WHERE ServiceProviderName = 'Google Cloud' AND x_ListCostSource IN ('cost', 'catalog')
-          AND PricingQuantity IS NOT NULL AND SkuId IN (SELECT sku_id FROM gcp_sku_tiers)
+        SELECT c.rowid AS rid, c.SkuId, c.BillingCurrency, c.ListCost, c.x_ListCostSource,
+               c.PricingQuantity AS quantity,
+               sum(c.PricingQuantity) OVER (
+                   PARTITION BY c.BillingAccountId, c.SkuId,
+                                CASE WHEN s.aggregation_level = 'PROJECT' THEN c.SubAccountId END,
+                                CASE WHEN s.aggregation_interval = 'DAILY' THEN CAST(c.ChargePeriodStart AS DATE)
+                                     ELSE CAST(c.BillingPeriodStart AS DATE) END
+                   ORDER BY c.ChargePeriodStart, c.x_SourceFile, c.x_SourceLine ROWS UNBOUNDED PRECEDING) AS upto
+        FROM cost_line c JOIN gcp_sku_catalog s ON s.sku_id = c.SkuId
+        WHERE c.ServiceProviderName = 'Google Cloud' AND c.x_ListCostSource IN ('cost', 'catalog')
+          AND c.PricingQuantity IS NOT NULL
     ),
     tiers AS (
         SELECT sku_id, currency, unit_price, start_usage_amount AS tier_start,

@@ -43,6 +43,8 @@ CREATE TABLE gcp_sku_catalog (
     usage_unit_description VARCHAR,
     currency               VARCHAR,            -- of the tiers' prices
     effective_time         TIMESTAMP,          -- when this pricing took effect
+    aggregation_level      VARCHAR,            -- the tiers count usage per ACCOUNT or per PROJECT (NULL: account)
+    aggregation_interval   VARCHAR,            -- ... per DAILY or MONTHLY interval (NULL: the billing period)
     refreshed_at           TIMESTAMP NOT NULL
 );
 

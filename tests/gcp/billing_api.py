@@ -62,7 +62,7 @@ def service(service_id: str, name: str) -> dict[str, Any]:
 
 def sku(service_id: str, service_name: str, sku_id: str, description: str, family: str, group: str,
         tiers: list[tuple[float, str]], *, unit: str = "h", currency: str = "USD",
-        usage_type: str = "OnDemand") -> dict[str, Any]:
+        usage_type: str = "OnDemand", aggregation: tuple[str, str] = ("ACCOUNT", "MONTHLY")) -> dict[str, Any]:
     """A SKU with one pricing info whose tiers are (startUsageAmount, unit price as a decimal text)."""
     rates = []
     for start, price in tiers:
@@ -78,6 +78,8 @@ def sku(service_id: str, service_name: str, sku_id: str, description: str, famil
                          "pricingExpression": {"usageUnit": unit, "usageUnitDescription": "hour", "baseUnit": "s",
                                                "baseUnitDescription": "second", "baseUnitConversionFactor": 3600,
                                                "displayQuantity": 1, "tieredRates": rates},
+                         "aggregationInfo": {"aggregationLevel": aggregation[0],
+                                             "aggregationInterval": aggregation[1], "aggregationCount": 1},
                          "currencyConversionRate": 1}],
         "serviceProviderName": "Google",
     }

@@ -21,9 +21,11 @@ from tests.gcp.standin import StandIn
 
 RESEARCH, PLATFORM, OTHER = "012345-6789AB-CDEF01", "0A1B2C-3D4E5F-6A7B8C", "FFFFFF-000000-111111"
 COMPUTE, STORAGE, TPU = "6F81-5844-456A", "95FF-2EF5-5EA1", "E000-3F24-B8AA"
-A100, N2, PD, V5E, V5E_EUR = "2E27-4F75-95CD", "BB77-5FDA-69D9", "D973-5D65-BAB2", "C1A5-7C62-9AC5", "C1A5-0000-EUR0"
+A100, N2, PD, V5E, EGRESS = "2E27-4F75-95CD", "BB77-5FDA-69D9", "D973-5D65-BAB2", "C1A5-7C62-9AC5", "9DE9-9092-B3BC"
 FAST = list_retry(initial=0.01, maximum=0.05, timeout=20)
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+REGIONS = ["us-central1", "us-east1"]
+EFFECTIVE = datetime(2026, 11, 30, 8)  # the pricing's effectiveTime, stored as naive UTC
 
 
 def api() -> CloudBillingApi:
@@ -37,7 +39,10 @@ def api() -> CloudBillingApi:
                         sku(COMPUTE, "Compute Engine", N2, "N2 Instance Core running in Americas", "Compute",
                             "N2Standard", [(0, "0.031611")]),
                         sku(COMPUTE, "Compute Engine", PD, "Storage PD Capacity", "Storage", "PDStandard",
-                            [(0, "0"), (10, "0.04")], unit="GiBy.mo")],
+                            [(0, "0"), (10, "0.04")], unit="GiBy.mo"),
+                        sku(COMPUTE, "Compute Engine", EGRESS, "Network Internet Egress from Americas to Americas",
+                            "Network", "PremiumInternetEgress", [(0, "0"), (5, "0.1")], unit="GiBy",
+                            aggregation=("ACCOUNT", "DAILY"))],
               TPU: [sku(TPU, "Cloud TPU", V5E, "TPU v5e", "Compute", "TPU", [(0, "1.2")])],
               STORAGE: []},
     )
@@ -119,19 +124,21 @@ def test_the_catalog_of_the_configured_services_with_tiers_and_classes(tmp_path,
         ("5000", "USD", None), ("5000", "USD", "2")]
     assert got.catalog.missing == ["Kubernetes Engine"]
     assert query("SELECT sku_id, service_name, resource_family, resource_group, usage_unit, currency, "
-                 "service_regions FROM gcp_sku_catalog ORDER BY 1") == [
-        (A100, "Compute Engine", "Compute", "GPU", "h", "USD", ["us-central1", "us-east1"]),
-        (N2, "Compute Engine", "Compute", "N2Standard", "h", "USD", ["us-central1", "us-east1"]),
-        (V5E, "Cloud TPU", "Compute", "TPU", "h", "USD", ["us-central1", "us-east1"]),
-        (PD, "Compute Engine", "Storage", "PDStandard", "GiBy.mo", "USD", ["us-central1", "us-east1"])]
+                 "service_regions, aggregation_interval, effective_time FROM gcp_sku_catalog ORDER BY 1") == [
+        (A100, "Compute Engine", "Compute", "GPU", "h", "USD", REGIONS, "MONTHLY", EFFECTIVE),
+        (EGRESS, "Compute Engine", "Network", "PremiumInternetEgress", "GiBy", "USD", REGIONS, "DAILY", EFFECTIVE),
+        (N2, "Compute Engine", "Compute", "N2Standard", "h", "USD", REGIONS, "MONTHLY", EFFECTIVE),
+        (V5E, "Cloud TPU", "Compute", "TPU", "h", "USD", REGIONS, "MONTHLY", EFFECTIVE),
+        (PD, "Compute Engine", "Storage", "PDStandard", "GiBy.mo", "USD", REGIONS, "MONTHLY", EFFECTIVE)]
     assert query("SELECT sku_id, tier, start_usage_amount, unit_price FROM gcp_sku_tiers ORDER BY 1, 2") == [
-        (A100, 0, Decimal(0), Decimal("2.933908")), (N2, 0, Decimal(0), Decimal("0.031611")),
+        (A100, 0, Decimal(0), Decimal("2.933908")), (EGRESS, 0, Decimal(0), Decimal(0)),
+        (EGRESS, 1, Decimal(5), Decimal("0.1")), (N2, 0, Decimal(0), Decimal("0.031611")),
         (V5E, 0, Decimal(0), Decimal("1.2")), (PD, 0, Decimal(0), Decimal(0)), (PD, 1, Decimal(10), Decimal("0.04"))]
     assert query("SELECT description, compute_class FROM gcp_compute_class ORDER BY 1") == [
         ("N2 Instance Core running in Americas", "CPU"), ("Nvidia Tesla A100 GPU running in Americas", "GPU"),
         ("TPU v5e", "TPU")]
     assert query("SELECT source, status, rows, message FROM load_log ORDER BY load_id") == [
-        (f"services/{COMPUTE}", "loaded", 3, "3 SKUs, 4 price tiers"), (f"services/{TPU}", "loaded", 1,
+        (f"services/{COMPUTE}", "loaded", 4, "4 SKUs, 6 price tiers"), (f"services/{TPU}", "loaded", 1,
                                                                          "1 SKUs, 1 price tiers")]
     assert not outcome.failed
 
@@ -146,7 +153,7 @@ def test_429_then_503_are_retried_until_the_listing_succeeds(tmp_path, db_path, 
         assert [r.param("pageToken") for r in standin.sent("GET", r"/v1/services")] == [None, None, None, "2"]
         assert len(standin.sent("GET", rf"/v1/services/{TPU}/skus")) == 2
     assert not outcome.failed
-    assert query("SELECT count(*) FROM gcp_sku_catalog") == [(4,)]
+    assert query("SELECT count(*) FROM gcp_sku_catalog") == [(5,)]
 
 
 def test_the_catalog_is_refreshed_at_most_daily_unless_forced(tmp_path, db_path, warehouse, query):
@@ -187,24 +194,30 @@ def test_list_cost_is_filled_from_tiered_list_prices_in_the_rows_currency(tmp_pa
             _export_row(PD, "Storage PD Capacity", "8", "0.14", day=11),  # 4 GiB-months in the free tier, 4 paid
             _export_row(N2, "N2 Instance Core running in Americas", "10", "0.25", cost_at_list="0.32"),
             _export_row(A100, "Nvidia Tesla A100 GPU running in Americas", "1", "2.50", "EUR",
-                        account_id=PLATFORM)]
+                        account_id=PLATFORM),
+            # egress tiers count per day: 4 GiB on the 10th and 4 + 3 on the 11th, of which 5 are free each day
+            *(_export_row(EGRESS, "Network Internet Egress from Americas to Americas", amount, "0", day=day)
+              for amount, day in (("4", 10), ("4", 11), ("3", 11)))]
     export = tmp_path / "gcp_billing_export_v1_202611.json"
     export.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
     assert [r.status for r in load_billing(export)] == ["loaded"]
-    assert query("SELECT x_ListCostSource, count(*) FROM cost GROUP BY 1 ORDER BY 1") == [("cost", 4), (None, 1)]
+    assert query("SELECT x_ListCostSource, count(*) FROM cost GROUP BY 1 ORDER BY 1") == [("cost", 7), (None, 1)]
     with StandIn() as standin:
         api().install(standin)
         _, outcome = refreshed(config_for(tmp_path, db_path, standin.endpoint), warehouse)
-    assert outcome.list_cost_rows == 3
+    assert outcome.list_cost_rows == 6
     assert query("SELECT SkuId, BillingCurrency, ListCost, x_ListCostSource FROM cost ORDER BY ChargePeriodStart, "
-                 "BillingCurrency, SkuId") == [
+                 "BillingCurrency, SkuId, ListCost") == [
         (A100, "EUR", Decimal("2.5"), "cost"),  # the catalog's price is in USD: never used for EUR
         (A100, "USD", Decimal("5.867816"), "catalog"),  # 2 h x 2.933908
+        (EGRESS, "USD", Decimal(0), "catalog"),
         (N2, "USD", Decimal("0.32"), None),  # the export's own list cost
         (PD, "USD", Decimal(0), "catalog"),
-        (PD, "USD", Decimal("0.16"), "catalog")]  # (6 + 8 - 10) x 0.04
+        (EGRESS, "USD", Decimal(0), "catalog"),
+        (EGRESS, "USD", Decimal("0.2"), "catalog"),  # (4 + 3 - 5) x 0.1: a new day starts at the first tier again
+        (PD, "USD", Decimal("0.16"), "catalog")]  # (6 + 8 - 10) x 0.04: the month's usage counts
     assert query("SELECT currency, sum(list_cost) FROM daily_spend GROUP BY 1 ORDER BY 1") == [
-        ("EUR", Decimal("2.5")), ("USD", Decimal("6.347816"))]
+        ("EUR", Decimal("2.5")), ("USD", Decimal("6.547816"))]
     # names the export lacks come from the Cloud Billing API; the project ID stands for the project's name
     assert query("SELECT DISTINCT BillingAccountId, BillingAccountName, SubAccountName FROM cost ORDER BY 1") == [
         (RESEARCH, "Research", "ml-train"), (PLATFORM, "Platform", "ml-train")]
@@ -223,7 +236,7 @@ def test_run_has_a_gcp_step_only_when_billing_accounts_are_configured(tmp_path, 
     assert steps["gcp"].status == "skipped" and steps["gcp"].reason == "no gcp.billing_accounts configured"
     [gcp] = [step for step in report.steps if step.name == "gcp"]
     assert gcp.status == "ok", gcp.reason
-    assert gcp.counts.startswith("2 of 2 billing accounts visible; catalog: 2 services refreshed (4 SKUs)")
+    assert gcp.counts.startswith("2 of 2 billing accounts visible; catalog: 2 services refreshed (5 SKUs)")
     assert query("SELECT kind, count(*) FROM load_log WHERE kind LIKE 'gcp%' GROUP BY 1 ORDER BY 1") == [
         ("gcp_account", 2), ("gcp_accounts", 1), ("gcp_catalog", 2)]
 
