@@ -248,3 +248,29 @@ def test_a_billing_account_setting_must_be_an_account_id(tmp_path, db_path):
         BillingApiSettings.from_config(config_for(tmp_path, db_path, "http://127.0.0.1:9", accounts=("research",)))
     assert BillingApiSettings.from_config(config_for(
         tmp_path, db_path, "http://x", accounts=("billingAccounts/012345-6789ab-cdef01",))).accounts == (RESEARCH,)
+
+
+def test_the_commands_print_the_summary_and_exit_by_what_failed(tmp_path, db_path, cli):
+    with StandIn() as standin:
+        api().install(standin)
+        standin.fail("GET", rf"/v1/billingAccounts/{PLATFORM}/projects", 404, f"billingAccounts/{PLATFORM} not found")
+        config = str(config_for(tmp_path, db_path, standin.endpoint).sources["db"])
+        accounts = cli("--config", config, "gcp", "accounts")
+        catalog = cli("--config", config, "gcp", "catalog")
+        again = cli("--config", config, "gcp", "catalog")
+    assert accounts.code == 1 and accounts.out.splitlines()[-1] == "1 of 2 billing accounts visible"
+    assert (f"error: billingAccounts/{PLATFORM}: billing account {PLATFORM} is not visible with the configured "
+            f"credentials (404 NOT_FOUND: billingAccounts/{PLATFORM} not found)") in accounts.err
+    assert catalog.code == 0 and "Compute Engine (services/6F81-5844-456A)  gcp_catalog" in catalog.out
+    assert again.code == 0 and again.out == (
+        "catalog: 0 services refreshed (0 SKUs); 2 refreshed less than 24 h ago (--force refreshes them); not in the "
+        "catalog: Kubernetes Engine (gcp.catalog_services); ListCost from list prices on 0 rows\n")
+
+
+def test_unusable_credentials_are_a_settings_error_naming_the_setting(tmp_path, db_path, cli):
+    config = tmp_path / "config.toml"
+    config.write_text(f'db = "{db_path}"\n[gcp]\ncredentials = "{tmp_path / "missing-key.json"}"\n')
+    result = cli("--config", str(config), "gcp", "catalog")
+    assert result.code == 2 and not db_path.exists()
+    assert result.err == (f"configuration error: gcp.credentials: {tmp_path / 'missing-key.json'} is not a readable "
+                          "service-account key file (FileNotFoundError)\n")
