@@ -34,7 +34,7 @@ def sql_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     unknown = work / "not-a-billing-export.csv"
     unknown.write_text("colour,size\nred,3\n", encoding="utf-8")
     sources, _ = expand_paths([str(unknown)])
-    google, _ = expand_paths([str(FIXTURES / "billing" / "gcp" / "compute_skus.json")])
+    google, _ = expand_paths([str(FIXTURES / "gcp" / "compute_export.json")])
     with Warehouse(path).write("test events") as session:
         assert [r.status for r in load_billing(config, session, sources, LoadOptions())] == ["failed"]
         assert [r.status for r in load_billing(config, session, google, LoadOptions())] == ["loaded"]
