@@ -22,6 +22,7 @@ from etl.context import Context
 from etl.demo import cli as demo_cli
 from etl.events import cli as events_cli
 from etl.eventstudy import cli as eventstudy_cli
+from etl.gcp import cli as gcp_cli
 from etl.lake import cli as lake_cli
 from etl.logs import setup_logging
 from etl.market import cli as market_cli
@@ -35,6 +36,7 @@ COMMAND_GROUPS: tuple[CommandGroup, ...] = (  # in the order `--help` lists them
     loads_command.register,
     demo_cli.register,
     billing_cli.register,
+    gcp_cli.register,
     market_cli.register,
     events_cli.register,
     eventstudy_cli.register,

@@ -82,6 +82,14 @@ SETTINGS: tuple[Setting, ...] = (
             "BigQuery API endpoint instead of Google's (Private Service Connect, or a local stand-in)."),
     Setting("gcp.billing_endpoint", str, "",
             "Cloud Billing API endpoint (accounts, projects, SKU catalog) instead of Google's."),
+    Setting("gcp.billing_accounts", list, [],
+            "Google Cloud billing account IDs (012345-6789AB-CDEF01) whose visibility `status` reports and whose "
+            "projects are stored; `run` refreshes the Cloud Billing API (accounts, SKU catalog) only when set."),
+    Setting("gcp.catalog_services", list, ["Compute Engine", "Vertex AI", "Cloud TPU", "Kubernetes Engine"],
+            "Services of the Cloud Billing catalog whose SKUs and list prices are fetched (display names or "
+            "service IDs; `*` for all of Google's thousands of services)."),
+    Setting("gcp.catalog_currency", str, "USD",
+            "Currency of the catalog's list prices; they fill ListCost only of rows billed in this currency."),
     Setting("freshness.billing_lag_days", float, 2.0,
             "Days a billing feed's data (its latest ChargePeriodEnd) may lag behind now before `status` and the "
             "dashboard call it stale: providers deliver a day or two late."),

@@ -1,10 +1,11 @@
 """``python -m etl run``: everything configured, in order, as one job for cron.
 
-The steps are billing (the ``[[billing.sources]]`` of config.toml), prices, FX, events and event studies, and
-after the publish the export of the FOCUS lake (``export.lake_dir``; it reads the published file). What can
-be done without the warehouse's writer lock is done first: the billing paths are expanded, the BigQuery billing
-sources are queried (their results spooled) and Yahoo is asked for prices and rates, so a slow download never holds
-the lock. Then one write session (one copy of the warehouse, one
+The steps are billing (the ``[[billing.sources]]`` of config.toml), gcp (the Cloud Billing API, when
+``gcp.billing_accounts`` is set), prices, FX, events and event studies, and after the publish the export of the
+FOCUS lake (``export.lake_dir``; it reads the published file). What can be done without the warehouse's writer lock
+is done first: the billing paths are expanded, the BigQuery billing sources are queried (their results spooled),
+the Cloud Billing API is read and Yahoo is asked for prices and rates, so a slow download never holds the lock.
+Then one write session (one copy of the warehouse, one
 publish) runs every step's writes. A step that raises is recorded as failed with its reason and the next step still
 runs; each step's writes are committed in their own transactions, so the session publishes what succeeded.
 
@@ -30,6 +31,8 @@ from etl.billing.base import LoadOptions
 from etl.billing.sources import Source
 from etl.config import Config
 from etl.eventstudy.settings import StudySettings
+from etl.gcp import refresh as gcp_refresh
+from etl.gcp.api import BillingApiSettings, BillingApiSettingsError
 from etl.gcp.bigquery_export import BigQuerySource, Fetched
 from etl.loadlog import LoadRecord
 from etl.market.fx import FxFetch
@@ -39,7 +42,7 @@ from etl.warehouse import Warehouse, WarehouseLockedError, WriteSession
 
 log = logging.getLogger(__name__)
 
-STEPS = ("billing", "prices", "fx", "events", "eventstudy", "export")
+STEPS = ("billing", "gcp", "prices", "fx", "events", "eventstudy", "export")
 
 
 @dataclass
@@ -151,11 +154,16 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
         study_settings = StudySettings.from_config(config)
     except ValueError as exc:
         raise pipelines.SettingsError(str(exc)) from None
+    try:
+        gcp_settings = BillingApiSettings.from_config(config)
+    except BillingApiSettingsError as exc:
+        raise pipelines.SettingsError(str(exc)) from None
     _refuse_if_locked(warehouse)
     steps = {name: Step(name) for name in STEPS}
     report = RunReport(list(steps.values()))
 
     expanded = _expand_billing(steps["billing"], config, configured, report, now)
+    gcp_download = _download_gcp(steps["gcp"], config, gcp_settings, now)
     price_fetch = _download_prices(steps["prices"], config, now, sleep)
     fx_fetch = _download_fx(steps["fx"], config, fx_plan, now, sleep)
 
@@ -164,6 +172,7 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
             log.info("writing %s: lock taken, working on a private copy", warehouse.path)
             writes: dict[str, Callable[[], None]] = {
                 "billing": lambda: _store_billing(steps["billing"], config, session, configured, expanded),
+                "gcp": lambda: _store_gcp(steps["gcp"], session, gcp_download),
                 "prices": lambda: _store_prices(steps["prices"], config, session, price_fetch, now),
                 "fx": lambda: _store_fx(steps["fx"], config, session, fx_plan, fx_fetch, now),
                 "events": lambda: _events(steps["events"], config, session),
@@ -211,6 +220,26 @@ def _expand_billing(step: Step, config: Config, configured: list[BillingSource],
             report.warnings += [f"{record.source}: {record.message}" for record in unloaded if record.ok]
             expanded.append((sources, unloaded))
     return expanded
+
+
+def _download_gcp(step: Step, config: Config, settings: BillingApiSettings,
+                  now: datetime) -> gcp_refresh.Download | None:
+    if not settings.configured:
+        step.skip("no gcp.billing_accounts configured")
+        return None
+    fetched = None
+    with step.attempt():
+        fetched = gcp_refresh.download(config, settings, now=now)
+    return fetched
+
+
+def _store_gcp(step: Step, session: WriteSession, fetched: gcp_refresh.Download | None) -> None:
+    assert fetched is not None
+    outcome = gcp_refresh.store(session, fetched)
+    step.records = outcome.records
+    step.counts = gcp_refresh.summary(fetched, outcome)
+    if outcome.failed:
+        step.fail(f"{len(outcome.failed)} of {len(outcome.records)} Cloud Billing API loads failed")
 
 
 def _download_prices(step: Step, config: Config, now: datetime, sleep: Callable[[float], None]) -> PriceFetch | None:

@@ -34,8 +34,10 @@ _CRON_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midni
 
 def register(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser(
-        "run", help="run every configured step: billing sources, prices, FX, events, event studies, the lake export",
-        description="Load the billing sources of config.toml ([[billing.sources]]), fetch prices and FX rates, "
+        "run", help="run every configured step: billing sources, Google Cloud Billing API, prices, FX, events, "
+                    "event studies, the lake export",
+        description="Load the billing sources of config.toml ([[billing.sources]]), refresh the Cloud Billing API's "
+                    "accounts and catalog (when gcp.billing_accounts is set), fetch prices and FX rates, "
                     "refresh the event catalog and compute the event studies, in one write session. Downloads "
                     "happen before the writer lock is taken. A failed step does not stop the others; what "
                     "succeeded is published. Exit 0 when every step succeeded, 1 when some failed, 2 for a "

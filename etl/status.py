@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ import pandas as pd
 from etl import freshness
 from etl.context import Context
 from etl.freshness import Freshness, FreshnessSettingsError
+from etl.gcp import accounts
+from etl.gcp.api import BillingApiSettingsError, account_id
 from etl.report import format_table
 from etl.warehouse import WarehouseMissingError, connect_readonly, latest_schema_version, schema_version
 
@@ -47,7 +50,8 @@ def open_failures(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
     return failures(con).filter("state = 'open'").project("load_id, kind, source, format, error, failed_at")
 
 
-def health_report(con: duckdb.DuckDBPyConnection, now: datetime, settings: Freshness) -> dict[str, Any]:
+def health_report(con: duckdb.DuckDBPyConnection, now: datetime, settings: Freshness,
+                  gcp_accounts: Sequence[str] = ()) -> dict[str, Any]:
     """What ``status --json`` prints: schema version, freshness per feed (billing per provider and account, prices
     per ticker, FX per pair) and how many are stale, open failures, and ``ok`` (no open failure and the schema is
     current; stale data is reported, not failed on: a feed may legitimately pause)."""
@@ -72,6 +76,8 @@ def health_report(con: duckdb.DuckDBPyConnection, now: datetime, settings: Fresh
             "fx": _records(fx, ["pair", "last_date", "days_behind", "stale", "loaded_at"]),
         },
         "open_failures": _records(failing, ["load_id", "kind", "source", "format", "error", "failed_at"]),
+        "gcp_billing_accounts": [{key: _json_value(value) for key, value in row.items()}
+                                 for row in accounts.account_status(con, gcp_accounts)],
     }
 
 
@@ -89,7 +95,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run_status(args: argparse.Namespace, ctx: Context) -> int:
     try:
         settings = Freshness.from_config(ctx.config)
-    except FreshnessSettingsError as exc:
+        gcp_accounts = [account_id(value) for value in ctx.config.get("gcp.billing_accounts")]
+    except (FreshnessSettingsError, BillingApiSettingsError) as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     path = ctx.config.db_path
@@ -101,16 +108,16 @@ def run_status(args: argparse.Namespace, ctx: Context) -> int:
         return 1
     try:
         if args.json:
-            report = health_report(con, now, settings)
+            report = health_report(con, now, settings, gcp_accounts)
             print(json.dumps(report, indent=2))
             return 0 if report["ok"] else 1
-        return _print_status(con, path, args.loads, now, settings)
+        return _print_status(con, path, args.loads, now, settings, gcp_accounts)
     finally:
         con.close()
 
 
 def _print_status(con: duckdb.DuckDBPyConnection, path: Path, recent: int, now: datetime,
-                  settings: Freshness) -> int:
+                  settings: Freshness, gcp_accounts: Sequence[str] = ()) -> int:
     version = schema_version(con)
     published = datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     print(f"warehouse: {path} (published {published})")
@@ -138,6 +145,7 @@ def _print_status(con: duckdb.DuckDBPyConnection, path: Path, recent: int, now: 
         print(format_table(header, rows))
     _print_billing_freshness(freshness.billing(con, now, settings))
     _print_market(con, synthetic, synthetic_spend, now, settings)
+    _print_gcp_accounts(accounts.account_status(con, gcp_accounts))
     unmapped = con.execute(
         """
         SELECT ServiceProviderName, ServiceName, count(*) FROM cost_line WHERE x_CategorySource = 'default'
@@ -173,6 +181,16 @@ def _print_billing_freshness(feeds: pd.DataFrame) -> None:
                        [(r.provider, r.account, f"{r.data_until:%Y-%m-%d %H:%M}", f"{r.days_behind:g}",
                          f"{r.lag_days:g}", "STALE" if r.stale else "", _minute(r.last_load))
                         for r in feeds.itertuples()]))
+
+
+def _print_gcp_accounts(checks: list[dict[str, Any]]) -> None:
+    if not checks:
+        return
+    print("\nGoogle Cloud billing accounts (the last check by `python -m etl gcp accounts` or `run`):")
+    print(format_table(["account", "name", "visible", "projects", "checked (UTC)", "problem"],
+                       [(c["account"], c["name"] or "", {True: "yes", False: "NO"}.get(c["visible"], "?"),
+                         _count(c["projects"]) if c["projects"] is not None else "", _minute(c["checked_at"]),
+                         shorten(c["error"] or "", 100)) for c in checks]))
 
 
 def shorten(text: str, width: int = 70) -> str:

@@ -81,10 +81,14 @@ def test_a_billing_failure_that_knew_its_accounts_is_resolved_by_a_later_load_of
 def test_migration_0005_backfills_the_latest_charge_end_of_the_rollup(load_billing, db_path, tmp_path, query):
     load_billing(write(tmp_path / "june.csv", HEADER, focus_row("1.00", "2025-06-01"),
                        focus_row("2.00", "2025-06-03").replace("2025-06-03T01:00:00Z", "2025-07-01T00:00:00Z")))
-    con = duckdb.connect(str(db_path))  # as published before migration 0005
-    con.execute("DELETE FROM schema_migrations WHERE version = 5; DROP VIEW billing_freshness; "
+    con = duckdb.connect(str(db_path))  # as published before migration 0005 (and the later ones)
+    con.execute("DELETE FROM schema_migrations WHERE version >= 5; DROP VIEW billing_freshness; "
                 "DROP VIEW load_failures; DROP TABLE load_dismissals; "
-                "ALTER TABLE daily_spend_rollup DROP COLUMN charge_period_end")
+                "ALTER TABLE daily_spend_rollup DROP COLUMN charge_period_end; "
+                # 0006_gcp_billing
+                "DROP TABLE gcp_billing_accounts; DROP TABLE gcp_projects; DROP TABLE gcp_account_checks; "
+                "DROP TABLE gcp_sku_catalog; DROP TABLE gcp_sku_tiers; DROP VIEW gcp_compute_spend; "
+                "DROP VIEW gcp_compute_class; ALTER TABLE cost_line DROP COLUMN x_ListCostSource")
     con.close()
     load_billing()  # any write applies the migration
     # a charge longer than a day (here to 1 July) counts to the end of its first day

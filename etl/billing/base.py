@@ -48,7 +48,9 @@ FOCUS_COLUMNS: tuple[str, ...] = (
     "PricingCategory", "CommitmentDiscountId", "CommitmentDiscountType",
     "ConsumedQuantity", "ConsumedUnit", "PricingQuantity", "PricingUnit", "Tags",
 )
-HELPER_COLUMNS: tuple[str, ...] = ("x_ServiceKey", "x_ChargeType", "x_PricingModel", "x_ExportTime")
+# x_ListCostSource: NULL when ListCost is the export's own, 'cost' when the export had none (see sql/migrations)
+HELPER_COLUMNS: tuple[str, ...] = ("x_ServiceKey", "x_ChargeType", "x_PricingModel", "x_ExportTime",
+                                   "x_ListCostSource")
 
 # FOCUS columns whose absence in an adapter's mapping is a programming error: the contract requires them.
 MANDATORY_FOCUS: tuple[str, ...] = (

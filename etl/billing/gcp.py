@@ -25,7 +25,8 @@ Mapping decisions:
   committed-use discounts…) are negative amounts nested in the row they reduce; they are summed per row, never
   unnested into rows (which would repeat the cost once per credit). The export has no amortization (commitment
   fees are their own rows when they occur), so EffectiveCost equals BilledCost.
-* **ListCost = cost_at_list**, or ``cost`` where an older export has no list cost. **ContractedCost = cost**:
+* **ListCost = cost_at_list**, or ``cost`` where an older export has no list cost (``x_ListCostSource = 'cost'``:
+  ``python -m etl gcp catalog`` fills those from the SKU's list price, etl/gcp/listcost.py). **ContractedCost = cost**:
   the cost at the account's negotiated prices before credits, which is what FOCUS calls contracted.
 * **BillingPeriodStart/End**: ``invoice.month`` (``YYYYMM``) is a Pacific-time month (Google invoices in
   America/Los_Angeles). The period is the first instant of that month in Los Angeles converted to UTC (e.g.
@@ -240,6 +241,7 @@ class Gcp(Adapter):
         "x_ServiceKey": "{service}",
         "x_ChargeType": "coalesce({cost_type}, 'regular')",
         "x_ExportTime": "{export_time}",
+        "x_ListCostSource": "CASE WHEN {cost_at_list} IS NULL THEN 'cost' END",
     }
 
     def detect(self, columns: tuple[str, ...], options: LoadOptions) -> int:
