@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
@@ -113,32 +113,22 @@ def _unchanged(session: WriteSession, record: LoadRecord, previous: int, sha256:
 def _load_new(session: WriteSession, source: Source, header: Header, plan: Plan, digest: Future[str],
               record: LoadRecord) -> None:
     con = session.con
-    # The lookup joins must build their hash tables on the small seed tables. DuckDB flips a join when it estimates
-    # the source smaller, and read_json with an explicit schema estimates 42 rows whatever the file: the flip would
-    # hold every row of the file in a hash table, so memory would grow with the file.
-    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+    # The one-pass insert numbers lines from the order its rows arrive in (ingest.py), and a join does not keep it.
+    # DuckDB rewrites an IN list of more than a few values into a join against the list: keep IN an expression.
+    con.execute("SET disabled_optimizers = 'in_clause'")
     try:
-        staged = ingest.stage(con, source, header.columns, plan)
-        with session.transaction():
-            record.load_id = next_load_id(con)
-            inserted = ingest.insert(con, source, header.columns, plan, record.load_id, staged)
-            record.scope = load_scope(con, record.load_id)
-            if inserted == 0:
-                raise LoadError("no data rows after the header; expected at least one cost row")
-            if source.expected_rows is not None and inserted != source.expected_rows:
-                raise LoadError(f"read {inserted} rows but the manifest's dataRowCount says {source.expected_rows}")
-            removed = None if record.synthetic else isolation.remove_synthetic(con, "billing")
-            superseded = units.claim(con, record.load_id)
-            plan.adapter.after_load(con, record.load_id)
-            record.rows, record.totals, record.scope = load_summary(con, record.load_id)
-            record.status = "loaded" if record.rows else "superseded"
-            notes = list(plan.notes) + _unmapped_services(con, record.load_id) + ([removed] if removed else [])
-            if superseded:
-                notes.append(f"{len(superseded)} period(s) skipped: a newer export is already loaded "
-                             f"({', '.join(sorted(superseded))})")
-            record.message = "; ".join(notes) or None
-            record.sha256 = digest.result()
-            write_load_log(con, record)
+        try:
+            _commit(session, source, plan, digest, record,
+                    lambda load_id: ingest.insert(con, source, header.columns, plan, load_id))
+        except _InsertError:
+            # the one parallel pass failed (a bad value, named at line 0): read the source again numbered, which
+            # raises the error at its exact line, or stages a file the parallel reader refused (mixed line endings)
+            staged = ingest.stage_numbered(con, source, header.columns, plan)
+            try:
+                _commit(session, source, plan, digest, record,
+                        lambda load_id: ingest.insert_staged(con, staged, source, plan, load_id))
+            except _InsertError as again:
+                raise again.__cause__ from None
     except BaseException:
         record.status = "failed"
         raise
@@ -147,6 +137,40 @@ def _load_new(session: WriteSession, source: Source, header: Header, plan: Plan,
         con.execute("RESET disabled_optimizers")
     log.info("%s %s: %d rows as %s (%s)", record.status, source.label, record.rows, plan.format,
              format_totals(record.totals))
+
+
+class _InsertError(Exception):
+    """The insert of a source's rows raised (its DuckDB error is the cause); the transaction was rolled back."""
+
+
+def _commit(session: WriteSession, source: Source, plan: Plan, digest: Future[str], record: LoadRecord,
+            insert: Callable[[int], int]) -> None:
+    """In one transaction: the rows (``insert(load_id)``), their replace units, the removal of the demo's rows, the
+    adapter's after-load step and the ``load_log`` row. The load id is kept across a retry."""
+    con = session.con
+    with session.transaction():
+        record.load_id = record.load_id or next_load_id(con)
+        try:
+            inserted = insert(record.load_id)
+        except duckdb.Error as exc:
+            raise _InsertError from exc
+        record.scope = load_scope(con, record.load_id)
+        if inserted == 0:
+            raise LoadError("no data rows after the header; expected at least one cost row")
+        if source.expected_rows is not None and inserted != source.expected_rows:
+            raise LoadError(f"read {inserted} rows but the manifest's dataRowCount says {source.expected_rows}")
+        removed = None if record.synthetic else isolation.remove_synthetic(con, "billing")
+        superseded = units.claim(con, record.load_id)
+        plan.adapter.after_load(con, record.load_id)
+        record.rows, record.totals, record.scope = load_summary(con, record.load_id)
+        record.status = "loaded" if record.rows else "superseded"
+        notes = list(plan.notes) + _unmapped_services(con, record.load_id) + ([removed] if removed else [])
+        if superseded:
+            notes.append(f"{len(superseded)} period(s) skipped: a newer export is already loaded "
+                         f"({', '.join(sorted(superseded))})")
+        record.message = "; ".join(notes) or None
+        record.sha256 = digest.result()
+        write_load_log(con, record)
 
 
 def load_summary(con: duckdb.DuckDBPyConnection,
