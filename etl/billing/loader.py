@@ -113,8 +113,10 @@ def _unchanged(session: WriteSession, record: LoadRecord, previous: int, sha256:
 def _load_new(session: WriteSession, source: Source, header: Header, plan: Plan, digest: Future[str],
               record: LoadRecord) -> None:
     con = session.con
-    # The one-pass insert numbers lines from the order its rows arrive in (ingest.py), and a join does not keep it.
-    # DuckDB rewrites an IN list of more than a few values into a join against the list: keep IN an expression.
+    # The one-pass insert numbers lines from the order its rows arrive in (ingest.py): DuckDB must keep it (its
+    # default), and a join would not. DuckDB rewrites an IN list of more than a few values into a join against the
+    # list: keep IN an expression.
+    con.execute("SET preserve_insertion_order = true")
     con.execute("SET disabled_optimizers = 'in_clause'")
     try:
         try:
@@ -135,6 +137,7 @@ def _load_new(session: WriteSession, source: Source, header: Header, plan: Plan,
     finally:
         ingest.drop_staged(con)
         con.execute("RESET disabled_optimizers")
+        con.execute("RESET preserve_insertion_order")
     log.info("%s %s: %d rows as %s (%s)", record.status, source.label, record.rows, plan.format,
              format_totals(record.totals))
 
