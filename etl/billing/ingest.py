@@ -3,9 +3,9 @@
 Numbering records with ``row_number() OVER ()`` while reading makes DuckDB read a CSV or JSON file on one thread,
 and neither reader offers a record number (``read_parquet``'s ``file_row_number`` is free). So each file of a CSV
 or JSON source is read, parsed, normalised, resolved against the seed tables and inserted into ``cost_line`` by one
-parallel ``INSERT … SELECT``, unnumbered: DuckDB keeps insertion order through the scan, projections and join
-probes, so the file's rows take consecutive row ids in file order, and one ``UPDATE`` of the load's rows then sets
-``x_SourceLine`` from them. A Parquet file is inserted numbered, in one statement.
+parallel ``INSERT … SELECT``, unnumbered: DuckDB keeps insertion order through the scan and projections (not
+through joins: see ``lookups.py``), so the file's rows take consecutive row ids in file order, and one ``UPDATE`` of
+the load's rows then sets ``x_SourceLine`` from them. A Parquet file is inserted numbered, in one statement.
 
 The happy path never pays for error reporting: the checked macros raise on the first bad value with line 0. Only
 then (:func:`stage_numbered`) is the source read again numbered, on one thread, into the temporary table
@@ -37,17 +37,31 @@ _QUOTED = sql_string('"(?:[^"]|"")*"')
 
 def insert(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str, ...], plan: Plan,
            load_id: int) -> int:
-    """Insert the source's rows as load ``load_id`` in one parallel pass per file; their count. Raises DuckDB's
-    error for a bad value (naming line 0 for a CSV or JSON file: see :func:`stage_numbered`)."""
-    numbered = source.kind == "parquet"
+    """Insert the source's rows as load ``load_id`` in one parallel pass per file; their count. The rows of a CSV
+    or JSON file have no line yet (:func:`number_lines`). Raises DuckDB's error for a bad value (naming line 0 for
+    a CSV or JSON file: see :func:`stage_numbered`)."""
     lookups = Lookups.read(con)
     inserted = 0
     for path in source.files:  # one statement per file: each file's rows take consecutive row ids
-        select = normalised_select(source, columns, plan, numbered=numbered, files=[path])
+        select = normalised_select(source, columns, plan, numbered=source.kind == "parquet", files=[path])
         inserted += con.execute(insert_sql(select, source, plan, load_id, lookups)).fetchone()[0]
-    if not numbered and inserted:
-        _number_from_row_ids(con, source, load_id)
     return inserted
+
+
+def number_lines(con: duckdb.DuckDBPyConnection, source: Source, load_id: int) -> None:
+    """Set ``x_SourceLine`` of the rows :func:`insert` inserted from a CSV or JSON source from their row ids, which
+    follow each file's records. Cheapest once the insert is committed: in the insert's own transaction DuckDB would
+    write every row again at commit (they went to the file during the insert), committed only this column."""
+    if source.kind == "parquet":
+        return
+    offsets = con.execute("SELECT x_SourceFile, min(rowid) FROM cost_line WHERE x_LoadId = ? GROUP BY ALL",
+                          [load_id]).fetchall()
+    if not offsets:
+        return
+    first_line = 2 if source.kind == "csv" else 1  # a CSV's line 1 is its header
+    start = " ".join(f"WHEN {sql_string(file)} THEN {offset}" for file, offset in offsets)
+    con.execute(f"UPDATE cost_line SET x_SourceLine = rowid - (CASE x_SourceFile {start} END) + {first_line} "
+                "WHERE x_LoadId = ?", [load_id])
 
 
 def stage_numbered(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str, ...], plan: Plan) -> str:
@@ -89,16 +103,6 @@ def locate(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str, .
 
 def drop_staged(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"DROP TABLE IF EXISTS {STAGED}")
-
-
-def _number_from_row_ids(con: duckdb.DuckDBPyConnection, source: Source, load_id: int) -> None:
-    """Set ``x_SourceLine`` of the load's rows from their row ids, which follow each file's records."""
-    offsets = con.execute("SELECT x_SourceFile, min(rowid) FROM cost_line WHERE x_LoadId = ? GROUP BY ALL",
-                          [load_id]).fetchall()
-    first_line = 2 if source.kind == "csv" else 1  # a CSV's line 1 is its header
-    start = " ".join(f"WHEN {sql_string(file)} THEN {offset}" for file, offset in offsets)
-    con.execute(f"UPDATE cost_line SET x_SourceLine = rowid - (CASE x_SourceFile {start} END) + {first_line} "
-                "WHERE x_LoadId = ?", [load_id])
 
 
 def _stage(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str, ...], plan: Plan,

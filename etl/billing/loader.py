@@ -8,10 +8,11 @@ For each source (a file, or a manifest with its blobs) the loader
 3. compiles the plan into one set-based statement (``compile.py``) and runs it (``ingest.py``); every value is
    parsed by the checked macros of ``sql/macros.sql``, so the first bad value raises an error naming its line and
    column;
-4. in one transaction: inserts the rows, makes them the owners of their replace units and deletes the rows they
-   replace (``units.py``), removes the demo's synthetic billing data when the load is real
-   (``etl/demo/isolation.py``), runs the adapter's ``after_load`` step, and writes the ``load_log`` row
-   (``etl/loadlog.py``): nothing of a failed source is kept;
+4. inserts the rows in one transaction; in a second one numbers their lines (``ingest.py``), makes them the owners
+   of their replace units and deletes the rows they replace (``units.py``), removes the demo's synthetic billing
+   data when the load is real (``etl/demo/isolation.py``), runs the adapter's ``after_load`` step, and writes the
+   ``load_log`` row (``etl/loadlog.py``); should the second fail, the rows are deleted again: nothing of a failed
+   source is kept;
 5. marks the days it touched, whose daily rollup is refreshed at the end of the run (``rollup.py``).
 
 A failed source is logged (``load_log``, status ``failed``) and the next one still loads.
@@ -121,14 +122,14 @@ def _load_new(session: WriteSession, source: Source, header: Header, plan: Plan,
     try:
         try:
             _commit(session, source, plan, digest, record,
-                    lambda load_id: ingest.insert(con, source, header.columns, plan, load_id))
+                    lambda load_id: ingest.insert(con, source, header.columns, plan, load_id), numbered=False)
         except _InsertError:
             # the one parallel pass failed (a bad value, named at line 0): read the source again numbered, which
             # raises the error at its exact line, or stages a file the parallel reader refused (mixed line endings)
             staged = ingest.stage_numbered(con, source, header.columns, plan)
             try:
                 _commit(session, source, plan, digest, record,
-                        lambda load_id: ingest.insert_staged(con, staged, source, plan, load_id))
+                        lambda load_id: ingest.insert_staged(con, staged, source, plan, load_id), numbered=True)
             except _InsertError as again:
                 raise again.__cause__ from None
     except BaseException:
@@ -147,33 +148,50 @@ class _InsertError(Exception):
 
 
 def _commit(session: WriteSession, source: Source, plan: Plan, digest: Future[str], record: LoadRecord,
-            insert: Callable[[int], int]) -> None:
-    """In one transaction: the rows (``insert(load_id)``), their replace units, the removal of the demo's rows, the
-    adapter's after-load step and the ``load_log`` row. The load id is kept across a retry."""
+            insert: Callable[[int], int], *, numbered: bool) -> None:
+    """The rows (``insert(load_id)``) in one transaction, then in a second one their line numbers (unless
+    ``numbered``), their replace units, the removal of the demo's rows, the adapter's after-load step and the
+    ``load_log`` row. Until the second commits the rows are the load's alone, with no ``load_log`` row, in the
+    session's private copy; if it fails they are deleted again, so nothing of a failed source is kept."""
     con = session.con
+    record.load_id = record.load_id or next_load_id(con)
     with session.transaction():
-        record.load_id = record.load_id or next_load_id(con)
         try:
             inserted = insert(record.load_id)
         except duckdb.Error as exc:
             raise _InsertError from exc
-        record.scope = load_scope(con, record.load_id)
-        if inserted == 0:
-            raise LoadError("no data rows after the header; expected at least one cost row")
-        if source.expected_rows is not None and inserted != source.expected_rows:
-            raise LoadError(f"read {inserted} rows but the manifest's dataRowCount says {source.expected_rows}")
-        removed = None if record.synthetic else isolation.remove_synthetic(con, "billing")
-        superseded = units.claim(con, record.load_id)
-        plan.adapter.after_load(con, record.load_id)
-        record.rows, record.totals, record.scope = load_summary(con, record.load_id)
-        record.status = "loaded" if record.rows else "superseded"
-        notes = list(plan.notes) + _unmapped_services(con, record.load_id) + ([removed] if removed else [])
-        if superseded:
-            notes.append(f"{len(superseded)} period(s) skipped: a newer export is already loaded "
-                         f"({', '.join(sorted(superseded))})")
-        record.message = "; ".join(notes) or None
-        record.sha256 = digest.result()
-        write_load_log(con, record)
+    try:
+        with session.transaction():
+            if not numbered:
+                ingest.number_lines(con, source, record.load_id)
+            _settle(session, source, plan, digest, record, inserted)
+    except BaseException:
+        with session.transaction():
+            con.execute("DELETE FROM cost_line WHERE x_LoadId = ?", [record.load_id])
+        raise
+
+
+def _settle(session: WriteSession, source: Source, plan: Plan, digest: Future[str], record: LoadRecord,
+            inserted: int) -> None:
+    """Check the inserted rows, make them the owners of their replace units and write the ``load_log`` row."""
+    con = session.con
+    record.scope = load_scope(con, record.load_id)
+    if inserted == 0:
+        raise LoadError("no data rows after the header; expected at least one cost row")
+    if source.expected_rows is not None and inserted != source.expected_rows:
+        raise LoadError(f"read {inserted} rows but the manifest's dataRowCount says {source.expected_rows}")
+    removed = None if record.synthetic else isolation.remove_synthetic(con, "billing")
+    superseded = units.claim(con, record.load_id)
+    plan.adapter.after_load(con, record.load_id)
+    record.rows, record.totals, record.scope = load_summary(con, record.load_id)
+    record.status = "loaded" if record.rows else "superseded"
+    notes = list(plan.notes) + _unmapped_services(con, record.load_id) + ([removed] if removed else [])
+    if superseded:
+        notes.append(f"{len(superseded)} period(s) skipped: a newer export is already loaded "
+                     f"({', '.join(sorted(superseded))})")
+    record.message = "; ".join(notes) or None
+    record.sha256 = digest.result()
+    write_load_log(con, record)
 
 
 def load_summary(con: duckdb.DuckDBPyConnection,
