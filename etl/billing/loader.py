@@ -83,8 +83,9 @@ def load_source(session: WriteSession, source: Source, options: LoadOptions) -> 
         record.error = with_file(source.label, f"cannot read the file ({exc.strerror})")
     if not record.ok:
         log.error("failed: %s", record.error)
-        # the scope stays when the rows were read before the failure: a later load of those accounts resolves it
-        record.status, record.rows, record.totals, record.load_id = "failed", 0, [], None
+        # the scope stays when the rows were read before the failure: a later load of those accounts resolves it;
+        # the load id stays too when the insert had taken one (its rows were rolled back or deleted again)
+        record.status, record.rows, record.totals = "failed", 0, []
         record.sha256 = digest.result() if digest and digest.done() and not digest.exception() else None
         write_alone(session, record)
     return record
