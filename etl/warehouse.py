@@ -123,7 +123,7 @@ class Warehouse:
     """A warehouse file plus the settings of its writing connection."""
 
     path: Path
-    memory_limit: str = "1536MB"
+    memory_limit: str = "768MB"
     threads: int = 0
     lock_timeout_s: float = 600.0
 

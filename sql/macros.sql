@@ -19,47 +19,48 @@ CREATE OR REPLACE MACRO ss_parse_ts(v) AS
             THEN try_strptime(v::VARCHAR, '%d.%m.%Y')
     END;
 
+CREATE OR REPLACE MACRO ss_ts_in_range(t) AS
+    CASE WHEN t >= TIMESTAMP '1990-01-01' AND t < TIMESTAMP '2101-01-01' THEN t END;
+
+-- A typed value (Parquet's TIMESTAMP, DATE, TIMESTAMPTZ) is cast, not parsed from its text: typeof() is a constant
+-- when the macro is bound, so only one branch is left to run. coalesce evaluates its second argument only for the
+-- rows whose first one is NULL, so the value is parsed once and the error branch costs nothing on good rows (the
+-- same pattern in every checked macro below).
 CREATE OR REPLACE MACRO ss_ts(v, line, col) AS
-    CASE
-        WHEN v IS NULL THEN NULL::TIMESTAMP
-        WHEN ss_parse_ts(v) IS NULL OR NOT (year(ss_parse_ts(v)) BETWEEN 1990 AND 2100)
-            THEN error(format('line {}, column "{}": "{}" is not a date/time (expected ISO 8601 such as '
-                              '2025-06-10T14:00:00Z, or M/D/YYYY)', line, col, v::VARCHAR))
-        ELSE ss_parse_ts(v)
-    END;
+    coalesce(ss_ts_in_range(CASE WHEN typeof(v) IN ('TIMESTAMP', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS', 'DATE')
+                                      THEN TRY_CAST(v AS TIMESTAMP)
+                                 WHEN typeof(v) = 'TIMESTAMP WITH TIME ZONE'
+                                      THEN TRY_CAST(v AS TIMESTAMPTZ) AT TIME ZONE 'UTC'
+                                 ELSE ss_parse_ts(v) END),
+             CASE WHEN v IS NOT NULL
+                  THEN error(format('line {}, column "{}": "{}" is not a date/time (expected ISO 8601 such as '
+                                    '2025-06-10T14:00:00Z, or M/D/YYYY)', line, col, v::VARCHAR)) END);
 
 -- Money and quantities: plain decimals or scientific notation, no thousands separators or symbols.
 -- Typed values (DOUBLE costs in Parquet and JSON) go through their shortest text form: a direct DOUBLE to
 -- DECIMAL(38,12) cast is off by up to 1e-12 for large values (38275.123457 -> 38275.123456999999).
 CREATE OR REPLACE MACRO ss_num(v, line, col) AS
-    CASE
-        WHEN v IS NULL THEN NULL::DECIMAL(38, 12)
-        WHEN TRY_CAST(v::VARCHAR AS DECIMAL(38, 12)) IS NULL
-            THEN error(format('line {}, column "{}": "{}" is not a number (expected a plain decimal such as '
-                              '12.5 or 1.2E-5)', line, col, v::VARCHAR))
-        ELSE TRY_CAST(v::VARCHAR AS DECIMAL(38, 12))
-    END;
+    coalesce(TRY_CAST(v::VARCHAR AS DECIMAL(38, 12)),
+             CASE WHEN v IS NOT NULL
+                  THEN error(format('line {}, column "{}": "{}" is not a number (expected a plain decimal such as '
+                                    '12.5 or 1.2E-5)', line, col, v::VARCHAR)) END);
 
 -- A value the FOCUS contract requires (the column exists but this cell is empty).
 CREATE OR REPLACE MACRO ss_required(v, line, col) AS
-    CASE
-        WHEN v IS NULL
-            THEN error(format('line {}, column "{}": empty, but every row needs a value', line, col))
-        ELSE v
-    END;
+    coalesce(v, error(format('line {}, column "{}": empty, but every row needs a value', line, col)));
 
 -- Key-value tags as JSON objects. Azure EA writes the object without its braces; accept both.
+CREATE OR REPLACE MACRO ss_braced(v) AS
+    CASE WHEN starts_with(ltrim(v::VARCHAR), '{') THEN v::VARCHAR ELSE '{' || v::VARCHAR || '}' END;
+
+CREATE OR REPLACE MACRO ss_if_object(j) AS CASE WHEN json_type(j) = 'OBJECT' THEN j END;
+
 CREATE OR REPLACE MACRO ss_json_object(v, line, col) AS
     CASE
         WHEN v IS NULL OR trim(v::VARCHAR) IN ('', '{}', '[]') THEN NULL::JSON
-        WHEN json_valid(CASE WHEN starts_with(ltrim(v::VARCHAR), '{') THEN v::VARCHAR
-                             ELSE '{' || v::VARCHAR || '}' END)
-             AND json_type(CASE WHEN starts_with(ltrim(v::VARCHAR), '{') THEN v::VARCHAR
-                                ELSE '{' || v::VARCHAR || '}' END) = 'OBJECT'
-            THEN (CASE WHEN starts_with(ltrim(v::VARCHAR), '{') THEN v::VARCHAR
-                       ELSE '{' || v::VARCHAR || '}' END)::JSON
-        ELSE error(format('line {}, column "{}": "{}" is not a JSON object of tags (expected '
-                          '{{"key": "value"}} or "key": "value" pairs)', line, col, v::VARCHAR))
+        ELSE coalesce(ss_if_object(TRY_CAST(ss_braced(v) AS JSON)),
+                      error(format('line {}, column "{}": "{}" is not a JSON object of tags (expected '
+                                   '{{"key": "value"}} or "key": "value" pairs)', line, col, v::VARCHAR)))
     END;
 
 -- A JSON object built from (key, value) pairs, skipping empty values; NULL when nothing is left.

@@ -10,8 +10,8 @@ Three stages, each a SELECT over the previous one:
 3. *map*: each FOCUS and helper column from the adapter's ``FOCUS`` template, its ``{placeholders}`` replaced by the
    plan's derived expressions or the parsed fields.
 
-:func:`insert_sql` then resolves provider aliases, currency codes and the category mapping tables and inserts the
-rows with their provenance (``x_SourceFile``, ``x_SourceLine``, ``x_LoadId``, ``x_ReplaceKey``…).
+:func:`insert_sql` then resolves provider aliases, currency codes and the category mapping tables (``lookups.py``)
+and inserts the rows with their provenance (``x_SourceFile``, ``x_SourceLine``, ``x_LoadId``, ``x_ReplaceKey``…).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from etl.billing.base import (
     quote_ident,
     sql_string,
 )
+from etl.billing.lookups import Lookups, by_provider, case_map
 from etl.billing.sources import Source
 from etl.billing.units import export_time_sql, replace_key_sql
 
@@ -90,58 +91,70 @@ def _field(key: str, plan: Plan) -> str:
     return quote_ident(key)
 
 
-def insert_sql(normalised: str, source: Source, plan: Plan, load_id: int) -> str:
+def insert_sql(normalised: str, source: Source, plan: Plan, load_id: int, lookups: Lookups) -> str:
     """INSERT the normalised rows into cost_line (see :func:`resolved_select`)."""
-    return "INSERT INTO cost_line BY NAME " + resolved_select(normalised, source, plan, load_id)
+    return "INSERT INTO cost_line BY NAME " + resolved_select(normalised, source, plan, load_id, lookups)
 
 
-def resolved_select(normalised: str, source: Source, plan: Plan, load_id: int) -> str:
-    """The normalised rows as ``cost_line`` rows: provider aliases, currency codes and the mapping tables resolved,
-    with an error naming the line for a value none of them accepts, and the provenance columns."""
+def resolved_select(normalised: str, source: Source, plan: Plan, load_id: int, lookups: Lookups) -> str:
+    """The normalised rows as ``cost_line`` rows: provider aliases, currency codes and the mapping tables resolved
+    (as expressions, which keep the rows' order: see ``lookups.py``), with an error naming the line for a value none
+    of them accepts, and the provenance columns."""
+    provider = "coalesce(x_alias, trim(ServiceProviderName))"
     return f"""
         WITH norm AS ({normalised}),
+        keyed AS (
+            SELECT *,
+                {case_map("lower(trim(ServiceProviderName))", lookups.aliases)} AS x_alias,
+                upper(trim(BillingCurrency)) AS x_currency,
+                lower(trim(ServiceCategory)) AS x_service_category,
+                lower(trim(x_ServiceKey)) AS x_service_key,
+                lower(trim(ChargeCategory)) AS x_charge_category,
+                lower(trim(x_ChargeType)) AS x_charge_type,
+                lower(trim(x_PricingModel)) AS x_pricing
+            FROM norm
+        ),
+        looked AS (
+            SELECT *,
+                {lookups.currency("x_currency")} AS x_currency_code,
+                {case_map("x_service_category", lookups.service_categories)} AS x_sc,
+                {by_provider(provider, "x_service_key", lookups.service_map)} AS x_scm,
+                {case_map("x_charge_category", lookups.charge_categories)} AS x_cc,
+                {by_provider(provider, "x_charge_type", lookups.charge_map)} AS x_ccm,
+                {by_provider(provider, "x_charge_type", lookups.charge_class_map)} AS x_ccm_class,
+                {by_provider(provider, "x_pricing", lookups.pricing_map)} AS x_pcm
+            FROM keyed
+        ),
         resolved AS (
             SELECT n.* EXCLUDE (ServiceProviderName, BillingCurrency, ServiceCategory, ChargeCategory,
                                 ChargeClass, PricingCategory, x_ServiceKey, x_ChargeType, x_PricingModel,
-                                x_ExportTime),
-                coalesce(pa.service_provider_name, trim(n.ServiceProviderName)) AS ServiceProviderName,
-                CASE WHEN cur.code IS NULL THEN error(format(
+                                x_ExportTime, x_alias, x_currency, x_service_category, x_service_key,
+                                x_charge_category, x_charge_type, x_pricing, x_currency_code, x_sc, x_scm, x_cc,
+                                x_ccm, x_ccm_class, x_pcm),
+                {provider} AS ServiceProviderName,
+                CASE WHEN x_currency_code IS NULL THEN error(format(
                         'line {{}}, column "BillingCurrency": "{{}}" is not an ISO 4217 currency code '
                         '(expected e.g. USD, EUR, CAD)', n.x_line, n.BillingCurrency))
-                     ELSE cur.code END AS BillingCurrency,
-                CASE WHEN n.ServiceCategory IS NOT NULL THEN 'file' WHEN scm.service_category IS NOT NULL
+                     ELSE x_currency_code END AS BillingCurrency,
+                CASE WHEN n.ServiceCategory IS NOT NULL THEN 'file' WHEN x_scm IS NOT NULL
                      THEN 'map' ELSE 'default' END AS x_CategorySource,
-                CASE WHEN n.ServiceCategory IS NULL THEN coalesce(scm.service_category, 'Other')
-                     WHEN sc.service_category IS NULL THEN error(format(
+                CASE WHEN n.ServiceCategory IS NULL THEN coalesce(x_scm, 'Other')
+                     WHEN x_sc IS NULL THEN error(format(
                         'line {{}}, column "ServiceCategory": "{{}}" is not a FOCUS 1.2 service category',
                         n.x_line, n.ServiceCategory))
-                     ELSE sc.service_category END AS ServiceCategory,
-                CASE WHEN n.ChargeCategory IS NOT NULL AND cc.charge_category IS NULL THEN error(format(
+                     ELSE x_sc END AS ServiceCategory,
+                CASE WHEN n.ChargeCategory IS NOT NULL AND x_cc IS NULL THEN error(format(
                         'line {{}}, column "ChargeCategory": "{{}}" is not a FOCUS charge category '
                         '(expected Usage, Purchase, Tax, Credit or Adjustment)', n.x_line, n.ChargeCategory))
-                     WHEN n.ChargeCategory IS NOT NULL THEN cc.charge_category
-                     WHEN ccm.charge_category IS NULL THEN error(format(
+                     WHEN n.ChargeCategory IS NOT NULL THEN x_cc
+                     WHEN x_ccm IS NULL THEN error(format(
                         'line {{}}: charge type "{{}}" is not in sql/seed/charge_category_map.csv for {{}}; '
-                        'add it there', n.x_line, n.x_ChargeType,
-                        coalesce(pa.service_provider_name, n.ServiceProviderName)))
-                     ELSE ccm.charge_category END AS ChargeCategory,
-                coalesce(n.ChargeClass, nullif(ccm.charge_class, '')) AS ChargeClass,
-                coalesce(n.PricingCategory, pcm.pricing_category) AS PricingCategory,
+                        'add it there', n.x_line, n.x_ChargeType, coalesce(x_alias, n.ServiceProviderName)))
+                     ELSE x_ccm END AS ChargeCategory,
+                coalesce(n.ChargeClass, x_ccm_class) AS ChargeClass,
+                coalesce(n.PricingCategory, x_pcm) AS PricingCategory,
                 {export_time_sql(source)} AS x_ExportTime
-            FROM norm n
-            LEFT JOIN provider_alias pa ON pa.alias = lower(trim(n.ServiceProviderName))
-            LEFT JOIN currency cur ON cur.code = upper(trim(n.BillingCurrency))
-            LEFT JOIN service_category sc ON lower(sc.service_category) = lower(trim(n.ServiceCategory))
-            LEFT JOIN service_category_map scm
-                ON scm.provider = coalesce(pa.service_provider_name, trim(n.ServiceProviderName))
-               AND scm.service_key = lower(trim(n.x_ServiceKey))
-            LEFT JOIN charge_category cc ON lower(cc.charge_category) = lower(trim(n.ChargeCategory))
-            LEFT JOIN charge_category_map ccm
-                ON ccm.provider = coalesce(pa.service_provider_name, trim(n.ServiceProviderName))
-               AND ccm.native_charge_type = lower(trim(n.x_ChargeType))
-            LEFT JOIN pricing_category_map pcm
-                ON pcm.provider = coalesce(pa.service_provider_name, trim(n.ServiceProviderName))
-               AND pcm.native_pricing = lower(trim(n.x_PricingModel))
+            FROM looked n
         )
         SELECT * EXCLUDE (x_line, x_file),
             x_line AS x_SourceLine, x_file AS x_SourceFile, {load_id} AS x_LoadId,

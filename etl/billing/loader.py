@@ -8,10 +8,11 @@ For each source (a file, or a manifest with its blobs) the loader
 3. compiles the plan into one set-based statement (``compile.py``) and runs it (``ingest.py``); every value is
    parsed by the checked macros of ``sql/macros.sql``, so the first bad value raises an error naming its line and
    column;
-4. in one transaction: inserts the rows, makes them the owners of their replace units and deletes the rows they
-   replace (``units.py``), removes the demo's synthetic billing data when the load is real
-   (``etl/demo/isolation.py``), runs the adapter's ``after_load`` step, and writes the ``load_log`` row
-   (``etl/loadlog.py``): nothing of a failed source is kept;
+4. inserts the rows in one transaction; in a second one numbers their lines (``ingest.py``), makes them the owners
+   of their replace units and deletes the rows they replace (``units.py``), removes the demo's synthetic billing
+   data when the load is real (``etl/demo/isolation.py``), runs the adapter's ``after_load`` step, and writes the
+   ``load_log`` row (``etl/loadlog.py``); should the second fail, the rows are deleted again: nothing of a failed
+   source is kept;
 5. marks the days it touched, whose daily rollup is refreshed at the end of the run (``rollup.py``).
 
 A failed source is logged (``load_log``, status ``failed``) and the next one still loads.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
@@ -82,8 +83,9 @@ def load_source(session: WriteSession, source: Source, options: LoadOptions) -> 
         record.error = with_file(source.label, f"cannot read the file ({exc.strerror})")
     if not record.ok:
         log.error("failed: %s", record.error)
-        # the scope stays when the rows were read before the failure: a later load of those accounts resolves it
-        record.status, record.rows, record.totals, record.load_id = "failed", 0, [], None
+        # the scope stays when the rows were read before the failure: a later load of those accounts resolves it;
+        # the load id stays too when the insert had taken one (its rows were rolled back or deleted again)
+        record.status, record.rows, record.totals = "failed", 0, []
         record.sha256 = digest.result() if digest and digest.done() and not digest.exception() else None
         write_alone(session, record)
     return record
@@ -113,40 +115,84 @@ def _unchanged(session: WriteSession, record: LoadRecord, previous: int, sha256:
 def _load_new(session: WriteSession, source: Source, header: Header, plan: Plan, digest: Future[str],
               record: LoadRecord) -> None:
     con = session.con
-    # The lookup joins must build their hash tables on the small seed tables. DuckDB flips a join when it estimates
-    # the source smaller, and read_json with an explicit schema estimates 42 rows whatever the file: the flip would
-    # hold every row of the file in a hash table, so memory would grow with the file.
-    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+    # The one-pass insert numbers lines from the order its rows arrive in (ingest.py): DuckDB must keep it (its
+    # default), and a join would not. DuckDB rewrites an IN list of more than a few values into a join against the
+    # list: keep IN an expression.
+    con.execute("SET preserve_insertion_order = true")
+    con.execute("SET disabled_optimizers = 'in_clause'")
     try:
-        staged = ingest.stage(con, source, header.columns, plan)
-        with session.transaction():
-            record.load_id = next_load_id(con)
-            inserted = ingest.insert(con, source, header.columns, plan, record.load_id, staged)
-            record.scope = load_scope(con, record.load_id)
-            if inserted == 0:
-                raise LoadError("no data rows after the header; expected at least one cost row")
-            if source.expected_rows is not None and inserted != source.expected_rows:
-                raise LoadError(f"read {inserted} rows but the manifest's dataRowCount says {source.expected_rows}")
-            removed = None if record.synthetic else isolation.remove_synthetic(con, "billing")
-            superseded = units.claim(con, record.load_id)
-            plan.adapter.after_load(con, record.load_id)
-            record.rows, record.totals, record.scope = load_summary(con, record.load_id)
-            record.status = "loaded" if record.rows else "superseded"
-            notes = list(plan.notes) + _unmapped_services(con, record.load_id) + ([removed] if removed else [])
-            if superseded:
-                notes.append(f"{len(superseded)} period(s) skipped: a newer export is already loaded "
-                             f"({', '.join(sorted(superseded))})")
-            record.message = "; ".join(notes) or None
-            record.sha256 = digest.result()
-            write_load_log(con, record)
+        try:
+            _commit(session, source, plan, digest, record,
+                    lambda load_id: ingest.insert(con, source, header.columns, plan, load_id), numbered=False)
+        except _InsertError:
+            # the one parallel pass failed (a bad value, named at line 0): read the source again numbered, which
+            # raises the error at its exact line, or stages a file the parallel reader refused (mixed line endings)
+            staged = ingest.stage_numbered(con, source, header.columns, plan)
+            try:
+                _commit(session, source, plan, digest, record,
+                        lambda load_id: ingest.insert_staged(con, staged, source, plan, load_id), numbered=True)
+            except _InsertError as again:
+                raise again.__cause__ from None
     except BaseException:
         record.status = "failed"
         raise
     finally:
         ingest.drop_staged(con)
         con.execute("RESET disabled_optimizers")
+        con.execute("RESET preserve_insertion_order")
     log.info("%s %s: %d rows as %s (%s)", record.status, source.label, record.rows, plan.format,
              format_totals(record.totals))
+
+
+class _InsertError(Exception):
+    """The insert of a source's rows raised (its DuckDB error is the cause); the transaction was rolled back."""
+
+
+def _commit(session: WriteSession, source: Source, plan: Plan, digest: Future[str], record: LoadRecord,
+            insert: Callable[[int], int], *, numbered: bool) -> None:
+    """The rows (``insert(load_id)``) in one transaction, then in a second one their line numbers (unless
+    ``numbered``), their replace units, the removal of the demo's rows, the adapter's after-load step and the
+    ``load_log`` row. Until the second commits the rows are the load's alone, with no ``load_log`` row, in the
+    session's private copy; if it fails they are deleted again, so nothing of a failed source is kept."""
+    con = session.con
+    record.load_id = record.load_id or next_load_id(con)
+    with session.transaction():
+        try:
+            inserted = insert(record.load_id)
+        except duckdb.Error as exc:
+            raise _InsertError from exc
+    try:
+        with session.transaction():
+            if not numbered:
+                ingest.number_lines(con, source, record.load_id)
+            _settle(session, source, plan, digest, record, inserted)
+    except BaseException:
+        with session.transaction():
+            con.execute("DELETE FROM cost_line WHERE x_LoadId = ?", [record.load_id])
+        raise
+
+
+def _settle(session: WriteSession, source: Source, plan: Plan, digest: Future[str], record: LoadRecord,
+            inserted: int) -> None:
+    """Check the inserted rows, make them the owners of their replace units and write the ``load_log`` row."""
+    con = session.con
+    record.scope = load_scope(con, record.load_id)
+    if inserted == 0:
+        raise LoadError("no data rows after the header; expected at least one cost row")
+    if source.expected_rows is not None and inserted != source.expected_rows:
+        raise LoadError(f"read {inserted} rows but the manifest's dataRowCount says {source.expected_rows}")
+    removed = None if record.synthetic else isolation.remove_synthetic(con, "billing")
+    superseded = units.claim(con, record.load_id)
+    plan.adapter.after_load(con, record.load_id)
+    record.rows, record.totals, record.scope = load_summary(con, record.load_id)
+    record.status = "loaded" if record.rows else "superseded"
+    notes = list(plan.notes) + _unmapped_services(con, record.load_id) + ([removed] if removed else [])
+    if superseded:
+        notes.append(f"{len(superseded)} period(s) skipped: a newer export is already loaded "
+                     f"({', '.join(sorted(superseded))})")
+    record.message = "; ".join(notes) or None
+    record.sha256 = digest.result()
+    write_load_log(con, record)
 
 
 def load_summary(con: duckdb.DuckDBPyConnection,

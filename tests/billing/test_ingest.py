@@ -60,3 +60,13 @@ def test_no_staged_rows_are_left_behind(warehouse, tmp_path):
         assert [r.status for r in load_sources(session, sources, LoadOptions())] == ["loaded", "failed"]
         assert session.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'staged_rows'"
                                    ).fetchone() == (0,)
+
+
+def test_line_numbers_follow_a_file_read_in_parallel_chunks(load_billing, query, tmp_path):
+    # ~36 MB: DuckDB's CSV reader splits it into several chunks read by different threads, and each row's line
+    # comes from the row id its row took in the one parallel insert; the cost of every row encodes its line
+    rows = [focus_row(f"{line}.00", "2025-06-01") for line in range(2, 200_002)]
+    [result] = load_billing(write(tmp_path / "large.csv", HEADER, *rows))
+    assert result.status == "loaded" and result.rows == 200_000
+    assert query("SELECT count(*), count(*) FILTER (WHERE BilledCost = x_SourceLine), min(x_SourceLine), "
+                 "max(x_SourceLine) FROM cost") == [(200_000, 200_000, 2, 200_001)]
