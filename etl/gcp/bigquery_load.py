@@ -24,6 +24,7 @@ from etl.billing import compile, registry, rollup, units
 from etl.billing.base import InputError, LoadOptions, sql_string
 from etl.billing.errors import describe_duckdb_error
 from etl.billing.loader import load_summary
+from etl.billing.lookups import Lookups
 from etl.billing.sources import Header, Source
 from etl.demo import isolation
 from etl.gcp.bigquery_export import CREDIT_TYPES, SPOOL_TABLE, Fetched
@@ -126,7 +127,7 @@ def _insert(session: WriteSession, fetched: Fetched, options: LoadOptions, recor
     [(export_rows,)] = con.execute(f"SELECT coalesce(sum(export_rows), 0) FROM {SPOOL}.{SPOOL_TABLE}").fetchall()
     with session.transaction():
         record.load_id = next_load_id(con)
-        con.execute(compile.insert_sql(normalised, source, plan, record.load_id))
+        con.execute(compile.insert_sql(normalised, source, plan, record.load_id, Lookups.read(con)))
         removed = None if record.synthetic else isolation.remove_synthetic(con, "billing")
         superseded = units.claim(con, record.load_id)
         record.rows, record.totals, record.scope = load_summary(con, record.load_id)
