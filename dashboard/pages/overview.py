@@ -46,8 +46,8 @@ with st.sidebar:
                                 bind="query-params", placeholder="All service categories")
     keys = load(spend.tag_keys, ctx.reader, start=options.first_day, end=options.last_day)
     tag_key = st.selectbox("Tag", keys, index=None, key="ov_tag_key", bind="query-params",
-                           placeholder="No tag filter", help="Filters on the cost rows' tags (slower than the "
-                                                             "other filters, which read the daily rollup).")
+                           placeholder="No tag filter", help="Filters on the cost rows' tags (a tag's value as "
+                                                             "text), from the daily rollup per tag.")
     tag_value = None
     if tag_key:
         values = load(spend.tag_values, ctx.reader, key=tag_key, start=options.first_day, end=options.last_day)
