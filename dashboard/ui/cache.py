@@ -2,7 +2,7 @@
 
 :func:`cached` calls a query function of ``dashboard.queries`` through ``st.cache_data`` with the warehouse's
 version (inode and mtime of the published file) in the key. Results are copies (``cache_data``), bounded
-by count and age; no DuckDB connection outlives a query.
+by count and age; the reader's connection is held per published file (``dashboard.queries.reader``), not here.
 """
 
 from __future__ import annotations
