@@ -278,11 +278,11 @@ RENDERED = {  # page: (file to switch to, URL parameters)
 def render_times(db: Path, runs: int) -> dict[str, tuple[float, float]]:
     """Per page: (cold render, median warm render) in seconds, through the router.
 
-    Cold: the page rerun with an empty Streamlit cache and a new identity of the published file (its modification
-    time moved, as a publish does), so every query runs and the reader opens a new connection: what the first
-    visitor after an ETL run waits for. The page has run once before in the same ``AppTest``, as a server has
-    started before its first visitor: an ``AppTest``'s first run scans every installed package for Streamlit
-    components (about a second), which a server does once at start-up."""
+    Cold: the page rerun with empty Streamlit caches (data and figures) and a new identity of the published file
+    (its modification time moved, as a publish does), so every query runs, every chart is built and the reader opens
+    a new connection: what the first visitor after an ETL run waits for. The page has run once before in the same
+    ``AppTest``, as a server has started before its first visitor: an ``AppTest``'s first run scans every installed
+    package for Streamlit components (about a second), which a server does once at start-up."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -295,6 +295,7 @@ def render_times(db: Path, runs: int) -> dict[str, tuple[float, float]]:
         if page:
             at.switch_page(page).run()
         st.cache_data.clear()
+        st.cache_resource.clear()  # the figures built from the data (dashboard.ui.cache.figure)
         os.utime(db, ns=(time.time_ns(), time.time_ns()))
         started = time.perf_counter()
         at.run()
