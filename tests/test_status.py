@@ -82,7 +82,7 @@ def test_migration_0005_backfills_the_latest_charge_end_of_the_rollup(load_billi
     load_billing(write(tmp_path / "june.csv", HEADER, focus_row("1.00", "2025-06-01"),
                        focus_row("2.00", "2025-06-03").replace("2025-06-03T01:00:00Z", "2025-07-01T00:00:00Z")))
     con = duckdb.connect(str(db_path))  # as published before migration 0005
-    con.execute("DELETE FROM schema_migrations WHERE version = 5; DROP VIEW billing_freshness; "
+    con.execute("DELETE FROM schema_migrations WHERE version >= 5; DROP VIEW billing_freshness; "
                 "DROP VIEW load_failures; DROP TABLE load_dismissals; "
                 "ALTER TABLE daily_spend_rollup DROP COLUMN charge_period_end")
     con.close()

@@ -4,7 +4,7 @@
 -- so only sum rows of one key. The loader keeps it current with daily_spend_rollup, in the same transaction
 -- (etl/billing/rollup.py, refresh_tags); this backfills the rows already loaded, as refresh_tags does for the
 -- days a load touches.
-CREATE TABLE daily_tag_rollup (
+CREATE OR REPLACE TABLE daily_tag_rollup (  -- OR REPLACE: re-running this migration rebuilds it
     date                 DATE NOT NULL,
     provider             VARCHAR NOT NULL,
     billing_account_id   VARCHAR NOT NULL,
