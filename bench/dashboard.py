@@ -13,10 +13,13 @@ Then, for each page:
 
 * each query function the page calls, run directly (no Streamlit cache) ``--runs`` times after one warm-up
   run: the median and the maximum in milliseconds;
-* the page rendered by ``AppTest`` through the real router: once cold (empty Streamlit cache), then
-  ``--runs`` warm renders (cache filled, as for a user who changes nothing): median seconds.
+* the page rendered by ``AppTest`` through the real router: once cold (empty Streamlit cache and a new published
+  file identity, so the reader opens a new connection: what the first visitor after an ETL run waits for; see
+  :func:`render_times`), then ``--runs`` warm renders (cache filled, as for a user who changes nothing): median
+  seconds.
 
-Targets: median query under 200 ms, warm render under 1 s.
+Targets, per page: every query's median under 100 ms, cold render under 1 s, warm render under 0.2 s. The figures go
+to ``bench/targets.py``'s table (``make bench``); the exit status is 1 when one is missed.
 
     .venv/bin/python bench/dashboard.py                     # build (once) and measure
     .venv/bin/python bench/dashboard.py --runs 3            # quicker
@@ -38,11 +41,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.targets import Figure, record  # noqa: E402
+
 ROWS = 10_000_000
 TICKERS = ("GOOGL", "MSFT", "AMZN", "ORCL", "CRWV", "NVDA", "SPY", "QQQ")
 PRICE_START, PRICE_END = date(2023, 1, 1), date(2025, 12, 31)
-TARGET_QUERY_MS = 200
-TARGET_RENDER_S = 1.0
+TARGET_QUERY_MS = 100
+TARGET_COLD_S = 1.0
+TARGET_WARM_S = 0.2
 
 
 def build(folder: Path, rows: int) -> tuple[Path, dict]:
@@ -269,21 +275,30 @@ RENDERED = {  # page: (file to switch to, URL parameters)
 }
 
 
-def render_times(runs: int) -> dict[str, tuple[float, float]]:
-    """Per page: (cold render with an empty Streamlit cache, median warm render) in seconds, through the router."""
+def render_times(db: Path, runs: int) -> dict[str, tuple[float, float]]:
+    """Per page: (cold render, median warm render) in seconds, through the router.
+
+    Cold: the page rerun with empty Streamlit caches (data and figures) and a new identity of the published file
+    (its modification time moved, as a publish does), so every query runs, every chart is built and the reader opens
+    a new connection: what the first visitor after an ETL run waits for. The page has run once before in the same
+    ``AppTest``, as a server has started before its first visitor: an ``AppTest``'s first run scans every installed
+    package for Streamlit components (about a second), which a server does once at start-up."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     out = {}
     for name, (page, params) in RENDERED.items():
-        st.cache_data.clear()
         at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=600)
         for key, value in params.items():
             at.query_params[key] = value
-        started = time.perf_counter()
         at.run()
         if page:
             at.switch_page(page).run()
+        st.cache_data.clear()
+        st.cache_resource.clear()  # the figures built from the data (dashboard.ui.cache.figure)
+        os.utime(db, ns=(time.time_ns(), time.time_ns()))
+        started = time.perf_counter()
+        at.run()
         cold = time.perf_counter() - started
         assert not at.exception, [e.value for e in at.exception]
         warm = []
@@ -315,35 +330,42 @@ def main() -> int:
     logging.getLogger("streamlit").setLevel(logging.ERROR)
 
     print(f"\nwarehouse: {facts['cost_rows']:,} cost rows, {facts['rollup_rows']:,} daily rollup rows, "
-          f"{facts['db_mb']:,.0f} MiB; built in {facts['build_s']:.0f} s (generate {facts['generate_s']:.0f} s, "
-          f"load {facts['load_s']:.0f} s)\n")
-    ok = True
+          f"{tag_rollup_rows(db):,} tag rollup rows, {facts['db_mb']:,.0f} MiB; built in {facts['build_s']:.0f} s "
+          f"(generate {facts['generate_s']:.0f} s, load {facts['load_s']:.0f} s)\n")
     results: dict[str, dict] = {}
-    print(f"{'page':<36}{'query':<42}{'median ms':>10}{'max ms':>9}")
+    print(f"{'page':<36}{'query':<46}{'median ms':>10}{'max ms':>9}")
     for page, queries in page_queries(db).items():
-        medians = []
+        medians = {}
         for name, function in queries:
             times = timed(function, args.runs)
-            median = statistics.median(times) * 1000
-            medians.append(median)
-            ok &= median < TARGET_QUERY_MS
-            print(f"{page:<36}{name:<42}{median:>10.1f}{max(times) * 1000:>9.1f}", flush=True)
-        results[page] = {"queries": len(medians), "median_ms": statistics.median(medians),
-                         "slowest_median_ms": max(medians)}
+            medians[name] = statistics.median(times) * 1000
+            print(f"{page:<36}{name:<46}{medians[name]:>10.1f}{max(times) * 1000:>9.1f}", flush=True)
+        slowest = max(medians, key=medians.get)
+        results[page] = {"queries": len(medians), "median_ms": statistics.median(medians.values()),
+                         "slowest": slowest, "slowest_median_ms": medians[slowest]}
+    renders = render_times(db, args.runs)
     print(f"\n{'page':<36}{'queries':>8}{'median of medians ms':>22}{'slowest median ms':>19}"
           f"{'cold render s':>15}{'warm render s':>15}")
-    renders = render_times(args.runs)
+    figures = []
     for page, r in results.items():
-        cold, warm = renders.get(page, (float("nan"), float("nan")))
-        ok &= page not in renders or warm < TARGET_RENDER_S
+        cold, warm = renders[page]
         print(f"{page:<36}{r['queries']:>8}{r['median_ms']:>22.1f}{r['slowest_median_ms']:>19.1f}"
               f"{cold:>15.2f}{warm:>15.2f}")
         r |= {"cold_render_s": cold, "warm_render_s": warm}
+        figures += [Figure(f"{page}: slowest query median ({r['slowest']})", r["slowest_median_ms"], "ms",
+                           TARGET_QUERY_MS),
+                    Figure(f"{page}: cold render", cold, "s", TARGET_COLD_S),
+                    Figure(f"{page}: warm render", warm, "s", TARGET_WARM_S)]
     (args.dir / "results.json").write_text(json.dumps({"facts": facts, "pages": results}, indent=2))
-    print(f"\ntargets: every median query < {TARGET_QUERY_MS} ms, warm render < {TARGET_RENDER_S:g} s: "
-          f"{'met' if ok else 'NOT met'}")
-    return 0 if ok else 1
+    print()
+    return record("dashboard", figures)
+
+
+def tag_rollup_rows(db: Path) -> int:
+    from dashboard.queries.reader import Reader
+
+    return Reader(db).row("SELECT count(*) FROM daily_tag_spend")[0]
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -107,13 +107,13 @@ def spend_bars(frame: pd.DataFrame, by: str, currency: str, measure: str, title:
 
 
 def _add_events(fig: go.Figure, events: pd.DataFrame, y: float, row: int = 1, col: int = 1,
-                showlegend: bool = True, panel: str | None = None) -> None:
-    """Dotted vertical lines at the events' dates and one marker each, whose hover shows the headline.
-
-    The lines are appended to the layout's shapes in one go (``add_vline`` per event re-validates the whole
-    layout each time, which costs seconds on a grid of panels with many events)."""
+                showlegend: bool = True, panel: str | None = None) -> list[dict]:
+    """One marker per event, whose hover shows the headline; returns the dotted vertical lines at the events' dates
+    for the caller to add to the layout's shapes in one go, with every panel's (``add_vline`` per event, or one
+    assignment of the shapes per panel, re-validates every shape each time: seconds on a grid of panels with many
+    events)."""
     if events is None or events.empty:
-        return
+        return []
     dates = pd.to_datetime(events["date"])
     subplot = fig.get_subplot(row, col)
     xref = subplot.xaxis.plotly_name.replace("axis", "")
@@ -121,13 +121,13 @@ def _add_events(fig: go.Figure, events: pd.DataFrame, y: float, row: int = 1, co
     line = {"color": EVENT_COLOR, "dash": "dot", "width": 1}
     shapes = [{"type": "line", "xref": xref, "yref": yref, "x0": day, "x1": day, "y0": 0, "y1": 1, "line": line}
               for day in dates.drop_duplicates()]
-    fig.layout.shapes = (*fig.layout.shapes, *shapes)
     text = [f"{d:%Y-%m-%d} · {p}<br>{h}" for d, p, h in zip(dates, events["provider"], events["headline"],
                                                               strict=True)]
     fig.add_trace(go.Scatter(x=dates, y=[y] * len(events), mode="markers", name="Events",
                              marker={"symbol": "triangle-down", "size": 11, "color": EVENT_COLOR},
                              hovertext=text, hovertemplate="%{hovertext}<extra></extra>", showlegend=showlegend,
                              legendgroup="events", meta=panel), row=row, col=col, secondary_y=False)
+    return shapes
 
 
 def spend_vs_stock(spend: pd.DataFrame, line: StockLine, provider: str, currency: str, measure: str, grain: str,
@@ -146,8 +146,8 @@ def spend_vs_stock(spend: pd.DataFrame, line: StockLine, provider: str, currency
                              hovertemplate="%{fullData.name}<br>%{x|%Y-%m-%d}: %{y:,.2f}" + unit + "<extra></extra>"),
                   secondary_y=True)
     top = float(spend["amount"].max()) if len(spend) else 1.0
-    _add_events(fig, events, top * 1.05 if top > 0 else 1.0)
-    fig.update_layout(title=f"{provider}: {GRAIN_ADJECTIVES[grain].lower()} {MEASURE_LABELS[measure].lower()} "
+    fig.update_layout(shapes=_add_events(fig, events, top * 1.05 if top > 0 else 1.0),
+                      title=f"{provider}: {GRAIN_ADJECTIVES[grain].lower()} {MEASURE_LABELS[measure].lower()} "
                             f"({currency}) and {line.label}", hovermode="closest", margin={"t": 60},
                       legend={"orientation": "h", "y": -0.2})
     fig.update_xaxes(title_text="Date")
@@ -166,6 +166,8 @@ def small_multiples(spend: pd.DataFrame, lines: dict[str, StockLine], currency: 
     neighbouring panels never run into each other."""
     providers = list(lines)
     colors = provider_colors(providers)
+    shapes: list[dict] = []
+    axes: dict[str, dict] = {}  # set in one layout update: plotly's update_*axes re-validate per axis and call
     rows = max(math.ceil(len(providers) / columns), 1)
     fig = make_subplots(rows=rows, cols=columns, specs=[[{"secondary_y": True}] * columns] * rows,
                         subplot_titles=[f"{p} ({lines[p].ticker})" for p in providers], vertical_spacing=0.12,
@@ -186,20 +188,23 @@ def small_multiples(spend: pd.DataFrame, lines: dict[str, StockLine], currency: 
                                  hovertemplate="%{text}<br>%{x|%Y-%m-%d}: %{y:,.2f}"
                                                + (f" {line.unit}" if view == "price" else "%") + "<extra></extra>"),
                       row=row, col=col, secondary_y=True)
-        fig.update_yaxes(title_text=currency, row=row, col=col, secondary_y=False, rangemode="tozero")
-        fig.update_yaxes(title_text=line.unit if view == "price" else "%", row=row, col=col, secondary_y=True,
-                         showgrid=False)
+        spend_axes, stock_axes = fig.get_subplot(row, col, secondary_y=False), fig.get_subplot(row, col,
+                                                                                               secondary_y=True)
+        axes[spend_axes.xaxis.plotly_name] = {"nticks": 5, "tickformat": "%b %Y", "tickangle": 0, "matches": "x"}
+        axes[spend_axes.yaxis.plotly_name] = {"title": {"text": currency}, "rangemode": "tozero", "nticks": 5,
+                                              "tickformat": ".3~s"}
+        axes[stock_axes.yaxis.plotly_name] = {"title": {"text": line.unit if view == "price" else "%"},
+                                              "showgrid": False, "nticks": 5, "tickformat": ".3~s"}
         if events is not None and len(events):
             top = float(mine["amount"].max()) if len(mine) else 1.0
-            _add_events(fig, events[events["provider"] == provider], top * 1.05 if top > 0 else 1.0, row, col,
-                        showlegend=False, panel=provider)
+            shapes += _add_events(fig, events[events["provider"] == provider], top * 1.05 if top > 0 else 1.0, row,
+                                  col, showlegend=False, panel=provider)
     unit = "trading currency" if view == "price" else "%"
-    fig.update_layout(title=f"{GRAIN_ADJECTIVES[grain]} {MEASURE_LABELS[measure].lower()} ({currency}, bars) and "
+    fig.update_layout(shapes=shapes,
+                      title=f"{GRAIN_ADJECTIVES[grain]} {MEASURE_LABELS[measure].lower()} ({currency}, bars) and "
                             f"{VIEWS[view].lower()} ({unit}, line) per provider",
                       height=300 * rows + 120, hovermode="closest", margin={"t": 80},
-                      legend={"orientation": "h", "y": -0.08})
-    fig.update_xaxes(nticks=5, tickformat="%b %Y", tickangle=0, matches="x")
-    fig.update_yaxes(nticks=5, tickformat=".3~s")
+                      legend={"orientation": "h", "y": -0.08}, **axes)
     return fig
 
 
@@ -236,18 +241,24 @@ def figure_frame(fig: go.Figure) -> pd.DataFrame:
     multiple), series, x, y, axis (the value axis title, with its unit) and text (hover text, e.g. an
     event's headline)."""
     layout = fig.layout
-    rows = []
+    titles: dict[str, str | None] = {}  # value axis -> its title; plotly's property lookups are slow, read each once
+    columns: dict[str, list] = {name: [] for name in ("panel", "series", "x", "y", "axis", "text")}
     for trace in fig.data:
         horizontal = getattr(trace, "orientation", None) == "h"
         ref = (trace.xaxis or "x") if horizontal else (trace.yaxis or "y")
         axis_name = ref[0] + "axis" + ref[1:]
-        axis = layout[axis_name].title.text if axis_name in layout else None
+        if axis_name not in titles:
+            titles[axis_name] = layout[axis_name].title.text if axis_name in layout else None
         xs = list(trace.x) if trace.x is not None else []
         ys = list(trace.y) if trace.y is not None else []
         if horizontal:
             xs, ys = ys, xs
         texts = list(trace.hovertext) if trace.hovertext is not None else [None] * len(xs)
-        for x, y, text in zip(xs, ys, texts, strict=False):
-            rows.append({"panel": trace.meta or "", "series": trace.name, "x": x, "y": y, "axis": axis,
-                         "text": text})
-    return pd.DataFrame(rows, columns=["panel", "series", "x", "y", "axis", "text"])
+        points = min(len(xs), len(ys), len(texts))
+        columns["panel"] += [trace.meta or ""] * points
+        columns["series"] += [trace.name] * points
+        columns["x"] += xs[:points]
+        columns["y"] += ys[:points]
+        columns["axis"] += [titles[axis_name]] * points
+        columns["text"] += texts[:points]
+    return pd.DataFrame(columns)

@@ -308,6 +308,15 @@ def connect_readonly(path: Path, config: dict[str, str | int | bool] | None = No
     return con
 
 
+def readonly_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of a :func:`connect_readonly` connection, set up like it (UTC, the warehouse as default catalog): its
+    own transactions on the same snapshot, for one thread at a time. Close it when done."""
+    cursor = con.cursor()
+    cursor.execute("SET TimeZone = 'UTC'")
+    cursor.execute("USE wh")
+    return cursor
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The migration version of the open warehouse (0 for an empty file)."""
     exists = con.execute(

@@ -7,6 +7,7 @@ nothing to fetch (no tickers; no currency but USD), so no test needs Yahoo.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -47,29 +48,61 @@ ANALYST = [str(Path(sys.executable).parent / "duckdb"), "-readonly", "-list", "-
 PROVIDER_TOTALS = ("SELECT ServiceProviderName, BillingCurrency, sum(BilledCost)::VARCHAR FROM cost "
                    "GROUP BY ALL ORDER BY ALL")
 
-# A reader that queries in a loop until told to stop: each answer, in one snapshot, checks that every current billing
-# load's rows in `cost` add up, per currency, to what `load_log` recorded for it, then prints the per-provider
-# totals as one JSON line (or the error).
+# Every current billing load's rows in `cost` add up, per currency, to what `load_log` recorded for it: the number of
+# loads that do not (0 unless a reader sees a half-done load).
+UNRECONCILED = """
+    WITH logged AS (SELECT load_id, t.currency, t.billed FROM load_log, unnest(totals) AS u(t)
+                    WHERE kind = 'billing' AND status = 'loaded'),
+         stored AS (SELECT x_LoadId AS load_id, BillingCurrency AS currency, sum(BilledCost) AS billed
+                    FROM cost GROUP BY ALL)
+    SELECT count(*) FROM logged FULL JOIN stored USING (load_id, currency)
+    WHERE logged.billed IS DISTINCT FROM stored.billed"""
+
+# A reader that queries in a loop until told to stop: each answer, in one snapshot, checks UNRECONCILED, then prints
+# the per-provider totals as one JSON line (or the error).
 READER = textwrap.dedent("""
     import json, sys
     from pathlib import Path
     from etl.warehouse import connect_readonly
-    db, stop = Path(sys.argv[1]), Path(sys.argv[2])  # argv[3]: the per-provider totals query
+    db, stop = Path(sys.argv[1]), Path(sys.argv[2])  # argv[3]: UNRECONCILED, argv[4]: the per-provider totals query
     while not stop.exists():
         try:
             con = connect_readonly(db)
             try:
-                unreconciled = con.execute('''
-                    WITH logged AS (SELECT load_id, t.currency, t.billed FROM load_log, unnest(totals) AS u(t)
-                                    WHERE kind = 'billing' AND status = 'loaded'),
-                         stored AS (SELECT x_LoadId AS load_id, BillingCurrency AS currency, sum(BilledCost) AS billed
-                                    FROM cost GROUP BY ALL)
-                    SELECT count(*) FROM logged FULL JOIN stored USING (load_id, currency)
-                    WHERE logged.billed IS DISTINCT FROM stored.billed''').fetchall()[0][0]
-                totals = con.execute(sys.argv[3]).fetchall()
+                unreconciled = con.execute(sys.argv[3]).fetchall()[0][0]
+                totals = con.execute(sys.argv[4]).fetchall()
             finally:
                 con.close()
             print(json.dumps({"unreconciled": unreconciled, "totals": totals}), flush=True)
+        except Exception as exc:
+            print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), flush=True)
+""")
+
+# The dashboard's reader in a loop: the same answers through the connection it holds per published file (each answer
+# in one snapshot), plus how many of the warehouse's files the process holds open (1: a superseded file's connection
+# was closed).
+HELD_READER = textwrap.dedent("""
+    import json, os, sys
+    from pathlib import Path
+    from dashboard.queries.reader import Reader
+    db, stop = Path(sys.argv[1]), Path(sys.argv[2])
+    reader = Reader(db)
+
+    def held():  # open files that are the warehouse, published or replaced ("<path> (deleted)")
+        targets = []
+        for fd in Path("/proc/self/fd").iterdir():
+            try:
+                targets.append(os.readlink(fd))
+            except OSError:  # the fd of the listing itself
+                pass
+        return sum(t in (str(db), str(db) + " (deleted)") for t in targets)
+
+    while not stop.exists():
+        try:
+            with reader.snapshot() as snapshot:
+                unreconciled = snapshot.row(sys.argv[3])[0]
+                totals = snapshot.using(lambda con: con.execute(sys.argv[4]).fetchall())
+            print(json.dumps({"unreconciled": unreconciled, "totals": totals, "held": held()}), flush=True)
         except Exception as exc:
             print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), flush=True)
 """)
@@ -91,6 +124,11 @@ def child_env() -> dict[str, str]:
 
 def start_run(config: Path, db: Path) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "etl", "--config", str(config), "--db", str(db), "run"], cwd=REPO,
+                            env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def start_reader(script: str, db: Path, stop: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", script, str(db), str(stop), UNRECONCILED, PROVIDER_TOTALS], cwd=REPO,
                             env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -120,8 +158,7 @@ def test_a_reader_in_a_loop_during_a_run_sees_the_old_or_the_new_state_and_alway
     db, config = setup
     old = provider_totals(db)
     stop = tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(db), str(stop), PROVIDER_TOTALS], cwd=REPO,
-                              env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reader = start_reader(READER, db, stop)
     try:
         time.sleep(0.5)
         run = start_run(config, db)
@@ -139,6 +176,48 @@ def test_a_reader_in_a_loop_during_a_run_sees_the_old_or_the_new_state_and_alway
     states = [("old" if a["totals"] == old else "new" if a["totals"] == new else "other") for a in answers]
     assert "other" not in states and states[0] == "old" and states[-1] == "new"
     assert states == sorted(states, key=["old", "new"].index)  # never back to the old state once published
+
+
+def test_the_dashboards_held_connection_sees_every_publish_and_never_blocks_a_write(setup, tmp_path):
+    """The dashboard's reader keeps one connection per published file: across three `billing load`s and an `etl run`
+    (each its own write session and publish) it never errors, never sees a half-done load, sees each publish before
+    the next write starts, and holds one file at a time (the superseded one is closed)."""
+    db, config = setup
+    states = [provider_totals(db)]
+    writes = [["billing", "load", str(BILLING / "gcp" / "gcp_billing_export_v1_standard.jsonl")],
+              ["billing", "load", str(BILLING / "oci")],
+              ["billing", "load", str(BILLING / "azure" / "c360_detail_202309.csv")],
+              ["--config", str(config), "run"]]
+    stop = tmp_path / "stop"
+    reader = start_reader(HELD_READER, db, stop)
+    answers: list[dict] = []
+
+    def read_until(state: list) -> None:  # the reader's answers until one shows `state` (or 60 s pass)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = reader.stdout.readline()
+            assert line, reader.stderr.read()
+            answers.append(json.loads(line))
+            if answers[-1].get("totals") == state:
+                return
+        raise AssertionError(f"the reader did not see {state}; its last answer: {answers[-1]}")
+
+    try:
+        read_until(states[0])
+        for args in writes:
+            result = run_process(["--db", str(db), *args], timeout=120)
+            assert result.returncode == 0, result.stdout + result.stderr  # a held reader blocks no write
+            states.append(provider_totals(db))
+            read_until(states[-1])
+    finally:
+        stop.touch()
+        rest, _ = reader.communicate(timeout=30)
+    answers += [json.loads(line) for line in rest.splitlines()]
+    assert all(a != b for a, b in itertools.pairwise(states))  # every write changed the totals
+    assert [a for a in answers if "error" in a] == []
+    assert all(a["unreconciled"] == 0 and a["held"] == 1 for a in answers)
+    seen = [states.index(a["totals"]) for a in answers]  # ValueError: a state no write published
+    assert seen == sorted(seen) and sorted(set(seen)) == list(range(len(states)))
 
 
 def test_a_run_succeeds_while_an_analyst_session_is_open_which_keeps_the_old_snapshot(setup):

@@ -16,6 +16,7 @@ from dashboard.queries import events as queries
 from dashboard.queries import market, meta
 from dashboard.services import event_study, headlines
 from dashboard.services.settings import MODEL_LABELS
+from dashboard.ui.cache import figure
 from dashboard.ui.guard import load, start_page, study_config
 from dashboard.ui.widgets import download_csv, synthetic_market_label, table
 from etl.eventstudy.engine import CAR_STATISTICS, DAILY_STATISTICS
@@ -119,7 +120,7 @@ else:
         columns = st.columns(min(len(per_event), CHARTS_PER_ROW))
         for column, (event_id, rows) in zip(columns, per_event[row:row + CHARTS_PER_ROW], strict=False):
             title = shorten(headlines.get(event_id, event_id), 60, placeholder="…")
-            column.plotly_chart(charts.car_paths(rows, title, banded), width="stretch",
+            column.plotly_chart(figure(charts.car_paths, rows, title, banded), width="stretch",
                                 key=f"es-paths-{event_id}")
     download_csv(paths, "event study car paths")
 

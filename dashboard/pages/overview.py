@@ -14,6 +14,7 @@ from dashboard.formats import money, money_short
 from dashboard.queries import meta, spend
 from dashboard.services import headlines
 from dashboard.services.periods import MOVER_PERIODS, mover_periods, partial_periods
+from dashboard.ui.cache import figure
 from dashboard.ui.guard import load, start_page
 from dashboard.ui.widgets import (
     download_csv,
@@ -46,8 +47,8 @@ with st.sidebar:
                                 bind="query-params", placeholder="All service categories")
     keys = load(spend.tag_keys, ctx.reader, start=options.first_day, end=options.last_day)
     tag_key = st.selectbox("Tag", keys, index=None, key="ov_tag_key", bind="query-params",
-                           placeholder="No tag filter", help="Filters on the cost rows' tags (slower than the "
-                                                             "other filters, which read the daily rollup).")
+                           placeholder="No tag filter", help="Filters on the cost rows' tags (a tag's value as "
+                                                             "text), from the daily rollup per tag.")
     tag_value = None
     if tag_key:
         values = load(spend.tag_values, ctx.reader, key=tag_key, start=options.first_day, end=options.last_day)
@@ -110,7 +111,7 @@ by = right.segmented_control("Stacked by", ["provider", "service_category", "ser
                              bind="query-params") or "provider"
 over_time = load(spend.spend_over_time, ctx.reader, flt=flt, grain=grain, by=by)
 partial = partial_periods(max(start, options.first_day), min(end, options.last_day), grain)
-st.plotly_chart(charts.stacked_spend(over_time, by, grain, currency, flt.measure, partial), key="ov-over-time",
+st.plotly_chart(figure(charts.stacked_spend, over_time, by, grain, currency, flt.measure, partial), key="ov-over-time",
                 alt=f"{label} per {spend.DIMENSION_LABELS[by].lower()} over time")
 partial_caption(partial)
 download_csv(over_time, f"spend per {grain} and {by}")
@@ -119,13 +120,13 @@ download_csv(over_time, f"spend per {grain} and {by}")
 left, right = st.columns(2)
 with left:
     by_category = load(spend.spend_by, ctx.reader, flt=flt, by="service_category")
-    st.plotly_chart(charts.spend_bars(by_category, "service_category", currency, flt.measure,
-                                      f"{label} by service category"), key="ov-by-category",
+    st.plotly_chart(figure(charts.spend_bars, by_category, "service_category", currency, flt.measure,
+                           f"{label} by service category"), key="ov-by-category",
                     alt=f"{label} by service category")
     download_csv(by_category, "spend by service category")
 with right:
     by_service = load(spend.spend_by, ctx.reader, flt=flt, by="service")
-    st.plotly_chart(charts.spend_bars(by_service, "service", currency, flt.measure, f"{label} by service"),
+    st.plotly_chart(figure(charts.spend_bars, by_service, "service", currency, flt.measure, f"{label} by service"),
                     key="ov-by-service", alt=f"{label} by service, largest first")
     download_csv(by_service, "spend by service")
 

@@ -13,6 +13,7 @@ from dashboard.queries import market, meta, spend
 from dashboard.services import event_spend, headlines, stock_lines
 from dashboard.services.periods import partial_periods
 from dashboard.services.settings import MODEL_LABELS
+from dashboard.ui.cache import figure
 from dashboard.ui.guard import load, start_page, study_config
 from dashboard.ui.widgets import (
     download_csv,
@@ -92,20 +93,20 @@ st.subheader("One provider")
 provider = st.selectbox("Provider", priced, key="sm_provider", bind="query-params") or priced[0]
 line = line_of(provider)
 mine = per_provider[per_provider["provider"] == provider][["period", "amount"]]
-figure = charts.spend_vs_stock(mine, line, provider, currency, measure, grain, events[events["provider"] == provider],
-                               partial)
-st.plotly_chart(figure, key="sm-one", alt=f"{provider} spend and {line.label}")
+one = figure(charts.spend_vs_stock, mine, line, provider, currency, measure, grain,
+             events[events["provider"] == provider], partial)
+st.plotly_chart(one, key="sm-one", alt=f"{provider} spend and {line.label}")
 partial_caption(partial)
 if line.frame.empty:
     st.info(f"No prices of {line.ticker} in this range ({line.note}).")
 elif line.note:
     st.caption(f"{line.label}: {line.note}.")
-download_csv(charts.figure_frame(figure), f"{provider} spend and stock")
+download_csv(charts.figure_frame(one), f"{provider} spend and stock")
 
 # --- all providers --------------------------------------------------------------------------------------------
 st.subheader("All providers")
 lines = {p: line_of(p) for p in priced}
-grid = charts.small_multiples(per_provider, lines, currency, measure, grain, view, events, partial=partial)
+grid = figure(charts.small_multiples, per_provider, lines, currency, measure, grain, view, events, partial=partial)
 st.plotly_chart(grid, key="sm-all", alt="Spend and stock per provider")
 missing = [p for p in options.providers if p not in priced]
 if missing:

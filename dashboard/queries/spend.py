@@ -1,10 +1,9 @@
 """Spend in the reporting currency: KPIs, spend over time, breakdowns and top movers (the Overview page).
 
-Every query reads the daily rollup converted by ``daily_spend_in_currency(currency, max_age_days := N)``,
-so the page follows the ``reporting_currency`` and ``fx.max_rate_age_days`` settings and never aggregates
-cost rows on its hot path. The one exception is a tag filter: tags live only on the cost rows, so a filtered
-query aggregates ``cost`` to the rollup's daily grain first and converts those sums with the same rate lookup,
-``fx_rates_into(currency, max_age_days := N)``, that ``daily_spend_in_currency`` uses, so both paths convert alike.
+Every query reads a daily rollup, ``daily_spend`` or, with a tag filter, ``daily_tag_spend`` (the same grain per tag
+key and value), converted with the rate lookup of ``daily_spend_in_currency``, ``fx_rates_into(currency,
+max_age_days := N)``, so the page follows the ``reporting_currency`` and ``fx.max_rate_age_days`` settings, both
+paths convert alike, and no query aggregates cost rows.
 
 Amounts whose conversion has no usable rate (``fx_missing``) are never added into a converted total:
 :func:`unconverted` lists them per original currency, for the page to show separately with a warning.
@@ -44,7 +43,7 @@ class SpendFilter:
     """What the Overview shows: a date range (inclusive), filters, the cost basis and the currency.
 
     Empty tuples mean "all". ``tag_key`` and ``tag_value`` filter on the cost rows' ``Tags`` (both or
-    neither). Frozen and hashable, so it is a cache key as it is.
+    neither; the value as text, as in ``daily_tag_spend``). Frozen and hashable, so it is a cache key as it is.
     """
 
     start: date
@@ -107,11 +106,6 @@ def filter_options(reader: Reader) -> FilterOptions:
 
 # --- the filtered, converted spend: one SQL relation every query builds on ---------------------------------
 
-def _json_pointer(key: str) -> str:
-    """RFC 6901 pointer of a top-level key: exact for any key (dots, colons, slashes, a leading $)."""
-    return "/" + key.replace("~", "~0").replace("/", "~1")
-
-
 def spend_relation(flt: SpendFilter, start: date | None = None, end: date | None = None) -> tuple[str, dict]:
     """SQL (a SELECT) and its named parameters: the filtered spend from ``start`` to ``end`` (inclusive).
 
@@ -125,42 +119,19 @@ def spend_relation(flt: SpendFilter, start: date | None = None, end: date | None
         "providers": list(flt.providers), "accounts": list(flt.accounts), "categories": list(flt.categories),
     }
     measure = MEASURES[flt.measure]  # from the allow-list above, never from user text
-    if not flt.tagged:
-        sql = f"""
-            SELECT date, provider, service_category, service_name, billing_account_id, billing_account_name,
-                   currency, rows, {measure} AS amount, {measure}_reporting AS amount_rep, fx_missing, fx_issue
-            FROM daily_spend_in_currency($cur, max_age_days := $age)
-            WHERE date BETWEEN $start AND $end
-              AND (len($providers::VARCHAR[]) = 0 OR list_contains($providers::VARCHAR[], provider))
-              AND (len($accounts::VARCHAR[]) = 0 OR list_contains($accounts::VARCHAR[], billing_account_id))
-              AND (len($categories::VARCHAR[]) = 0 OR list_contains($categories::VARCHAR[], service_category))
-        """
-        return sql, params
-    params |= {"tag_pointer": _json_pointer(flt.tag_key or ""), "tag_value": flt.tag_value}
-    column = _COST_COLUMNS[flt.measure]
-    # Tags has few distinct values (tag sets) compared with rows: parse the JSON of each distinct set once,
-    # then keep the rows whose set matches (a hash semi-join), instead of parsing every row's JSON.
+    source = "daily_spend"
+    if flt.tagged:
+        source = "(SELECT * FROM daily_tag_spend WHERE tag_key = $tag_key AND tag_value = $tag_value)"
+        params |= {"tag_key": flt.tag_key, "tag_value": flt.tag_value}
     sql = f"""
-        WITH tag_sets AS (
-            SELECT DISTINCT Tags FROM cost
-            WHERE Tags IS NOT NULL AND ChargePeriodStart >= $start AND ChargePeriodStart < CAST($end AS DATE) + 1
-        ), matching AS (
-            SELECT Tags FROM tag_sets WHERE json_extract_string(Tags, $tag_pointer) = $tag_value
-        ), tagged AS (
-            SELECT CAST(ChargePeriodStart AS DATE) AS date, ServiceProviderName AS provider,
-                   ServiceCategory AS service_category, ServiceName AS service_name,
-                   BillingAccountId AS billing_account_id, any_value(BillingAccountName) AS billing_account_name,
-                   BillingCurrency AS currency, count(*) AS rows, sum({column}) AS amount
-            FROM cost SEMI JOIN matching USING (Tags)
-            WHERE ChargePeriodStart >= $start AND ChargePeriodStart < CAST($end AS DATE) + 1
-              AND (len($providers::VARCHAR[]) = 0 OR list_contains($providers::VARCHAR[], ServiceProviderName))
-              AND (len($accounts::VARCHAR[]) = 0 OR list_contains($accounts::VARCHAR[], BillingAccountId))
-              AND (len($categories::VARCHAR[]) = 0 OR list_contains($categories::VARCHAR[], ServiceCategory))
-            GROUP BY ALL
-        )
-        SELECT t.*, ss_fx_amount(t.amount, r.fx_rate) AS amount_rep, coalesce(r.fx_missing, true) AS fx_missing,
-               coalesce(r.fx_issue, CASE WHEN r.fx_rate IS NULL THEN 'no rate' END) AS fx_issue
-        FROM tagged t LEFT JOIN fx_rates_into($cur, max_age_days := $age) r USING (date, currency)
+        SELECT d.date, d.provider, d.service_category, d.service_name, d.billing_account_id, d.billing_account_name,
+               d.currency, d.rows, d.{measure} AS amount, ss_fx_amount(d.{measure}, r.fx_rate) AS amount_rep,
+               r.fx_missing, r.fx_issue
+        FROM {source} d JOIN fx_rates_into($cur, max_age_days := $age) r USING (date, currency)
+        WHERE d.date BETWEEN $start AND $end
+          AND (len($providers::VARCHAR[]) = 0 OR list_contains($providers::VARCHAR[], d.provider))
+          AND (len($accounts::VARCHAR[]) = 0 OR list_contains($accounts::VARCHAR[], d.billing_account_id))
+          AND (len($categories::VARCHAR[]) = 0 OR list_contains($categories::VARCHAR[], d.service_category))
     """
     return sql, params
 
@@ -336,34 +307,22 @@ def top_movers(reader: Reader, flt: SpendFilter, current: Period, previous: Peri
     )
 
 
-# --- tags (cost rows; only when the user asks for a tag filter) ---------------------------------------------
+# --- tags (the tag rollup) ---------------------------------------------------------------------------------
 
 def tag_keys(reader: Reader, start: date, end: date) -> tuple[str, ...]:
-    """Every tag key used by a cost row charged in the range, sorted (parsed once per distinct tag set)."""
-    rows = reader.frame(
-        """
-        WITH tag_sets AS (
-            SELECT DISTINCT Tags FROM cost
-            WHERE Tags IS NOT NULL AND ChargePeriodStart >= $start AND ChargePeriodStart < CAST($end AS DATE) + 1
-        )
-        SELECT DISTINCT unnest(json_keys(Tags)) AS key FROM tag_sets ORDER BY key
-        """,
-        {"start": start, "end": end},
-    )
-    return tuple(rows["key"])
+    """Every tag key with a value on a cost row charged in the range, sorted."""
+    rows = reader.frame("SELECT DISTINCT tag_key FROM daily_tag_spend WHERE date BETWEEN $start AND $end "
+                        "ORDER BY tag_key", {"start": start, "end": end})
+    return tuple(rows["tag_key"])
 
 
 def tag_values(reader: Reader, key: str, start: date, end: date, limit: int = 500) -> pd.DataFrame:
     """The values of tag ``key`` in the range with their cost rows, most used first: columns value, rows."""
     return reader.frame(
         """
-        WITH tag_sets AS (
-            SELECT Tags, count(*) AS rows FROM cost
-            WHERE Tags IS NOT NULL AND ChargePeriodStart >= $start AND ChargePeriodStart < CAST($end AS DATE) + 1
-            GROUP BY Tags
-        ), valued AS (SELECT json_extract_string(Tags, $pointer) AS value, rows FROM tag_sets)
-        SELECT value, sum(rows)::BIGINT AS rows FROM valued WHERE value IS NOT NULL
-        GROUP BY value ORDER BY rows DESC, value LIMIT $limit
+        SELECT tag_value AS value, sum(rows)::BIGINT AS rows FROM daily_tag_spend
+        WHERE tag_key = $key AND date BETWEEN $start AND $end
+        GROUP BY tag_value ORDER BY rows DESC, value LIMIT $limit
         """,
-        {"pointer": _json_pointer(key), "start": start, "end": end, "limit": limit},
+        {"key": key, "start": start, "end": end, "limit": limit},
     )

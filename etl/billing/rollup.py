@@ -1,12 +1,15 @@
-"""The daily rollup behind the ``daily_spend`` view, kept current for every provider/account/date a write touched.
+"""The daily rollups behind the ``daily_spend`` and ``daily_tag_spend`` views, kept current for every
+provider/account/date a write touched.
 
-Besides the sums, each rollup row keeps the latest ``ChargePeriodEnd`` of its rows (a charge longer than a day
-counted to the end of its first day), which the billing feeds' freshness reads (view ``billing_freshness``).
+Besides the sums, each daily rollup row keeps the latest ``ChargePeriodEnd`` of its rows (a charge longer than a day
+counted to the end of its first day), which the billing feeds' freshness reads (view ``billing_freshness``). The tag
+rollup (``daily_tag_rollup``, :func:`refresh_tags`) has the same grain and sums per tag key and value, so a tag filter
+never reads the cost rows' ``Tags``.
 
 Every change to ``cost_line`` marks the (provider, billing account, UTC charge date) keys it touched in a temporary
 table of the write session (:func:`mark_touched`: rows inserted, rows replaced, rows an adapter's ``after_load``
-step changed); :func:`refresh` then recomputes the rollup rows of exactly those keys in one transaction, so the
-rollup costs what a load touched, not what the warehouse holds.
+step changed, rows the demo's removal deleted); :func:`refresh` then recomputes the rows of both rollups of exactly
+those keys in one transaction, so the rollups cost what a load touched, not what the warehouse holds.
 """
 
 from __future__ import annotations
@@ -71,5 +74,51 @@ def refresh(session: WriteSession) -> int:
                      c.ServiceCategory, c.ServiceName, c.ChargeCategory, c.BillingCurrency
             """
         )
+        refresh_tags(con)
     con.execute(f"DELETE FROM {TOUCHED}")
     return keys
+
+
+def refresh_tags(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute the tag rollup rows of the keys in ``rollup_keys``, inside the caller's transaction.
+
+    A cost row counts once under each top-level key of its ``Tags`` object whose value is not null, with the value
+    as text (``json_extract_string``). Tags has few distinct values (tag sets) compared with rows, so the cost rows
+    are summed per tag set first and each distinct set's JSON is parsed once (migration 0007 backfills the same
+    way)."""
+    con.execute(
+        """
+        DELETE FROM daily_tag_rollup r USING rollup_keys t
+        WHERE r.provider = t.provider AND r.billing_account_id = t.account AND r.date = t.date
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO daily_tag_rollup
+        WITH grouped AS (
+            SELECT CAST(c.ChargePeriodStart AS DATE) AS date, c.ServiceProviderName AS provider,
+                   c.BillingAccountId AS billing_account_id, any_value(c.BillingAccountName) AS billing_account_name,
+                   c.SubAccountId AS sub_account_id, any_value(c.SubAccountName) AS sub_account_name,
+                   c.ServiceCategory AS service_category, c.ServiceName AS service_name,
+                   c.ChargeCategory AS charge_category, c.BillingCurrency AS currency, c.Tags,
+                   sum(c.BilledCost) AS billed_cost, sum(c.EffectiveCost) AS effective_cost,
+                   sum(c.ListCost) AS list_cost, count(*) AS rows
+            FROM cost_line c
+            JOIN rollup_keys t ON c.ServiceProviderName = t.provider AND c.BillingAccountId = t.account
+                              AND CAST(c.ChargePeriodStart AS DATE) = t.date
+            WHERE c.Tags IS NOT NULL
+            GROUP BY CAST(c.ChargePeriodStart AS DATE), c.ServiceProviderName, c.BillingAccountId, c.SubAccountId,
+                     c.ServiceCategory, c.ServiceName, c.ChargeCategory, c.BillingCurrency, c.Tags
+        ), pairs AS (
+            SELECT s.Tags, e.key AS tag_key, json_extract_string(e.value, '$') AS tag_value
+            FROM (SELECT DISTINCT Tags FROM grouped WHERE json_type(Tags) = 'OBJECT') s, json_each(s.Tags) e
+        )
+        SELECT date, provider, billing_account_id, any_value(billing_account_name), sub_account_id,
+               any_value(sub_account_name), service_category, service_name, charge_category, currency, tag_key,
+               tag_value, sum(billed_cost), sum(effective_cost), sum(list_cost), sum(rows)
+        FROM grouped JOIN pairs USING (Tags)
+        WHERE tag_value IS NOT NULL
+        GROUP BY date, provider, billing_account_id, sub_account_id, service_category, service_name, charge_category,
+                 currency, tag_key, tag_value
+        """
+    )
