@@ -136,7 +136,7 @@ st.subheader("Cross-section per window")
 st.caption("Across the tickers of each event that share a benchmark: CAAR and its tests (t, Brown & Warner 1985, "
            "Patell, BMP, Corrado/Cowan rank) with p-values and stars. With one ticker the cross-sectional tests do "
            "not apply (empty).")
-cross = tables.cross[["event_id", "benchmark", "window", "n", "days", "caar", "mean_daily_aar", "mean_bhar",
+cross = tables.cross[["event_id", "benchmark", "window", "n", "days", "caar", "mean_daily_aar", "bhar_mean",
                       *CAR_STATISTICS, *(f"{s}_p" for s in CAR_STATISTICS), *(f"{s}_stars" for s in CAR_STATISTICS)]]
 table(cross, "es-cross")
 download_csv(cross, "event study cross section")

@@ -22,7 +22,7 @@ import streamlit as st
 
 OWN_CURRENCY = "own currency"  # ``currency`` of a table whose amounts are in each row's own currency
 AMOUNTS = frozenset({"amount", "billed_cost", "effective_cost", "list_cost", "previous", "current", "change"})
-FRACTIONS = frozenset({"car", "bhar", "caar", "aar", "mean_daily_aar", "mean_bhar", "car_m1_p1"})  # and share_*
+FRACTIONS = frozenset({"car", "bhar", "caar", "aar", "mean_daily_aar", "bhar_mean", "car_m1_p1"})  # and share_*
 DAYS = frozenset({"days_behind", "lag_days"})
 LONG_TEXT = frozenset({"headline", "error", "detail", "reason", "rule", "source", "car_note", "fx_issue",
                        "dismiss_reason", "notes"})
@@ -31,7 +31,7 @@ WHOLE_TEXT = "Long text is cut at the column's width: double-click a cell to rea
 FORMATS = {"alpha": "%.5f", "beta": "%.3f", "r2": "%.3f", "s": "%.4f", "last_rate": "%.4f", "relative_day": "%d"}
 LABELS = {
     "event_id": "Event", "car_m1_p1": "CAR[-1,+1]", "car": "CAR", "bhar": "BHAR", "caar": "CAAR", "aar": "AAR",
-    "mean_daily_aar": "Mean daily AAR", "mean_bhar": "Mean BHAR", "car_t": "CAR t", "car_t_p": "CAR t p-value",
+    "mean_daily_aar": "Mean daily AAR", "bhar_mean": "Mean BHAR", "car_t": "CAR t", "car_t_p": "CAR t p-value",
     "stars": "Significance", "n": "Tickers", "T": "Estimation sessions", "alpha": "α", "beta": "β", "r2": "R²",
     "s": "Residual s.d.", "day0": "Day 0", "relative_day": "Session (day 0 = 0)", "account": "Billing account",
     "account_name": "Billing account name", "data_until": "Data until",
