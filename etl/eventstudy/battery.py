@@ -87,10 +87,16 @@ def _gross(values: np.ndarray, kind: ReturnKind) -> np.ndarray:
 
 
 def _window(
-    ev: PreparedEvent, rows: np.ndarray, daily: pd.DataFrame, ranks: np.ndarray, r_bar: float
+    ev: PreparedEvent,
+    rows: np.ndarray,
+    daily: dict[str, np.ndarray],
+    ranks: np.ndarray,
+    estimation_sar: np.ndarray,
+    r_bar: float,
 ) -> tuple[dict[str, object], dict[str, np.ndarray]]:
-    """CAR and BHAR statistics of one window (``daily``: its rows of the daily tests) and the per-firm CAR/BHAR
-    columns (firms with an AR in it)."""
+    """CAR and BHAR statistics of one window (``daily``: the window's values of the daily BW1985 and Lamb tests;
+    ``estimation_sar``: the SARs of the estimation rows, NaN outside E_i) and the per-firm CAR/BHAR columns (firms
+    with an AR in it)."""
     ar, sar = ev.ar[rows], ev.sar[rows]
     present = ~np.isnan(ar)
     days_i = present.sum(axis=0)
@@ -107,17 +113,16 @@ def _window(
         )
         car_t = car / (ev.s * np.sqrt(days_i))
     car_t_p = st.p_student(car_t, ev.t_obs - 1.0)
-    estimation_sar = np.where(ev.sample, ev.sar, np.nan)[:, has]
     tests = {
         "car_t_test": st.car_t_test(car[has]),
-        "car_brown_warner_1985": st.cumulated_daily(daily["brown_warner_1985"].to_numpy(), length),
+        "car_brown_warner_1985": st.cumulated_daily(daily["brown_warner_1985"], length),
         "car_patell": st.car_patell(scar[has], ev.t_obs[has]),
         "car_bmp": st.car_bmp(scar[has]),
         "car_rank": st.car_rank_test(ranks, rows, length),
-        "car_lamb": st.cumulated_daily(daily["lamb"].to_numpy(), length),
+        "car_lamb": st.cumulated_daily(daily["lamb"], length),
         "car_patell_kp": st.car_patell_kolari_pynnonen(scar[has], ev.t_obs[has], r_bar),
         "car_bmp_kp": st.car_bmp_kolari_pynnonen(scar[has], r_bar),
-        "car_grank": st.car_grank(estimation_sar, scar[has]),
+        "car_grank": st.car_grank(estimation_sar[:, has], scar[has]),
         "bhar_t": st.bhar_t(bhar[has]),
         "bhar_skew_t": st.bhar_skew_t(bhar[has]),
     }
@@ -155,9 +160,14 @@ def window_tests(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per event window with the CAR and BHAR tests, and the per-firm CAR/BHAR rows of every window."""
     summaries, firm_parts = [], []
+    cumulated = {name: daily[name].to_numpy() for name in ("brown_warner_1985", "lamb")}
+    estimation = ev.sample.any(axis=1)
+    estimation_sar = np.where(ev.sample, ev.sar, np.nan)[estimation]
     for spec, (first, last) in zip(specs, layout.windows, strict=True):
         rows = np.arange(first - lo, last - lo + 1)
-        summary, firms = _window(ev, rows, daily.iloc[rows - (layout.event_period[0] - lo)], ranks, r_bar)
+        in_daily = rows - (layout.event_period[0] - lo)
+        summary, firms = _window(ev, rows, {name: values[in_daily] for name, values in cumulated.items()}, ranks,
+                                 estimation_sar, r_bar)
         head = {
             "window": str(spec),
             "window_start": ev.labels[rows[0]],

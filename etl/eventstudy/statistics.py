@@ -320,8 +320,8 @@ def car_bmp_kolari_pynnonen(scar: Array, r_bar: float) -> Tested:
 def car_grank(estimation_sar: Array, scar: Array) -> Tested:
     """Kolari & Pynnönen (2011) generalized rank test GRANK-T of a CAR window (docs/eventstudy.md, "GRANK").
 
-    ``estimation_sar``: (estimation dates, firms) SARs, NaN outside E_i; ``scar``: SCAR_i of the same firms,
-    all present. The window is collapsed into one cumulative day carrying SCAR_i / SD(SCAR), whose ranks are
+    ``estimation_sar``: (dates of the union of the E_i, firms) SARs, NaN outside E_i; ``scar``: SCAR_i of the same
+    firms, all present. The window is collapsed into one cumulative day carrying SCAR_i / SD(SCAR), whose ranks are
     compared with those of the estimation days: t = Z sqrt((T - 2) / (T - 1 - Z^2)), Student t with T - 2 df,
     T = estimation dates + 1. NaN with fewer than two firms (SD(SCAR) is cross-sectional).
     """
