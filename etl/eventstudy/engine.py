@@ -306,7 +306,7 @@ def run_event_study(
         notes.append("every firm is excluded; no statistic can be computed")
     elif len(ev.firms) == 1:
         notes.append(
-            "a single firm: the cross-sectional tests (" + ", ".join(CROSS_SECTIONAL) + ") are "
+            "a single firm: the tests that need two or more firms (" + ", ".join(CROSS_SECTIONAL) + ") are "
             "not applicable (NaN); use the time-series t (ar_t, car_t; Student t, df T_i - 1)"
         )
     lo = layout.span[0]

@@ -339,7 +339,7 @@ def car_grank(estimation_sar: Array, scar: Array) -> Tested:
     dates = len(u_bar)
     s_u = np.sqrt(np.sum(present_count(u) / n * u_bar * u_bar) / dates)
     z = _ratio(np.array(u_bar[-1]), np.array(s_u))
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):
         stat = z * np.sqrt((dates - 2.0) / (dates - 1.0 - z * z))
     return stat, p_student(stat, dates - 2.0)
 
