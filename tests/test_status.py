@@ -9,7 +9,7 @@ import shutil
 
 import duckdb
 
-from etl import loadlog
+from etl import loadlog, warehouse
 from etl.loadlog import LoadRecord
 from tests.billing.test_azure import EXPORT_RUN, PARTITIONED
 from tests.billing.test_loader import HEADER, focus_row, write
@@ -78,14 +78,19 @@ def test_a_billing_failure_that_knew_its_accounts_is_resolved_by_a_later_load_of
     assert [f["source"] for f in doc["open_failures"]] == ["june-a9.csv"]  # A1 was loaded since, A9 was not
 
 
-def test_migration_0005_backfills_the_latest_charge_end_of_the_rollup(load_billing, db_path, tmp_path, query):
+def test_migration_0005_backfills_the_latest_charge_end_of_the_rollup(load_billing, db_path, tmp_path, query,
+                                                                      monkeypatch):
     load_billing(write(tmp_path / "june.csv", HEADER, focus_row("1.00", "2025-06-01"),
                        focus_row("2.00", "2025-06-03").replace("2025-06-03T01:00:00Z", "2025-07-01T00:00:00Z")))
+    every = warehouse.migrations()
+    health = next(m for m in every if m.name == "health")
     con = duckdb.connect(str(db_path))  # as published before migration 0005
-    con.execute("DELETE FROM schema_migrations WHERE version = 5; DROP VIEW billing_freshness; "
-                "DROP VIEW load_failures; DROP TABLE load_dismissals; "
+    con.execute("DELETE FROM schema_migrations WHERE version >= ?", [health.version])
+    con.execute("DROP VIEW billing_freshness; DROP VIEW load_failures; DROP TABLE load_dismissals; "
                 "ALTER TABLE daily_spend_rollup DROP COLUMN charge_period_end")
     con.close()
+    # later migrations (they touch other tables) stay applied: only those up to 0005 are offered to the upgrade
+    monkeypatch.setattr(warehouse, "migrations", lambda: [m for m in every if m.version <= health.version])
     load_billing()  # any write applies the migration
     # a charge longer than a day (here to 1 July) counts to the end of its first day
     assert query("SELECT date::VARCHAR, charge_period_end::VARCHAR FROM daily_spend_rollup ORDER BY 1") == [
