@@ -134,18 +134,20 @@ table(results, "es-results", first=("event_id", "ticker", "window", "car", "car_
 download_csv(results, "event study results")
 
 st.subheader("Cross-section per window")
-st.caption("Across the tickers of each event that share a benchmark: CAAR and its tests (t, Brown & Warner 1985, "
-           "Patell, BMP, Corrado/Cowan rank) with p-values and stars. With one ticker the cross-sectional tests do "
-           "not apply (empty).")
-cross = tables.cross[["event_id", "benchmark", "window", "n", "days", "caar", "mean_daily_aar", "mean_bhar",
+st.caption("Across the tickers of each event that share a benchmark: CAAR and mean BHAR with their tests (t, Brown & "
+           "Warner 1985, Patell, BMP, Corrado/Cowan rank, Lamb, the Kolari-Pynnönen corrections for clustered events, "
+           "GRANK, BHAR t and skewness-adjusted t) with p-values and stars; hover a header for what a test does. With "
+           "one ticker the cross-sectional tests do not apply (empty).")
+cross = tables.cross[["event_id", "benchmark", "window", "n", "days", "caar", "mean_daily_aar", "bhar_mean", "r_bar",
                       *CAR_STATISTICS, *(f"{s}_p" for s in CAR_STATISTICS), *(f"{s}_stars" for s in CAR_STATISTICS)]]
-table(cross, "es-cross")
+table(cross, "es-cross", helps=event_study.statistic_help(cross.columns))
 download_csv(cross, "event study cross section")
 
 with st.expander("Daily statistics (AAR and every daily test)"):
-    daily = tables.cross_daily[["event_id", "benchmark", "relative_day", "date", "n", "aar", *DAILY_STATISTICS,
-                                *(f"{s}_p" for s in DAILY_STATISTICS)]]
-    table(daily, "es-daily")
+    daily = tables.cross_daily[["event_id", "benchmark", "relative_day", "date", "n", "aar", "r_bar",
+                                *DAILY_STATISTICS, *(f"{s}_p" for s in DAILY_STATISTICS),
+                                *(f"{s}_stars" for s in DAILY_STATISTICS)]]
+    table(daily, "es-daily", helps=event_study.statistic_help(daily.columns))
     download_csv(daily, "event study daily statistics")
 
 st.subheader("Estimation facts")

@@ -27,6 +27,58 @@ BAND_LEVEL = 0.95
 MEDIA_TOLERANCE = 0.0025
 """A media figure further than this (a quarter of a percentage point) from the close-to-close return is noted."""
 PATH_COLUMNS = ["event_id", "ticker", "benchmark", "relative_day", "date", "ar", "car", "lower", "upper"]
+STATISTIC_HELP = {
+    "r_bar": "Mean pairwise correlation of the tickers' estimation-period abnormal returns; the Kolari-Pynnönen "
+             "(KP) tests correct for it.",
+    "bhar_mean": "Mean buy-and-hold abnormal return over the window.",
+    "t_test": "Cross-sectional t: AAR over its cross-sectional standard error (Student t, N-1 df).",
+    "brown_warner_1980": "Brown & Warner (1980): AAR over the tickers' estimation s.d., assuming independence.",
+    "brown_warner_1985": "Brown & Warner (1985): AAR over the s.d. of the estimation-period mean AR (crude "
+                         "dependence adjustment).",
+    "patell": "Patell (1976) Z: sum of the standardized ARs over their expected s.d. (normal).",
+    "bmp": "Boehmer, Musumeci & Poulsen (1991): cross-sectional t of the standardized ARs, robust to "
+           "event-induced variance.",
+    "sign": "Sign test: positive ARs against one half (normal).",
+    "generalized_sign": "Cowan (1992): positive ARs against the estimation period's share of positives (normal).",
+    "rank": "Corrado (1989): the day's mean rank of AR among each ticker's estimation and event days (normal).",
+    "wilcoxon": "Wilcoxon signed-rank W of the day's ARs (exact p-value).",
+    "lamb": "Lamb (1995): Brown & Warner (1985) with the forecast-error correction of the market model (normal).",
+    "corrado_sign": "Corrado & Zivney (1992) sign test: signs of AR minus each ticker's median AR (normal).",
+    "modified_rank": "Corrado & Zivney (1992) rank test on standardized ranks K / (1 + sessions) (normal).",
+    "patell_kp": "Patell Z corrected for the cross-correlation r̄ of clustered events (Kolari & Pynnönen 2010).",
+    "bmp_kp": "BMP t corrected for the cross-correlation r̄ of clustered events (Kolari & Pynnönen 2010).",
+    "car_t_test": "Cross-sectional t of the CARs (Student t, N-1 df).",
+    "car_brown_warner_1985": "Daily Brown & Warner (1985) statistics summed over the window / √L (normal).",
+    "car_patell": "Patell Z of the standardized CARs (normal).",
+    "car_bmp": "BMP t of the standardized CARs, robust to event-induced variance (Student t, N-1 df).",
+    "car_rank": "Cowan (1992): mean Corrado rank over the window against its expected value (normal).",
+    "car_lamb": "Daily Lamb statistics summed over the window / √L (normal).",
+    "car_patell_kp": "Patell Z of the CARs corrected for the cross-correlation r̄ (Kolari & Pynnönen 2010).",
+    "car_bmp_kp": "BMP t of the CARs corrected for the cross-correlation r̄ (Kolari & Pynnönen 2010).",
+    "car_grank": "Kolari & Pynnönen (2011) GRANK-T: rank of the standardized CAR among the estimation days "
+                 "(Student t, T-2 df).",
+    "bhar_t": "Cross-sectional t of the buy-and-hold abnormal returns (Student t, N-1 df).",
+    "bhar_skew_t": "Lyon, Barber & Tsai (1999) skewness-adjusted t of the mean BHAR (Student t, N-1 df).",
+}
+"""One line per statistic of the Event study page's tables, shown when hovering its header (docs/eventstudy.md
+has the formulas)."""
+
+
+def statistic_help(columns: Collection[str]) -> dict[str, str]:
+    """Header tooltips of ``columns``: each statistic's line, and for its ``_p`` and ``_stars`` columns what they
+    are of."""
+    helps = {}
+    for column in columns:
+        name = column.removesuffix("_p").removesuffix("_stars")
+        if name not in STATISTIC_HELP:
+            continue
+        if column.endswith("_p") and name != column:
+            helps[column] = f"Two-sided p-value of {name}. {STATISTIC_HELP[name]}"
+        elif column.endswith("_stars") and name != column:
+            helps[column] = f"Significance of {name}: * 10 %, ** 5 %, *** 1 % (two-sided)."
+        else:
+            helps[column] = STATISTIC_HELP[name]
+    return helps
 
 
 def run_study(reader: Queryable, event_ids: tuple[str, ...], settings: StudySettings) -> StudyTables:

@@ -22,7 +22,7 @@ import streamlit as st
 
 OWN_CURRENCY = "own currency"  # ``currency`` of a table whose amounts are in each row's own currency
 AMOUNTS = frozenset({"amount", "billed_cost", "effective_cost", "list_cost", "previous", "current", "change"})
-FRACTIONS = frozenset({"car", "bhar", "caar", "aar", "mean_daily_aar", "mean_bhar", "car_m1_p1"})  # and share_*
+FRACTIONS = frozenset({"car", "bhar", "caar", "aar", "mean_daily_aar", "bhar_mean", "car_m1_p1"})  # and share_*
 DAYS = frozenset({"days_behind", "lag_days"})
 LONG_TEXT = frozenset({"headline", "error", "detail", "reason", "rule", "source", "car_note", "fx_issue",
                        "dismiss_reason", "notes"})
@@ -31,7 +31,7 @@ WHOLE_TEXT = "Long text is cut at the column's width: double-click a cell to rea
 FORMATS = {"alpha": "%.5f", "beta": "%.3f", "r2": "%.3f", "s": "%.4f", "last_rate": "%.4f", "relative_day": "%d"}
 LABELS = {
     "event_id": "Event", "car_m1_p1": "CAR[-1,+1]", "car": "CAR", "bhar": "BHAR", "caar": "CAAR", "aar": "AAR",
-    "mean_daily_aar": "Mean daily AAR", "mean_bhar": "Mean BHAR", "car_t": "CAR t", "car_t_p": "CAR t p-value",
+    "mean_daily_aar": "Mean daily AAR", "bhar_mean": "Mean BHAR", "car_t": "CAR t", "car_t_p": "CAR t p-value",
     "stars": "Significance", "n": "Tickers", "T": "Estimation sessions", "alpha": "α", "beta": "β", "r2": "R²",
     "s": "Residual s.d.", "day0": "Day 0", "relative_day": "Session (day 0 = 0)", "account": "Billing account",
     "account_name": "Billing account name", "data_until": "Data until",
@@ -42,11 +42,12 @@ LABELS = {
     "service_category": "Service category", "car_source": "CAR from", "car_note": "CAR note",
     "car_m1_p1_p": "CAR[-1,+1] p-value", "car_m1_p1_stars": "Significance",
     "dismissed_by": "Dismissed by", "dismiss_reason": "Dismiss reason", "window_start": "Window start",
-    "window_end": "Window end", "days": "Days", "change_pct": "Change (%)",
+    "window_end": "Window end", "days": "Days", "change_pct": "Change (%)", "r_bar": "Residual correlation r̄",
 }
 _WORDS = {"car": "CAR", "caar": "CAAR", "aar": "AAR", "bhar": "BHAR", "bmp": "BMP", "fx": "FX", "id": "ID",
           "brown": "Brown", "warner": "Warner", "patell": "Patell", "wilcoxon": "Wilcoxon", "p": "p-value",
-          "pp": "(pp)", "stars": "stars"}
+          "pp": "(pp)", "stars": "stars", "kp": "KP", "grank": "GRANK", "lamb": "Lamb", "corrado": "Corrado",
+          "skew": "skewness-adjusted"}
 _SHARE = re.compile(r"share_(before|after)_(\d+)d")
 _CHANGE = re.compile(r"change_(\d+)d_pp")
 _COMPLETE = re.compile(r"complete_(\d+)d")
@@ -78,22 +79,24 @@ class Shown:
 
 
 def present(frame: pd.DataFrame, currency: str | None = None, *, labels: Mapping[str, str] | None = None,
-            formats: Mapping[str, str] | None = None, first: Sequence[str] = (), raw_names: bool = False) -> Shown:
+            formats: Mapping[str, str] | None = None, first: Sequence[str] = (), raw_names: bool = False,
+            helps: Mapping[str, str] | None = None) -> Shown:
     """The display of ``frame``. ``currency``: that of its amount columns (:data:`AMOUNTS`), a code or
     :data:`OWN_CURRENCY`; required when it has any. ``labels`` and ``formats`` (a Streamlit NumberColumn format)
-    override the defaults per column; ``first`` are the columns that answer the page's question, shown first.
+    override the defaults per column; ``first`` are the columns that answer the page's question, shown first;
+    ``helps`` are the tooltips of column headers (what a column means).
     ``raw_names``: keep the column names as headers (a SQL query's result, whose names the user wrote)."""
     amounts = [c for c in frame.columns if c in AMOUNTS]
     if amounts and not currency and not raw_names:
         raise ValueError(f"amount columns {amounts} need their currency")
-    labels, formats = dict(labels or {}), dict(formats or {})
+    labels, formats, helps = dict(labels or {}), dict(formats or {}), dict(helps or {})
     shown = frame.copy()
     config: dict = {}
     for name in frame.columns:
         header = name if raw_names else labels.get(name) or label(name)
         if name in AMOUNTS and not raw_names:
             header = f"{header} ({currency})"
-        config[name], shown[name] = _column(name, frame[name], header, formats.get(name), raw_names)
+        config[name], shown[name] = _column(name, frame[name], header, formats.get(name), raw_names, helps.get(name))
     return Shown(shown, [] if raw_names else _order(list(frame.columns), first, currency), config)
 
 
@@ -109,26 +112,27 @@ def _order(columns: list[str], first: Sequence[str], currency: str | None) -> li
     return [*first, *(c for c in rest if c not in LONG_TEXT), *(c for c in rest if c in LONG_TEXT)]
 
 
-def _column(name: str, values: pd.Series, header: str, fmt: str | None,
-            raw_names: bool) -> tuple[dict, pd.Series]:
+def _column(name: str, values: pd.Series, header: str, fmt: str | None, raw_names: bool,
+            help_text: str | None) -> tuple[dict, pd.Series]:
     """The column config of one column and the values to draw."""
     if pd.api.types.is_bool_dtype(values):
-        return st.column_config.CheckboxColumn(header), values
+        return st.column_config.CheckboxColumn(header, help=help_text), values
     if pd.api.types.is_numeric_dtype(values):
-        return st.column_config.NumberColumn(header, format=fmt or _number_format(name, values, raw_names)), values
+        fmt = fmt or _number_format(name, values, raw_names)
+        return st.column_config.NumberColumn(header, format=fmt, help=help_text), values
     if pd.api.types.is_datetime64_any_dtype(values) or _is_dates(values):
         stamps = pd.to_datetime(values)
         timed = not stamps.dropna().eq(stamps.dropna().dt.normalize()).all()
         if timed and not raw_names:
             header = f"{header} (UTC)"
         if timed:
-            return st.column_config.DatetimeColumn(header, format="YYYY-MM-DD HH:mm"), values
-        return st.column_config.DateColumn(header, format="YYYY-MM-DD"), values
+            return st.column_config.DatetimeColumn(header, format="YYYY-MM-DD HH:mm", help=help_text), values
+        return st.column_config.DateColumn(header, format="YYYY-MM-DD", help=help_text), values
     if values.map(lambda v: isinstance(v, list | tuple | np.ndarray)).any():
-        return st.column_config.ListColumn(header), values
+        return st.column_config.ListColumn(header, help=help_text), values
     if name in LONG_TEXT:
-        return st.column_config.TextColumn(header, width="large", help=WHOLE_TEXT), values
-    return st.column_config.TextColumn(header), values
+        return st.column_config.TextColumn(header, width="large", help=help_text or WHOLE_TEXT), values
+    return st.column_config.TextColumn(header, help=help_text), values
 
 
 def _is_dates(values: pd.Series) -> bool:

@@ -83,10 +83,13 @@ def unconverted_warning(frame: pd.DataFrame, currency: str, key: str) -> None:
 
 
 def table(frame: pd.DataFrame, key: str, currency: str | None = None, *, labels: Mapping[str, str] | None = None,
-          formats: Mapping[str, str] | None = None, first: Sequence[str] = (), raw_names: bool = False) -> None:
+          formats: Mapping[str, str] | None = None, first: Sequence[str] = (), raw_names: bool = False,
+          helps: Mapping[str, str] | None = None) -> None:
     """``st.dataframe`` of ``frame`` as :func:`dashboard.ui.tables.present` shows it (see there for the
-    arguments): human labels, formatted numbers and dates, the currency of the amounts in their headers."""
-    shown = tables.present(frame, currency, labels=labels, formats=formats, first=first, raw_names=raw_names)
+    arguments): human labels, formatted numbers and dates, the currency of the amounts in their headers, and the
+    ``helps`` tooltips on the headers."""
+    shown = tables.present(frame, currency, labels=labels, formats=formats, first=first, raw_names=raw_names,
+                           helps=helps)
     st.dataframe(shown.frame, hide_index=True, width="stretch", key=key, column_config=shown.config,
                  column_order=shown.order or None, placeholder=tables.MISSING)
 

@@ -17,13 +17,14 @@ import numpy as np
 import pandas as pd
 
 from etl.eventstudy import statistics as st
-from etl.eventstudy.battery import PreparedEvent, daily_tests, rank_matrix, window_tests
+from etl.eventstudy.battery import PreparedEvent, ar_in_f, daily_tests, window_tests
 from etl.eventstudy.models import (
     Model,
     NormalModelFit,
     ReturnKind,
     expected_returns,
     fit_normal_model,
+    market_term,
     patell_scale,
 )
 from etl.eventstudy.windows import (
@@ -47,11 +48,31 @@ DAILY_STATISTICS = (
     "generalized_sign",
     "rank",
     "wilcoxon",
+    "lamb",
+    "corrado_sign",
+    "modified_rank",
+    "patell_kp",
+    "bmp_kp",
 )
-"""Per-day statistics in their report order; ``bmp_kp`` is reported after them as an extra."""
-CAR_STATISTICS = ("car_t_test", "car_brown_warner_1985", "car_patell", "car_bmp", "car_rank")
-CROSS_SECTIONAL = ("t_test", "bmp", "bmp_kp", "car_t_test", "car_bmp")
-"""Tests that need at least two firms; with one firm they are NaN (see the time-series t instead)."""
+"""Per-day statistics in their report order (the later additions after estudy2's first nine)."""
+CAR_STATISTICS = (
+    "car_t_test",
+    "car_brown_warner_1985",
+    "car_patell",
+    "car_bmp",
+    "car_rank",
+    "car_lamb",
+    "car_patell_kp",
+    "car_bmp_kp",
+    "car_grank",
+    "bhar_t",
+    "bhar_skew_t",
+)
+"""Per-window statistics of the CARs, then of the BHARs, in their report order."""
+CROSS_SECTIONAL = ("t_test", "patell_kp", "bmp", "bmp_kp", "car_t_test", "car_patell_kp", "car_bmp", "car_bmp_kp",
+                   "car_grank", "bhar_t", "bhar_skew_t")
+"""Tests that need at least two firms (a spread across firms, or r̄); with one firm they are NaN (see the
+time-series t instead)."""
 MIN_OBS_FLOOR = 5
 """Patell's (T_i - 2)/(T_i - 4) needs T_i > 4."""
 
@@ -91,8 +112,8 @@ class EventStudyResult:
     """Everything one event produces. Labels are those of the returns index (dates or day numbers).
 
     - ``firms``: one row per included firm: T, alpha, beta, s, r2 and the first/last session of E_i.
-    - ``daily``: one row per event-period session: n, aar, every statistic, ``*_p`` and ``*_stars``.
-    - ``windows``: one row per event window: n, days (L), caar, mean_daily_aar, mean_bhar, CAR tests.
+    - ``daily``: one row per event-period session: n, aar, r_bar, every statistic, ``*_p`` and ``*_stars``.
+    - ``windows``: one row per event window: n, days (L), caar, mean_daily_aar, bhar_mean, r_bar, CAR and BHAR tests.
     - ``firm_windows``: firm x window: days with an AR, car, bhar, scar and the time-series t.
     - ``firm_daily``: firm x session over the path window (default [-10, +10]): ar, cumulative car,
       sar and the time-series t, for CAR charts.
@@ -243,7 +264,8 @@ def _prepare(
     keep = np.array([f not in excluded for f in firms])
     t_kept = t_obs[keep].astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sar = ar[:, keep] / (s[keep][None, :] * patell_scale(m[:, keep], est_rows, t_kept, config.model))
+        term = market_term(m[:, keep], est_rows, config.model)
+        sar = ar[:, keep] / (s[keep][None, :] * patell_scale(term, t_kept))
     ev = PreparedEvent(
         labels,
         np.arange(lo, hi + 1) - layout.day0,
@@ -256,6 +278,7 @@ def _prepare(
         t_kept,
         s[keep],
         config.returns_kind,
+        term,
     )
     return ev, _firms_table(firms, keep, t_obs, fit, s, sample, labels), exclusions
 
@@ -283,15 +306,17 @@ def run_event_study(
         notes.append("every firm is excluded; no statistic can be computed")
     elif len(ev.firms) == 1:
         notes.append(
-            "a single firm: the cross-sectional tests (" + ", ".join(CROSS_SECTIONAL) + ") are "
+            "a single firm: the tests that need two or more firms (" + ", ".join(CROSS_SECTIONAL) + ") are "
             "not applicable (NaN); use the time-series t (ar_t, car_t; Student t, df T_i - 1)"
         )
     lo = layout.span[0]
     event_rows = np.arange(layout.event_period[0] - lo, layout.event_period[1] - lo + 1)
-    ranks = rank_matrix(ev, event_rows)
+    ar_f = ar_in_f(ev, event_rows)
+    ranks = st.corrado_ranks(ar_f)
     mean_t = float(ev.t_obs.mean()) if ev.firms else float("nan")
-    daily = daily_tests(ev, event_rows, ranks, mean_t)
-    windows, firm_windows = window_tests(ev, layout, config.event_windows, lo, daily, ranks, mean_t)
+    r_bar = st.mean_pairwise_correlation(np.where(ev.sample, ev.ar, np.nan))
+    daily = daily_tests(ev, event_rows, ar_f, ranks, mean_t, r_bar)
+    windows, firm_windows = window_tests(ev, layout, config.event_windows, lo, daily, ranks, r_bar)
     index = returns.index
     return EventStudyResult(
         model=config.model,

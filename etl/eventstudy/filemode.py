@@ -31,16 +31,15 @@ log = logging.getLogger(__name__)
 
 MISSING_TOKENS = frozenset({"", "na", "nan"})
 DATE_FORMAT = "%Y-%m-%d"
-DAILY_COLUMNS = ["date", "n", "aar", *DAILY_STATISTICS, *(f"{name}_p" for name in DAILY_STATISTICS)]
-CAR_COLUMNS = [
-    "window_start",
-    "window_end",
-    "n",
-    "days",
-    "caar",
-    *CAR_STATISTICS,
-    *(f"{name}_p" for name in CAR_STATISTICS),
-]
+
+
+def _tested(names: tuple[str, ...]) -> list[str]:
+    """Each statistic, then every ``_p``, then every ``_stars`` column."""
+    return [*names, *(f"{name}_p" for name in names), *(f"{name}_stars" for name in names)]
+
+
+DAILY_COLUMNS = ["date", "n", "aar", "r_bar", *_tested(DAILY_STATISTICS)]
+CAR_COLUMNS = ["window_start", "window_end", "n", "days", "caar", "bhar_mean", "r_bar", *_tested(CAR_STATISTICS)]
 FIRM_COLUMNS = ["firm", "T", "alpha", "beta", "s", "r2", "car", "bhar"]
 EXCLUSION_COLUMNS = ["firm", "reason"]
 

@@ -71,17 +71,21 @@ def expected_returns(fit: NormalModelFit, m: np.ndarray, model: Model) -> np.nda
     return fit.alpha[None, :] + fit.beta[None, :] * m
 
 
-def patell_scale(m: np.ndarray, est_rows: np.ndarray, t_obs: np.ndarray, model: Model) -> np.ndarray:
-    """sqrt(1 + 1/T_i + (R_mt - mean R_m)^2 / SS_m); the market term only for the market model.
+def market_term(m: np.ndarray, est_rows: np.ndarray, model: Model) -> np.ndarray:
+    """(R_mt - mean R_m)^2 / SS_m, the OLS forecast's market term; zero unless the model is ``market``.
 
     Mean and sum of squares use the market returns of the whole estimation window (every session
     of it with a market return), the same set for every firm sharing that benchmark.
     """
-    scale = 1.0 + 1.0 / t_obs[None, :]
-    if model == "market":
-        m_est = np.where(est_rows[:, None], m, np.nan)
-        count = np.sum(~np.isnan(m_est), axis=0)
-        mean = np.nansum(m_est, axis=0) / count
-        ss = np.nansum((m_est - mean) ** 2, axis=0)
-        scale = scale + (m - mean) ** 2 / ss
-    return np.sqrt(scale)
+    if model != "market":
+        return np.zeros(m.shape)
+    m_est = np.where(est_rows[:, None], m, np.nan)
+    count = np.sum(~np.isnan(m_est), axis=0)
+    mean = np.nansum(m_est, axis=0) / count
+    ss = np.nansum((m_est - mean) ** 2, axis=0)
+    return (m - mean) ** 2 / ss
+
+
+def patell_scale(term: np.ndarray, t_obs: np.ndarray) -> np.ndarray:
+    """sqrt(1 + 1/T_i + market term): the standard deviation of an abnormal return in units of s_i."""
+    return np.sqrt(1.0 + 1.0 / t_obs[None, :] + term)

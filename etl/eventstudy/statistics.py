@@ -127,13 +127,42 @@ def mean_pairwise_correlation(estimation_ar: Array) -> float:
     return float(upper.mean()) if upper.size else float("nan")
 
 
+def _kolari_pynnonen(stat: Array, n: Array, r_bar: float, numerator: float) -> Array:
+    """``stat`` times sqrt(numerator / (1 + (n - 1) r)): NaN when r is NaN (one firm) or the root is not real."""
+    with np.errstate(invalid="ignore"):
+        return stat * np.sqrt(numerator / (1.0 + (n - 1.0) * r_bar))
+
+
+def patell_kolari_pynnonen(sar: Array, t_obs: Array, r_bar: float) -> Tested:
+    """Kolari & Pynnönen (2010) adjusted Patell: Z_t sqrt(1 / (1 + (N_t - 1) r)); standard normal."""
+    stat, _ = patell(sar, t_obs)
+    stat = _kolari_pynnonen(stat, present_count(sar), r_bar, 1.0)
+    return stat, p_normal(stat)
+
+
 def bmp_kolari_pynnonen(sar: Array, r_bar: float) -> Tested:
-    """Kolari & Pynnönen (2010): BMP times sqrt((1 - r) / (1 + (N_t - 1) r)); df N_t - 1."""
+    """Kolari & Pynnönen (2010): BMP times sqrt((1 - r) / (1 + (N_t - 1) r)); df N_t - 1.
+
+    BMP's cross-sectional variance is itself biased down by the factor (1 - r), hence the numerator.
+    """
     stat, _ = bmp(sar)
     n = present_count(sar)
-    with np.errstate(invalid="ignore"):
-        stat = stat * np.sqrt((1.0 - r_bar) / (1.0 + (n - 1.0) * r_bar))
+    stat = _kolari_pynnonen(stat, n, r_bar, 1.0 - r_bar)
     return stat, p_student(stat, n - 1.0)
+
+
+def lamb(ar: Array, sd_abar: float, mean_t: float, term: Array) -> Tested:
+    """Lamb (1995), estudy2's form: AAR_t / (SD(Abar_tau) sqrt(1 + 1/mean(T_i) + market term)); standard normal.
+
+    ``term`` is the (sessions, firms) market term of the OLS forecast (zero for the models without a market
+    fit); on each row its mean over the firms present is used, which is the term itself when they share a
+    benchmark.
+    """
+    row_term = row_mean(np.where(np.isnan(ar), np.nan, term))
+    with np.errstate(invalid="ignore"):
+        scale = sd_abar * np.sqrt(1.0 + 1.0 / mean_t + row_term)
+    stat = _ratio(row_mean(ar), scale)
+    return stat, p_normal(stat)
 
 
 def positives(ar: Array) -> tuple[Array, Array]:
@@ -176,6 +205,32 @@ def corrado_rank_test(ranks: Array, rows: Array) -> Tested:
     k_bar_i = np.nanmean(ranks, axis=0)
     d = row_mean(ranks - k_bar_i[None, :])
     stat = _ratio(d[rows], np.full(len(rows), _rank_scale(d, f_size)))
+    return stat, p_normal(stat)
+
+
+def _scaled_sums(x: Array) -> Array:
+    """Sum over the firms present divided by sqrt(N_t) per row; NaN for an empty row."""
+    n = present_count(x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, np.nansum(x, axis=1) / np.sqrt(n), np.nan)
+
+
+def corrado_sign_test(ar_f: Array, rows: Array) -> Tested:
+    """Corrado & Zivney (1992) sign test: S_it = sign(AR_it - median_i) on F_i; standard normal.
+
+    ``ar_f`` holds the ARs of every date of the union of the F_i (NaN outside F_i), ``rows`` the event days.
+    """
+    f_size = present_count(ar_f.T).astype(float)
+    g = _scaled_sums(np.sign(ar_f - np.nanmedian(ar_f, axis=0)[None, :]))
+    stat = _ratio(g[rows], np.full(len(rows), _rank_scale(g, f_size)))
+    return stat, p_normal(stat)
+
+
+def modified_rank_test(ranks: Array, rows: Array) -> Tested:
+    """Corrado & Zivney (1992) standardized ranks U_it = K_it / (1 + |F_i|); DU_t / sd, standard normal."""
+    f_size = present_count(ranks.T).astype(float)
+    du = _scaled_sums(ranks / (1.0 + f_size)[None, :] - 0.5)
+    stat = _ratio(du[rows], np.full(len(rows), _rank_scale(du, f_size)))
     return stat, p_normal(stat)
 
 
@@ -231,9 +286,10 @@ def car_t_test(car: Array) -> Tested:
     return stat[0], p[0]
 
 
-def car_brown_warner_1985(bw1985_daily: Array, length: int) -> Tested:
-    """Sum of the daily BW1985 statistics over the window / sqrt(L); standard normal, as in estudy2."""
-    defined = bw1985_daily[~np.isnan(bw1985_daily)]
+def cumulated_daily(daily: Array, length: int) -> Tested:
+    """Sum of a daily statistic over the window's days where it is defined / sqrt(L); standard normal, as in
+    estudy2 (``car_brown_warner_1985`` and ``car_lamb``)."""
+    defined = daily[~np.isnan(daily)]
     stat = np.array(defined.sum() / np.sqrt(length) if defined.size else np.nan)
     return stat, p_normal(stat)
 
@@ -247,3 +303,63 @@ def car_patell(scar: Array, t_obs: Array) -> Tested:
 def car_bmp(scar: Array) -> Tested:
     """Cross-sectional t of the SCAR_i; df N - 1."""
     return car_t_test(scar)
+
+
+def car_patell_kolari_pynnonen(scar: Array, t_obs: Array, r_bar: float) -> Tested:
+    """car_patell times sqrt(1 / (1 + (N - 1) r)); standard normal."""
+    stat, p = patell_kolari_pynnonen(scar[None, :], t_obs, r_bar)
+    return stat[0], p[0]
+
+
+def car_bmp_kolari_pynnonen(scar: Array, r_bar: float) -> Tested:
+    """car_bmp times sqrt((1 - r) / (1 + (N - 1) r)); df N - 1."""
+    stat, p = bmp_kolari_pynnonen(scar[None, :], r_bar)
+    return stat[0], p[0]
+
+
+def car_grank(estimation_sar: Array, scar: Array) -> Tested:
+    """Kolari & Pynnönen (2011) generalized rank test GRANK-T of a CAR window (docs/eventstudy.md, "GRANK").
+
+    ``estimation_sar``: (dates of the union of the E_i, firms) SARs, NaN outside E_i; ``scar``: SCAR_i of the same
+    firms, all present. The window is collapsed into one cumulative day carrying SCAR_i / SD(SCAR), whose ranks are
+    compared with those of the estimation days: t = Z sqrt((T - 2) / (T - 1 - Z^2)), Student t with T - 2 df,
+    T = estimation dates + 1. NaN with fewer than two firms (SD(SCAR) is cross-sectional).
+    """
+    nan = np.array(np.nan), np.array(np.nan)
+    n = scar.size
+    if n < 2:
+        return nan
+    spread = float(np.std(scar, ddof=1))
+    if not spread > 0:
+        return nan
+    gsar = np.vstack([estimation_sar[present_count(estimation_sar) > 0], scar[None, :] / spread])
+    t_i = present_count(gsar.T).astype(float)
+    u = stats.rankdata(gsar, axis=0, nan_policy="omit") / (t_i + 1.0)[None, :] - 0.5
+    u_bar = row_mean(u)
+    dates = len(u_bar)
+    s_u = np.sqrt(np.sum(present_count(u) / n * u_bar * u_bar) / dates)
+    z = _ratio(np.array(u_bar[-1]), np.array(s_u))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stat = z * np.sqrt((dates - 2.0) / (dates - 1.0 - z * z))
+    return stat, p_student(stat, dates - 2.0)
+
+
+def bhar_t(bhar: Array) -> Tested:
+    """Plain cross-sectional t of the mean BHAR; df N - 1."""
+    return car_t_test(bhar)
+
+
+def bhar_skew_t(bhar: Array) -> Tested:
+    """Lyon, Barber & Tsai (1999) skewness-adjusted t: sqrt(n) (S + g S^2 / 3 + g / (6 n)); df N - 1.
+
+    S = mean / SD (ddof = 1), g = sum (x - mean)^3 / (n SD^3), the sample skewness.
+    """
+    n = bhar.size
+    sd = float(np.std(bhar, ddof=1)) if n > 1 else float("nan")
+    if not sd > 0:
+        return np.array(np.nan), np.array(np.nan)
+    dev = bhar - bhar.mean()
+    s = bhar.mean() / sd
+    gamma = float(np.sum(dev**3)) / (n * sd**3)
+    stat = np.array(np.sqrt(n) * (s + gamma * s * s / 3.0 + gamma / (6.0 * n)))
+    return stat, p_student(stat, n - 1.0)

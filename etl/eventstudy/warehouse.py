@@ -50,10 +50,9 @@ RESULT_COLUMNS = [*KEYS, "window", "window_start", "window_end", "days", "car", 
                   "end_day", "day0", "first_obs", "last_obs"]
 _CAR_TESTS = [*CAR_STATISTICS, *(f"{s}_p" for s in CAR_STATISTICS), *(f"{s}_stars" for s in CAR_STATISTICS)]
 CROSS_COLUMNS = [*CROSS_KEYS, "window", "window_start", "window_end", "n", "days", "caar", "mean_daily_aar",
-                 "mean_bhar", *_CAR_TESTS, "start_day", "end_day", "day0", "tickers"]
-_DAILY_TESTS = [*DAILY_STATISTICS, "bmp_kp"]
-CROSS_DAILY_COLUMNS = [*CROSS_KEYS, "relative_day", "date", "n", "aar", *_DAILY_TESTS,
-                       *(f"{s}_p" for s in _DAILY_TESTS), *(f"{s}_stars" for s in _DAILY_TESTS), "day0"]
+                 "bhar_mean", "r_bar", *_CAR_TESTS, "start_day", "end_day", "day0", "tickers"]
+CROSS_DAILY_COLUMNS = [*CROSS_KEYS, "relative_day", "date", "n", "aar", "r_bar", *DAILY_STATISTICS,
+                       *(f"{s}_p" for s in DAILY_STATISTICS), *(f"{s}_stars" for s in DAILY_STATISTICS), "day0"]
 EXCLUSION_COLUMNS = ["event_id", "ticker", "benchmark", "model", "reason", "returns_kind"]
 FAILURE_COLUMNS = ["event_id", "ticker", "benchmark", "reason"]
 PAIR_COLUMNS = ["event_id", "ticker", "benchmark", "day0", "status", "reason"]

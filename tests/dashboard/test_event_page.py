@@ -3,6 +3,8 @@ default to the ``eventstudy.*`` settings."""
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -10,6 +12,7 @@ from dashboard.queries.reader import Reader
 from dashboard.services import event_study
 from dashboard.services.settings import StudyConfig
 from etl.config import load_config
+from etl.eventstudy.engine import CAR_STATISTICS, DAILY_STATISTICS
 from etl.eventstudy.warehouse import StudyTables
 from etl.warehouse import Warehouse
 from tests.dashboard import builders
@@ -129,3 +132,23 @@ def test_several_events_draw_one_small_chart_each_with_at_most_three_bands(app, 
     expected_car = paths.query("event_id == 'ev-cw' and ticker == 'CRWV'")["car"] * 100
     assert values(cw["y"]) == pytest.approx(expected_car.tolist())
     assert [m.label for m in at.multiselect] == ["Events", "Tickers (default: each event's own)"]  # no band choice
+
+
+def test_the_statistics_tables_show_every_test_with_a_line_on_hover(event_page, spend_db):
+    at = event_page(es_events="ev-tpu")
+    study = expected(spend_db)
+    for element, frame, names in ((at.dataframe[3], study.cross, CAR_STATISTICS),
+                                  (at.dataframe[4], study.cross_daily, DAILY_STATISTICS)):
+        shown, columns = element.value, json.loads(element.proto.columns)
+        for name in names:
+            assert shown[name].tolist() == pytest.approx(frame[name].tolist(), nan_ok=True), name
+            assert shown[f"{name}_stars"].tolist() == frame[f"{name}_stars"].tolist(), name
+            assert columns[name]["help"] == event_study.STATISTIC_HELP[name]
+            assert columns[f"{name}_p"]["help"].startswith(f"Two-sided p-value of {name}.")
+            assert columns[f"{name}_stars"]["help"].startswith(f"Significance of {name}: * 10 %")
+        assert "Kolari-Pynnönen" in columns["r_bar"]["help"]
+        assert shown["r_bar"].tolist() == pytest.approx(frame["r_bar"].tolist())
+    cross = json.loads(at.dataframe[3].proto.columns)
+    assert cross["car_grank"]["label"] == "CAR GRANK" and "GRANK-T" in cross["car_grank"]["help"]
+    assert cross["bhar_skew_t"]["label"] == "BHAR skewness-adjusted t"
+    assert at.dataframe[3].value["car_grank"].notna().all()  # two tickers: GRANK is defined

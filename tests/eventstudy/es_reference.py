@@ -56,6 +56,55 @@ def brute_force_signed_rank_p(ranks: list[float], w: float) -> float:
     return min(1.0, 2.0 * min(lower, upper))
 
 
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2.0
+
+
+def sign(value: float) -> float:
+    return 1.0 if value > 0 else -1.0 if value < 0 else 0.0
+
+
+def pearson(x: list[float], y: list[float]) -> float:
+    mx, my = mean(x), mean(y)
+    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True))
+    sxx = sum((a - mx) ** 2 for a in x)
+    syy = sum((b - my) ** 2 for b in y)
+    return sxy / math.sqrt(sxx * syy)
+
+
+def grank_t(estimation_sar: list[dict[int, float]], scar: list[float]) -> tuple[float, float]:
+    """Kolari & Pynnönen (2011) GRANK-T from per-firm {estimation date: SAR} and each firm's SCAR."""
+    n = len(scar)
+    spread = sample_sd(scar)
+    columns = []
+    for sars, value in zip(estimation_sar, scar, strict=True):
+        dates = sorted(sars)
+        gsar = [sars[d] for d in dates] + [value / spread]
+        ranks = average_ranks(gsar)
+        columns.append({d: r / (len(gsar) + 1) - 0.5 for d, r in zip([*dates, "event"], ranks, strict=True)})
+    days = [*sorted({d for c in columns for d in c if d != "event"}), "event"]
+    total = 0.0
+    for day in days:
+        us = [c[day] for c in columns if day in c]
+        total += len(us) / n * mean(us) ** 2
+    s_u = math.sqrt(total / len(days))
+    z = mean([c["event"] for c in columns]) / s_u
+    t = z * math.sqrt((len(days) - 2) / (len(days) - 1 - z * z))
+    return t, p_t(t, len(days) - 2)
+
+
+def skewness_adjusted_t(x: list[float]) -> tuple[float, float]:
+    """Lyon, Barber & Tsai (1999): sqrt(n) (S + g S^2 / 3 + g / (6 n)), t with n - 1 df."""
+    n = len(x)
+    mu, sd = mean(x), sample_sd(x)
+    s = mu / sd
+    g = sum((v - mu) ** 3 for v in x) / (n * sd**3)
+    t = math.sqrt(n) * (s + g * s * s / 3 + g / (6 * n))
+    return t, p_t(t, n - 1)
+
+
 def p_t(stat: float, df: float) -> float:
     return 2.0 * stats.t.sf(abs(stat), df) if df > 0 and not math.isnan(stat) else math.nan
 
@@ -75,8 +124,10 @@ class HandStudy:
         estimation: tuple[int, int],
         windows: list[tuple[int, int]],
         model: str = "market",
+        log_returns: bool = False,
     ) -> None:
         self.R, self.M, self.rel = R, M, list(rel)
+        self.log_returns = log_returns
         self.n_firms = R.shape[1]
         self.model = model
         self.windows = windows
@@ -95,10 +146,11 @@ class HandStudy:
         for i in range(self.n_firms):
             for k in range(len(self.rel)):
                 if not is_missing(self.AR[k, i]):
-                    c = 1.0 + 1.0 / self.T[i]
-                    if model == "market":
-                        c += (M[k] - self.m_bar) ** 2 / self.m_ss
+                    c = 1.0 + 1.0 / self.T[i] + self.market_term(k)
                     self.SAR[k, i] = self.AR[k, i] / (self.s[i] * math.sqrt(c))
+
+    def market_term(self, k: int) -> float:
+        return (self.M[k] - self.m_bar) ** 2 / self.m_ss if self.model == "market" else 0.0
 
     def _fit_firm(self, i: int) -> None:
         rows = [k for k in self.est_rows if not is_missing(self.R[k, i]) and not is_missing(self.M[k])]
@@ -168,7 +220,57 @@ class HandStudy:
         w = sum(r for r, a in zip(abs_ranks, nonzero, strict=True) if a > 0)
         out["wilcoxon"] = w
         out["wilcoxon_p"] = brute_force_signed_rank_p(abs_ranks, w)
+        out["lamb"] = aar / (self.bw1985_sd() * math.sqrt(1 + 1 / self.mean_t() + self.market_term(k)))
+        out["lamb_p"] = p_z(out["lamb"])
+        out["corrado_sign"] = self.corrado_sign(k)
+        out["corrado_sign_p"] = p_z(out["corrado_sign"])
+        out["modified_rank"] = self.modified_rank(k)
+        out["modified_rank_p"] = p_z(out["modified_rank"])
+        r_bar = self.r_bar()
+        out["r_bar"] = r_bar
+        out["patell_kp"] = out["patell"] * math.sqrt(1 / (1 + (n - 1) * r_bar))
+        out["patell_kp_p"] = p_z(out["patell_kp"])
+        out["bmp_kp"] = out["bmp"] * math.sqrt((1 - r_bar) / (1 + (n - 1) * r_bar))
+        out["bmp_kp_p"] = p_t(out["bmp_kp"], n - 1)
         return out
+
+    def r_bar(self) -> float:
+        """Mean Pearson correlation of estimation ARs over firm pairs (sessions in both E_i, at least 3)."""
+        pairs = []
+        for i in range(self.n_firms):
+            for j in range(i + 1, self.n_firms):
+                common = [t for t in self.E[i] if t in self.E[j]]
+                if len(common) >= 3:
+                    pairs.append(pearson([self.AR[t, i] for t in common], [self.AR[t, j] for t in common]))
+        return mean(pairs) if pairs else math.nan
+
+    def f_rows(self, i: int) -> list[int]:
+        return sorted(set(self.E[i]) | {k for k in self.event_rows if not is_missing(self.AR[k, i])})
+
+    def corrado_sign(self, k: int) -> float:
+        """Corrado & Zivney (1992): signs of AR minus the firm's median over F_i."""
+        signs, sizes = [], []
+        for i in range(self.n_firms):
+            rows = self.f_rows(i)
+            m = median([self.AR[t, i] for t in rows])
+            signs.append({t: sign(self.AR[t, i] - m) for t in rows})
+            sizes.append(len(rows))
+        scaled = {}
+        for t in sorted({t for firm in signs for t in firm}):
+            present = [firm[t] for firm in signs if t in firm]
+            scaled[t] = sum(present) / math.sqrt(len(present))
+        sd = math.sqrt(sum(v**2 for v in scaled.values()) / mean(sizes))
+        return scaled[k] / sd
+
+    def modified_rank(self, k: int) -> float:
+        """Corrado & Zivney (1992) standardized ranks K / (1 + |F_i|)."""
+        ranks, days, sizes = self.corrado()
+        scaled = {}
+        for t in days:
+            present = [ranks[i][t] / (1 + sizes[i]) - 0.5 for i in range(self.n_firms) if t in ranks[i]]
+            scaled[t] = sum(present) / math.sqrt(len(present))
+        sd = math.sqrt(sum(v**2 for v in scaled.values()) / mean(sizes))
+        return scaled[k] / sd
 
     def bw1985_sd(self) -> float:
         taus = sorted({k for rows in self.E for k in rows})
@@ -194,7 +296,8 @@ class HandStudy:
     def window_rows(self, window: tuple[int, int]) -> list[int]:
         return [k for k, d in enumerate(self.rel) if window[0] <= d <= window[1]]
 
-    def firm_car(self, i: int, window: tuple[int, int], log_returns: bool = False) -> dict[str, float]:
+    def firm_car(self, i: int, window: tuple[int, int], log_returns: bool | None = None) -> dict[str, float]:
+        log_returns = self.log_returns if log_returns is None else log_returns
         rows = [k for k in self.window_rows(window) if not is_missing(self.AR[k, i])]
         car = sum(self.AR[k, i] for k in rows)
         scar = sum(self.SAR[k, i] for k in rows) / math.sqrt(len(rows))
@@ -226,7 +329,7 @@ class HandStudy:
             "days": length,
             "caar": caar,
             "mean_daily_aar": caar / length,
-            "mean_bhar": mean([f["bhar"] for f in per_firm]),
+            "bhar_mean": mean([f["bhar"] for f in per_firm]),
         }
         out["car_t_test"] = caar / (sample_sd(cars) / math.sqrt(n))
         out["car_t_test_p"] = p_t(out["car_t_test"], n - 1)
@@ -244,4 +347,18 @@ class HandStudy:
         scale = math.sqrt(sum((v - k_bar) ** 2 for v in k_bar_t.values()) / mean(f_sizes))
         out["car_rank"] = math.sqrt(length) * (k_window - k_bar) / scale
         out["car_rank_p"] = p_z(out["car_rank"])
+        out["car_lamb"] = sum(self.daily(k)["lamb"] for k in rows) / math.sqrt(length)
+        out["car_lamb_p"] = p_z(out["car_lamb"])
+        r_bar = self.r_bar()
+        out["r_bar"] = r_bar
+        out["car_patell_kp"] = out["car_patell"] / math.sqrt(1 + (n - 1) * r_bar)
+        out["car_patell_kp_p"] = p_z(out["car_patell_kp"])
+        out["car_bmp_kp"] = out["car_bmp"] * math.sqrt((1 - r_bar) / (1 + (n - 1) * r_bar))
+        out["car_bmp_kp_p"] = p_t(out["car_bmp_kp"], n - 1)
+        estimation_sar = [{t: self.SAR[t, i] for t in self.E[i]} for i in firms]
+        out["car_grank"], out["car_grank_p"] = grank_t(estimation_sar, scars)
+        bhars = [f["bhar"] for f in per_firm]
+        out["bhar_t"] = mean(bhars) / (sample_sd(bhars) / math.sqrt(n))
+        out["bhar_t_p"] = p_t(out["bhar_t"], n - 1)
+        out["bhar_skew_t"], out["bhar_skew_t_p"] = skewness_adjusted_t(bhars)
         return out

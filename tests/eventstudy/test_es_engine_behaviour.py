@@ -12,7 +12,7 @@ from etl.eventstudy.engine import DAILY_STATISTICS, EventStudyConfig, run_event_
 from etl.eventstudy.models import expected_returns, fit_normal_model, returns_from_prices
 from etl.eventstudy.windows import LabelWindow, OffsetWindow
 
-RANK_AND_SIGN = ["sign", "generalized_sign", "rank", "wilcoxon"]
+RANK_AND_SIGN = ["sign", "generalized_sign", "corrado_sign", "rank", "modified_rank", "wilcoxon"]
 
 
 def _market_and_ar(n_days: int = 320, n_firms: int = 6, seed: int = 5) -> tuple[pd.Series, np.ndarray]:

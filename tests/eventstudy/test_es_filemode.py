@@ -13,14 +13,14 @@ from es_reference import HandStudy
 
 from etl.cli import main as cli_main
 
-DAILY_HEADER = (
-    "date,n,aar,t_test,brown_warner_1980,brown_warner_1985,patell,bmp,sign,generalized_sign,rank,wilcoxon,"
-    "t_test_p,brown_warner_1980_p,brown_warner_1985_p,patell_p,bmp_p,sign_p,generalized_sign_p,rank_p,wilcoxon_p"
-)
-CAR_HEADER = (
-    "window_start,window_end,n,days,caar,car_t_test,car_brown_warner_1985,car_patell,car_bmp,car_rank,"
-    "car_t_test_p,car_brown_warner_1985_p,car_patell_p,car_bmp_p,car_rank_p"
-)
+DAILY_TESTS = ["t_test", "brown_warner_1980", "brown_warner_1985", "patell", "bmp", "sign", "generalized_sign", "rank",
+               "wilcoxon", "lamb", "corrado_sign", "modified_rank", "patell_kp", "bmp_kp"]
+CAR_TESTS = ["car_t_test", "car_brown_warner_1985", "car_patell", "car_bmp", "car_rank", "car_lamb", "car_patell_kp",
+             "car_bmp_kp", "car_grank", "bhar_t", "bhar_skew_t"]
+DAILY_HEADER = ",".join(["date", "n", "aar", "r_bar", *DAILY_TESTS, *(f"{t}_p" for t in DAILY_TESTS),
+                         *(f"{t}_stars" for t in DAILY_TESTS)])
+CAR_HEADER = ",".join(["window_start", "window_end", "n", "days", "caar", "bhar_mean", "r_bar", *CAR_TESTS,
+                       *(f"{t}_p" for t in CAR_TESTS), *(f"{t}_stars" for t in CAR_TESTS)])
 FIRMS_HEADER = "firm,T,alpha,beta,s,r2,car,bhar"
 ESTIMATION, EVENT = "2019-04-01:2020-03-13", "2020-03-16:2020-03-20"
 
@@ -58,6 +58,15 @@ def _run_cli(argv: list[str]) -> int:
     return cli_main(argv)
 
 
+def _stars(cell: object) -> str:
+    """A stars cell as read back by pandas: empty cells come back as NaN."""
+    return "" if isinstance(cell, float) and math.isnan(cell) else str(cell)
+
+
+def _stars_of(p: float) -> str:
+    return "***" if p <= 0.01 else "**" if p <= 0.05 else "*" if p <= 0.10 else ""
+
+
 def _argv(r_path: Path, m_path: Path, out: Path, estimation: str = ESTIMATION) -> list[str]:
     return [
         "eventstudy", "file", "--returns", str(r_path), "--market", str(m_path), "--returns-kind", "log",
@@ -70,7 +79,7 @@ def _hand() -> HandStudy:
     day0 = dates.get_loc(pd.Timestamp("2020-03-16"))
     rel = [k - day0 for k in range(len(dates))]
     est = (dates.get_loc(pd.Timestamp("2019-04-01")) - day0, dates.get_loc(pd.Timestamp("2020-03-13")) - day0)
-    return HandStudy(returns[:, :3], market, rel, est, [(0, 4)])
+    return HandStudy(returns[:, :3], market, rel, est, [(0, 4)], log_returns=True)
 
 
 def test_file_mode_writes_the_three_tables_with_hand_computed_values(tmp_path: Path, capsys) -> None:
@@ -91,12 +100,18 @@ def test_file_mode_writes_the_three_tables_with_hand_computed_values(tmp_path: P
     for pos, row in enumerate(hand.event_rows):
         expected = hand.daily(row)
         for column in daily.columns[1:]:
-            assert daily.loc[pos, column] == pytest.approx(expected[column], rel=1e-9, abs=1e-12), column
+            if column.endswith("_stars"):
+                assert _stars(daily.loc[pos, column]) == _stars_of(expected[column.removesuffix("_stars") + "_p"])
+            else:
+                assert daily.loc[pos, column] == pytest.approx(expected[column], rel=1e-9, abs=1e-12), column
 
     window = hand.window((0, 4))
     assert car.loc[0, "window_start"] == "2020-03-16" and car.loc[0, "window_end"] == "2020-03-20"
     for column in car.columns[2:]:
-        assert car.loc[0, column] == pytest.approx(window[column], rel=1e-9, abs=1e-12), column
+        if column.endswith("_stars"):
+            assert _stars(car.loc[0, column]) == _stars_of(window[column.removesuffix("_stars") + "_p"]), column
+        else:
+            assert car.loc[0, column] == pytest.approx(window[column], rel=1e-9, abs=1e-12), column
 
     assert firms["firm"].tolist() == ["AMZN", "ZM", "UBER"]
     assert firms["T"].tolist() == hand.T

@@ -17,7 +17,8 @@ RTOL, ATOL = 1e-9, 1e-12
 def _run(case: Case, model: str, kind: str = "simple") -> tuple[EventStudyResult, HandStudy]:
     returns, market = case.frames()
     result = run_event_study(returns, market, 0, case.config(model=model, kind=kind))
-    hand = HandStudy(case.R, case.M, case.rel.tolist(), case.estimation, case.windows, model=model)
+    hand = HandStudy(case.R, case.M, case.rel.tolist(), case.estimation, case.windows, model=model,
+                     log_returns=kind == "log")
     return result, hand
 
 
@@ -55,7 +56,7 @@ def test_every_daily_statistic_matches_hand_computation(model: str) -> None:
         bad += _mismatches(result.daily.iloc[pos].to_dict(), hand.daily(row), f"day {hand.rel[row]}")
     assert bad == []
     expected_columns = {*DAILY_STATISTICS, *(f"{s}_p" for s in DAILY_STATISTICS)}
-    assert expected_columns <= set(result.daily.columns)
+    assert expected_columns <= set(hand.daily(hand.event_rows[0])) and expected_columns <= set(result.daily.columns)
 
 
 @pytest.mark.parametrize("model", ["market", "market_adjusted", "constant_mean"])
@@ -67,7 +68,8 @@ def test_every_car_statistic_matches_hand_computation(model: str) -> None:
         assert (actual["start_day"], actual["end_day"]) == window
         bad += _mismatches(actual, hand.window(window), f"window {window}")
     assert bad == []
-    assert {*CAR_STATISTICS, *(f"{s}_p" for s in CAR_STATISTICS)} <= set(result.windows.columns)
+    expected_columns = {*CAR_STATISTICS, *(f"{s}_p" for s in CAR_STATISTICS)}
+    assert expected_columns <= set(hand.window(hand.windows[0])) and expected_columns <= set(result.windows.columns)
 
 
 @pytest.mark.parametrize("kind", ["simple", "log"])

@@ -17,7 +17,7 @@ import pytest
 
 from etl.cli import main as cli_main
 from etl.events.store import read_events
-from etl.eventstudy.engine import EventStudyConfig, run_event_study
+from etl.eventstudy.engine import CAR_STATISTICS, DAILY_STATISTICS, EventStudyConfig, run_event_study
 from etl.eventstudy.settings import StudySettings
 from etl.eventstudy.warehouse import RESULT_COLUMNS, compute_event_studies
 from etl.eventstudy.windows import OffsetWindow
@@ -109,19 +109,24 @@ def test_stored_results_equal_the_engine_on_the_same_returns(study_db, cli, quer
     for column in ["T", "alpha", "beta", "s", "r2"]:
         np.testing.assert_allclose(stored.xs("[0,0]")[column].astype(float), firms.loc[["AAA", "BBB"], column],
                                    rtol=1e-12, err_msg=column)
-    cross = pd.DataFrame(query('SELECT "window", n, caar, car_t_test, car_t_test_p, car_patell, car_bmp, car_rank, '
-                               "car_brown_warner_1985 FROM event_study_cross WHERE event_id = 'ny-event'"),
-                         columns=["window", "n", "caar", "car_t_test", "car_t_test_p", "car_patell", "car_bmp",
-                                  "car_rank", "car_brown_warner_1985"]).set_index("window")
-    windows = engine.windows.set_index("window")
-    for column in cross.columns:
-        np.testing.assert_allclose(cross[column].astype(float), windows.loc[cross.index, column].astype(float),
-                                   rtol=1e-12, err_msg=column)
-    daily = query("SELECT relative_day, n, aar, patell, rank, wilcoxon_p, bmp_kp FROM event_study_cross_daily "
-                  "WHERE event_id = 'ny-event' ORDER BY relative_day")
-    np.testing.assert_allclose(np.array(daily, dtype=float),
-                               engine.daily[["relative_day", "n", "aar", "patell", "rank", "wilcoxon_p", "bmp_kp"]]
-                               .to_numpy(dtype=float), rtol=1e-12)
+    numbers = ["caar", "bhar_mean", "r_bar", *CAR_STATISTICS, *(f"{name}_p" for name in CAR_STATISTICS)]
+    marks = [f"{name}_stars" for name in CAR_STATISTICS]
+    cross = pd.DataFrame(query(f'SELECT "window", n, {", ".join(numbers + marks)} FROM event_study_cross '
+                               "WHERE event_id = 'ny-event'"), columns=["window", "n", *numbers, *marks])
+    cross = cross.set_index("window")
+    windows = engine.windows.set_index("window").loc[cross.index]
+    np.testing.assert_allclose(cross[["n", *numbers]].to_numpy(dtype=float),
+                               windows[["n", *numbers]].to_numpy(dtype=float), rtol=1e-12)
+    assert cross[marks].to_numpy().tolist() == windows[marks].to_numpy().tolist()
+    assert np.isfinite(cross[["car_grank", "car_patell_kp", "bhar_skew_t"]].to_numpy(dtype=float)).all()
+    numbers = ["relative_day", "n", "aar", "r_bar", *DAILY_STATISTICS, *(f"{name}_p" for name in DAILY_STATISTICS)]
+    marks = [f"{name}_stars" for name in DAILY_STATISTICS]
+    daily = pd.DataFrame(query(f"SELECT {', '.join(numbers + marks)} FROM event_study_cross_daily "
+                               "WHERE event_id = 'ny-event' ORDER BY relative_day"), columns=numbers + marks)
+    np.testing.assert_allclose(daily[numbers].to_numpy(dtype=float), engine.daily[numbers].to_numpy(dtype=float),
+                               rtol=1e-12)
+    assert daily[marks].to_numpy().tolist() == engine.daily[marks].to_numpy().tolist()
+    assert "***" in daily.set_index("relative_day").loc[0, marks].tolist()  # AAA's jump on day 0
     path = query("SELECT relative_day, date, ret, market_ret, ar, car FROM event_study_daily "
                  "WHERE event_id = 'ny-event' AND ticker = 'AAA' ORDER BY relative_day")
     assert [r[0] for r in path] == list(range(-10, 11))
