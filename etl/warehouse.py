@@ -163,9 +163,9 @@ class Warehouse:
                 con.execute("CHECKPOINT")
                 con.close()
                 session.timings["checkpoint"] = clock.lap()
-                _fsync(work)
+                fsync(work)
                 os.replace(work, self.path)
-                _fsync(self.path.parent)
+                fsync(self.path.parent)
                 session.timings["publish"] = clock.lap()
                 log.debug("published %s (%s): %s", self.path, purpose,
                           ", ".join(f"{step} {seconds:.2f} s" for step, seconds in session.timings.items()))
@@ -368,7 +368,8 @@ def _sql_str(text: str) -> str:
     return text.replace("'", "''")
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Flush a file's or a folder's entries to disk (a folder after a rename in it, so the rename survives a crash)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

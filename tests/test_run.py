@@ -251,7 +251,7 @@ def test_a_run_whose_session_cannot_be_published_changes_nothing_and_says_so(tmp
     def disk_full(path: Path) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(etl.warehouse, "_fsync", disk_full)
+    monkeypatch.setattr(etl.warehouse, "fsync", disk_full)
     result = cli("--config", str(write_config(tmp_path, f'path = "{FOCUS}"', extra=NO_MARKETS)), "run")
     assert result.code == 1
     assert (f"error: nothing was published, {db_path} is as it was: OSError: [Errno 28] No space left on device"

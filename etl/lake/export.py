@@ -35,7 +35,7 @@ from typing import Any
 import duckdb
 
 from etl.loadlog import CurrencyTotal
-from etl.warehouse import connect_readonly
+from etl.warehouse import connect_readonly, fsync
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +286,7 @@ def _swap_in(new: Path, final: Path, displaced: Path) -> None:
             raise
     else:
         os.rename(new, final)
-    _fsync_dir(final.parent)
+    fsync(final.parent)
 
 
 def _read_manifest(lake: Path) -> dict[str, dict[str, Any]]:
@@ -307,7 +307,7 @@ def _write_manifest(lake: Path, partitions: dict[str, dict[str, Any]]) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, lake / MANIFEST)
-    _fsync_dir(lake)
+    fsync(lake)
 
 
 @contextlib.contextmanager
@@ -336,15 +336,7 @@ def _fsync_tree(folder: Path) -> None:
     for path in folder.iterdir():
         with path.open("rb") as handle:
             os.fsync(handle.fileno())
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    fsync(folder)
 
 
 def _month(day: date) -> date:
