@@ -5,7 +5,9 @@ and neither reader offers a record number (``read_parquet``'s ``file_row_number`
 or JSON source is read, parsed, normalised, resolved against the seed tables and inserted into ``cost_line`` by one
 parallel ``INSERT … SELECT``, unnumbered: DuckDB keeps insertion order through the scan and projections (not
 through joins: see ``lookups.py``), so the file's rows take consecutive row ids in file order, and one ``UPDATE`` of
-the load's rows then sets ``x_SourceLine`` from them. A Parquet file is inserted numbered, in one statement.
+the load's rows then sets ``x_SourceLine`` from them. A Parquet file is inserted numbered, in one statement;
+its lines come from ``file_row_number``, so its rows need not keep their order (:func:`keeps_order`), which lets
+DuckDB's parallel insert skip the ordering of its row groups.
 
 The happy path never pays for error reporting: the checked macros raise on the first bad value with line 0. Only
 then (:func:`stage_numbered`) is the source read again numbered, on one thread, into the temporary table
@@ -33,6 +35,13 @@ from etl.billing.sources import Source
 STAGED = "staged_rows"
 _INVALID_CSV_STATE = "state machine reached an invalid state"
 _QUOTED = sql_string('"(?:[^"]|"")*"')
+
+
+def keeps_order(kind: str) -> bool:
+    """Whether a source of this kind must be inserted in file order (``preserve_insertion_order``): a CSV or JSON
+    file's lines are numbered from the row ids its rows take (:func:`number_lines`); a Parquet file's come with
+    the rows."""
+    return kind != "parquet"
 
 
 def insert(con: duckdb.DuckDBPyConnection, source: Source, columns: tuple[str, ...], plan: Plan,

@@ -115,10 +115,11 @@ def _unchanged(session: WriteSession, record: LoadRecord, previous: int, sha256:
 def _load_new(session: WriteSession, source: Source, header: Header, plan: Plan, digest: Future[str],
               record: LoadRecord) -> None:
     con = session.con
-    # The one-pass insert numbers lines from the order its rows arrive in (ingest.py): DuckDB must keep it (its
-    # default), and a join would not. DuckDB rewrites an IN list of more than a few values into a join against the
-    # list: keep IN an expression.
-    con.execute("SET preserve_insertion_order = true")
+    # The one-pass insert numbers a CSV or JSON file's lines from the order its rows arrive in (ingest.py): DuckDB
+    # must keep it (its default), and a join would not; a Parquet file's rows bring their lines and may arrive in
+    # any order. DuckDB rewrites an IN list of more than a few values into a join against the list: keep IN an
+    # expression.
+    con.execute(f"SET preserve_insertion_order = {str(ingest.keeps_order(source.kind)).lower()}")
     con.execute("SET disabled_optimizers = 'in_clause'")
     try:
         try:

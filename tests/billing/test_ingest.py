@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import duckdb
+
 from etl.billing.base import LoadOptions
 from etl.billing.loader import load_sources
 from etl.billing.sources import expand_paths
@@ -70,3 +72,17 @@ def test_line_numbers_follow_a_file_read_in_parallel_chunks(load_billing, query,
     assert result.status == "loaded" and result.rows == 200_000
     assert query("SELECT count(*), count(*) FILTER (WHERE BilledCost = x_SourceLine), min(x_SourceLine), "
                  "max(x_SourceLine) FROM cost") == [(200_000, 200_000, 2, 200_001)]
+
+
+def test_a_parquet_file_inserted_out_of_order_keeps_every_line(load_billing, query, tmp_path):
+    # a Parquet load does not keep insertion order (its lines come from file_row_number): with many row groups read
+    # by several threads each row must still carry its own line; the cost of every row encodes its line
+    rows = [focus_row(f"{line}.00", "2025-06-01") for line in range(1, 200_001)]
+    csv = write(tmp_path / "large.csv", HEADER, *rows)
+    parquet = tmp_path / "large.parquet"
+    duckdb.sql(f"COPY (SELECT * FROM read_csv('{csv}', all_varchar = true)) TO '{parquet}' "
+               "(FORMAT parquet, ROW_GROUP_SIZE 10000)")
+    [result] = load_billing(parquet)
+    assert result.status == "loaded" and result.rows == 200_000
+    assert query("SELECT count(*), count(*) FILTER (WHERE BilledCost = x_SourceLine), min(x_SourceLine), "
+                 "max(x_SourceLine) FROM cost") == [(200_000, 200_000, 1, 200_000)]
