@@ -6,10 +6,12 @@ fitting), so the weekly pattern (weekend dips) and the trend are the *expected* 
 residual can be unusual. The residuals' scale is their median absolute deviation (x 1.4826, the normal
 consistency constant), which a few anomalies do not inflate; a day's robust z is its residual over that scale.
 
-A day is an anomaly when |z| reaches the first of ``z`` (severity low; medium and high from the next two), the
-actual value lies at least ``min_excess`` (money, the series' currency) outside the interval expected ± z x scale,
-so cents of noise on a tiny series never page anyone, and it differs from the expected value by at least
-``min_excess_pct`` %, so a very smooth large series does not flag a 3 % step. Days without a value (an amount
+A day is an anomaly when its spend is unusually *high*: z reaches the first of ``z`` (severity low; medium and
+high from the next two), the actual value lies at least ``min_excess`` (money, the series' currency) above the
+interval expected ± z x scale, so cents of noise on a tiny series never page anyone, and at least
+``min_excess_pct`` % above the expected value, so a very smooth large series does not flag a 3 % step. Falls are
+not flagged (as in AWS Cost Anomaly Detection): STL's centred trend rises ahead of a level shift, so the days before
+it read as falls, and a feed that stops is the freshness checks' business. Days without a value (an amount
 without an exchange rate: NaN) are interpolated for the fit but never scored. Only the last ``recent_days`` up to
 the latest loaded day are flagged: a nightly run replaces those and keeps the anomalies older runs stored.
 """
@@ -153,21 +155,20 @@ def _flag(fitted: pd.DataFrame, window_start: pd.Timestamp, settings: AnomalySet
     low = settings.z[0]
     half_width = low * scale
     lower, upper = fitted["expected"] - half_width, fitted["expected"] + half_width
-    excess = np.where(residual > 0, fitted["amount"] - upper, fitted["amount"] - lower)
+    excess = fitted["amount"] - upper
     scored = (fitted["date"] >= window_start) & fitted["amount"].notna() & scale.notna()
     pct = 100 * residual / fitted["expected"].abs().replace(0, np.nan)
-    hit = (scored & (z.abs() >= low) & (np.abs(excess) >= settings.min_excess)
-           & ~(pct.abs() < settings.min_excess_pct))  # an expected 0 makes any excess a change: NaN passes
+    # an expected value of 0 makes the percentage NaN: any excess over it is a change, so NaN passes
+    hit = scored & (z >= low) & (excess >= settings.min_excess) & ~(pct < settings.min_excess_pct)
     out = fitted.loc[hit, ["date", *KEYS, "member_name", "expected"]].copy()
     out["lower"], out["upper"], out["actual"] = lower[hit], upper[hit], fitted.loc[hit, "amount"]
-    out["excess"] = excess[hit.to_numpy()]
+    out["excess"] = excess[hit]
     out["excess_pct"] = pct[hit]
     out["z"] = z[hit]
-    out["severity"] = np.array(SEVERITIES)[np.searchsorted(settings.z, out["z"].abs().to_numpy(), side="right") - 1]
+    out["severity"] = np.array(SEVERITIES)[np.searchsorted(settings.z, out["z"].to_numpy(), side="right") - 1]
     out["method"] = METHOD
     out["date"] = out["date"].dt.date
-    order = pd.DataFrame({"date": out["date"], "size": -out["z"].abs()}).sort_values(["date", "size"]).index
-    return out.loc[order].reset_index(drop=True), int(scored.sum())
+    return out.sort_values(["date", "z"], ascending=[True, False]).reset_index(drop=True), int(scored.sum())
 
 
 @dataclass(frozen=True)
@@ -224,14 +225,15 @@ def summary(stored: StoredRun, top: int = 3) -> str:
 def describe(anomalies: pd.DataFrame, top: int) -> Sequence[str]:
     """The ``top`` anomalies by excess in money, as ``2025-06-01 AWS / EC2 (USD): 2,234.00 against expected
     1,000.00 (+123.4 %, high)``."""
-    return [f"{row.date} {series_name(row)} ({row.currency}): {row.actual:,.2f} against expected "
+    return [f"{row.date} {series_name(row)} ({'' if row.basis == 'reporting' else 'billed in '}{row.currency}): "
+            f"{row.actual:,.2f} against expected "
             f"{row.expected:,.2f} ({row.excess_pct:+.1f} %, {row.severity})"
             for row in largest(anomalies, top).itertuples()]
 
 
 def largest(anomalies: pd.DataFrame, top: int) -> pd.DataFrame:
-    """The ``top`` anomalies by excess in money (either way)."""
-    return anomalies.reindex(anomalies["excess"].abs().sort_values(ascending=False).index).head(top)
+    """The ``top`` anomalies by excess in money."""
+    return anomalies.nlargest(top, "excess")
 
 
 def series_name(row: Any) -> str:

@@ -14,7 +14,7 @@ CREATE TABLE spend_anomalies (
     lower       DOUBLE NOT NULL,          -- expected - z_low x robust scale
     upper       DOUBLE NOT NULL,          -- expected + z_low x robust scale
     actual      DOUBLE NOT NULL,
-    excess      DOUBLE NOT NULL,          -- actual - upper (a spike, > 0) or actual - lower (a drop, < 0)
+    excess      DOUBLE NOT NULL,          -- actual - upper (> 0: only rises are anomalies)
     excess_pct  DOUBLE,                   -- (actual - expected) / |expected| in %; NULL when expected is 0
     z           DOUBLE NOT NULL,          -- (actual - expected) / robust scale (1.4826 x MAD of the residuals)
     severity    VARCHAR NOT NULL CHECK (severity IN ('low', 'medium', 'high')),
