@@ -42,7 +42,8 @@ def run_command(args: argparse.Namespace, ctx: Context) -> int:
         stored = anomalies.run(session, ctx.config.get("reporting_currency"), settings)
     found = stored.detection.anomalies
     if len(found):
-        print(format_table(["date", "series", "currency", "basis", "actual", "expected", "excess", "change", "severity"],
+        print(format_table(["date", "series", "currency", "basis", "actual", "expected", "excess", "change",
+                            "severity"],
                            [(row.date, anomalies.series_name(row), row.currency, row.basis, f"{row.actual:,.2f}",
                              f"{row.expected:,.2f}", f"{row.excess:+,.2f}", f"{row.excess_pct:+.1f} %",
                              row.severity) for row in anomalies.largest(found, args.top).itertuples()]))
