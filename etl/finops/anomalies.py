@@ -48,8 +48,9 @@ MAD_TO_SD = 1.4826
 SCALE_DAYS = 56
 """Days (eight weeks, up to and including the day scored) over which the residuals' MAD is taken."""
 SCALE_FLOOR = 0.005
-"""The smallest residual scale, as a share of the series' median absolute value: a perfectly flat series (a fixed
-monthly fee spread per day) has a MAD of 0, which would make any change an infinite z."""
+"""The smallest residual scale, as a share of the series' median absolute value over the same trailing days: a
+perfectly flat series (a fixed monthly fee spread per day) has a MAD of 0, which would make any change an infinite
+z."""
 COLUMNS = ("date", *KEYS, "member_name", "expected", "lower", "upper", "actual", "excess", "excess_pct", "z",
            "severity", "method")
 
