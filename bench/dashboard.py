@@ -159,6 +159,17 @@ def add_events(db: Path, extra: int) -> None:
     print(f"stored {len(run.events)} events ({extra} synthetic) and their event studies", flush=True)
 
 
+def add_anomalies(db: Path) -> None:
+    """The anomalies as the ``anomalies`` step stores them, unless a run is stored already."""
+    from etl.finops import anomalies
+    from etl.finops.anomalies import AnomalySettings
+    from etl.warehouse import Warehouse
+
+    with Warehouse(db).write("benchmark anomalies") as session:
+        if not session.con.execute("SELECT count(*) FROM anomaly_runs").fetchone()[0]:
+            print(f"stored {anomalies.summary(anomalies.run(session, 'USD', AnomalySettings()), top=0)}", flush=True)
+
+
 def timed(function: Callable[[], object], runs: int) -> list[float]:
     function()  # warm-up: DuckDB's and the OS's caches
     out = []
@@ -176,7 +187,7 @@ FIVE_EVENTS = ("openai-google-cloud-2025", "oracle-openai-300b-2025", "msft-open
 
 def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
     """The query and service functions each page calls on its default view, with the arguments it passes."""
-    from dashboard.queries import events, health, market, meta, schema, spend
+    from dashboard.queries import anomalies, events, health, market, meta, schema, spend
     from dashboard.queries.reader import Reader
     from dashboard.services import event_spend, event_study, stock_lines
     from dashboard.services.periods import mover_periods
@@ -212,6 +223,13 @@ def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
             ("spend.spend_by service_category", lambda: spend.spend_by(reader, flt, "service_category")),
             ("spend.spend_by service", lambda: spend.spend_by(reader, flt, "service")),
             ("spend.top_movers", lambda: spend.top_movers(reader, flt, current, previous)),
+            ("anomalies.chart_marks month", lambda: anomalies.chart_marks(reader, flt, "month")),
+        ],
+        "Anomalies": [
+            *guard,
+            ("anomalies.latest_run", lambda: anomalies.latest_run(reader)),
+            ("anomalies.anomaly_list", lambda: anomalies.anomaly_list(
+                reader, anomalies.AnomalyFilter(first, last), pairs)),
         ],
         "Overview, tag filter team=training": [
             ("spend.tag_values", lambda: spend.tag_values(reader, "team", first, last)),
@@ -267,6 +285,7 @@ def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
 RENDERED = {  # page: (file to switch to, URL parameters)
     "Overview": (None, {}),
     "Overview, tag filter team=training": (None, {"ov_tag_key": "team", "ov_tag_value": "training"}),
+    "Anomalies": ("pages/anomalies.py", {}),
     "Spend vs market": ("pages/spend_vs_market.py", {}),
     "Event study": ("pages/event_study.py", {}),
     "Event study, 5 events": ("pages/event_study.py", {"es_events": list(FIVE_EVENTS)}),
@@ -324,6 +343,7 @@ def main() -> int:
 
     db, facts = build(args.dir.resolve(), args.rows)
     add_events(db, args.events)
+    add_anomalies(db)
     if args.build_only:
         return 0
     os.environ["SPENDSCOPE_DB"] = str(db)

@@ -25,6 +25,8 @@ st.set_page_config(page_title="SpendScope", page_icon="☁️", layout="wide")  
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True,
             help="Spend per provider, service category and service in the reporting currency; top movers."),
+    st.Page("pages/anomalies.py", title="Anomalies", icon=":material/troubleshoot:", url_path="anomalies",
+            help="Days of unusually high spend per provider, service and billing account, with the events around."),
     st.Page("pages/spend_vs_market.py", title="Spend vs market", icon=":material/candlestick_chart:",
             url_path="market", help="Each provider's spend next to its parent's stock, with the catalog's events."),
     st.Page("pages/event_study.py", title="Event study", icon=":material/query_stats:", url_path="events",

@@ -95,6 +95,38 @@ def stacked_spend(frame: pd.DataFrame, by: str, grain: str, currency: str, measu
     return fig
 
 
+ANOMALY_COLOR = "#ff7f0e"
+ANOMALY_SIZES = {"high": 16, "medium": 13, "low": 10}
+
+
+def with_anomalies(fig: go.Figure, marks: pd.DataFrame, grain: str, currency: str) -> go.Figure:
+    """``fig`` (from :func:`stacked_spend`) with a marker above each period that holds anomalies (``marks`` of
+    ``queries.anomalies.chart_marks``), sized by the highest severity; its hover lists them. A copy: ``fig`` may
+    be a cached figure that other sessions read."""
+    if marks.empty:
+        return fig
+    fig = go.Figure(fig)
+    tops: dict[pd.Timestamp, float] = {}
+    for trace in fig.data:  # the stacked height of each period: the bars' positive amounts added up
+        if isinstance(trace, go.Bar):
+            for x, y in zip(trace.x, trace.y, strict=True):
+                tops[pd.Timestamp(x)] = tops.get(pd.Timestamp(x), 0.0) + max(float(y), 0.0)
+    rank = {severity: i for i, severity in enumerate(ANOMALY_SIZES)}
+    periods = []
+    for period, rows in marks.groupby("period", sort=True):
+        worst = min(rows["severity"], key=rank.get)
+        lines = [f"{r.date:%Y-%m-%d} {r.series}: {r.actual:,.2f} {currency} (expected {r.expected:,.2f}, "
+                 f"{r.excess_pct:+.1f} %, {r.severity})" for r in rows.itertuples()]
+        periods.append((pd.Timestamp(period), tops.get(pd.Timestamp(period), 0.0), worst, "<br>".join(lines)))
+    x, y, worst, text = zip(*periods, strict=True)
+    fig.add_trace(go.Scatter(x=list(x), y=list(y), mode="markers", name="Anomalies", hovertext=list(text),
+                             hovertemplate="%{hovertext}<extra>Anomalies</extra>", xperiod=_PERIOD[grain],
+                             xperiodalignment="middle",
+                             marker={"symbol": "star", "color": ANOMALY_COLOR, "line": {"width": 1, "color": "white"},
+                                     "size": [ANOMALY_SIZES[w] for w in worst]}))
+    return fig
+
+
 def spend_bars(frame: pd.DataFrame, by: str, currency: str, measure: str, title: str) -> go.Figure:
     """Horizontal bars of ``spend_by``, largest on top."""
     fig = go.Figure(go.Bar(x=frame["amount"], y=frame[by].astype(str), orientation="h",

@@ -31,6 +31,8 @@ from etl.billing.base import LoadOptions
 from etl.billing.sources import Source
 from etl.config import Config
 from etl.eventstudy.settings import StudySettings
+from etl.finops import anomalies
+from etl.finops.anomalies import AnomalySettings
 from etl.gcp import refresh as gcp_refresh
 from etl.gcp.api import BillingApiSettings, BillingApiSettingsError
 from etl.gcp.bigquery_export import BigQuerySource, Fetched
@@ -42,7 +44,7 @@ from etl.warehouse import Warehouse, WarehouseLockedError, WriteSession
 
 log = logging.getLogger(__name__)
 
-STEPS = ("billing", "gcp", "prices", "fx", "events", "eventstudy", "export")
+STEPS = ("billing", "gcp", "prices", "fx", "events", "eventstudy", "anomalies", "export")
 
 
 @dataclass
@@ -155,6 +157,10 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
     except ValueError as exc:
         raise pipelines.SettingsError(str(exc)) from None
     try:
+        anomaly_settings = AnomalySettings.from_config(config)
+    except ValueError as exc:
+        raise pipelines.SettingsError(str(exc)) from None
+    try:
         gcp_settings = BillingApiSettings.from_config(config)
     except BillingApiSettingsError as exc:
         raise pipelines.SettingsError(str(exc)) from None
@@ -177,6 +183,7 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
                 "fx": lambda: _store_fx(steps["fx"], config, session, fx_plan, fx_fetch, now),
                 "events": lambda: _events(steps["events"], config, session),
                 "eventstudy": lambda: _event_studies(steps["eventstudy"], config, session, study_settings),
+                "anomalies": lambda: _anomalies(steps["anomalies"], config, session, anomaly_settings),
             }
             for name, write in writes.items():
                 step = steps[name]
@@ -312,6 +319,11 @@ def _event_studies(step: Step, config: Config, session: WriteSession, settings: 
         failed = study.tables.pairs[study.tables.pairs["status"] == "failed"]
         first = "; ".join(f"{row.event_id} / {row.ticker}: {row.reason}" for row in failed.head(3).itertuples())
         step.fail(f"{counts['failed']} event/ticker pairs failed, e.g. {first}")
+
+
+def _anomalies(step: Step, config: Config, session: WriteSession, settings: AnomalySettings) -> None:
+    stored = anomalies.run(session, config.get("reporting_currency"), settings)
+    step.counts = anomalies.summary(stored)
 
 
 def _export(step: Step, config: Config, warehouse: Warehouse) -> None:

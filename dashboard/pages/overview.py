@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.formats import money, money_short
-from dashboard.queries import meta, spend
+from dashboard.queries import anomalies, meta, spend
 from dashboard.services import headlines
 from dashboard.services.periods import MOVER_PERIODS, mover_periods, partial_periods
 from dashboard.ui.cache import figure
@@ -111,9 +111,14 @@ by = right.segmented_control("Stacked by", ["provider", "service_category", "ser
                              bind="query-params") or "provider"
 over_time = load(spend.spend_over_time, ctx.reader, flt=flt, grain=grain, by=by)
 partial = partial_periods(max(start, options.first_day), min(end, options.last_day), grain)
-st.plotly_chart(figure(charts.stacked_spend, over_time, by, grain, currency, flt.measure, partial), key="ov-over-time",
-                alt=f"{label} per {spend.DIMENSION_LABELS[by].lower()} over time")
+over_time_chart = figure(charts.stacked_spend, over_time, by, grain, currency, flt.measure, partial)
+marks = load(anomalies.chart_marks, ctx.reader, flt=flt, grain=grain)
+over_time_chart = figure(charts.with_anomalies, over_time_chart, marks, grain, currency)
+st.plotly_chart(over_time_chart, key="ov-over-time", alt=f"{label} per {spend.DIMENSION_LABELS[by].lower()} over time")
 partial_caption(partial)
+if not marks.empty:
+    st.caption(f"★ marks the periods with anomalies: {len(marks)} days of unusually high spend of all providers or "
+               "of one provider; the Anomalies page lists them with the events around them.")
 download_csv(over_time, f"spend per {grain} and {by}")
 
 # --- breakdowns ---------------------------------------------------------------------------------------------

@@ -21,11 +21,12 @@ import pandas as pd
 import streamlit as st
 
 OWN_CURRENCY = "own currency"  # ``currency`` of a table whose amounts are in each row's own currency
-AMOUNTS = frozenset({"amount", "billed_cost", "effective_cost", "list_cost", "previous", "current", "change"})
+AMOUNTS = frozenset({"amount", "billed_cost", "effective_cost", "list_cost", "previous", "current", "change",
+                     "actual", "expected", "expected_low", "expected_high", "excess"})
 FRACTIONS = frozenset({"car", "bhar", "caar", "aar", "mean_daily_aar", "bhar_mean", "car_m1_p1"})  # and share_*
 DAYS = frozenset({"days_behind", "lag_days"})
 LONG_TEXT = frozenset({"headline", "error", "detail", "reason", "rule", "source", "car_note", "fx_issue",
-                       "dismiss_reason", "notes"})
+                       "dismiss_reason", "notes", "events"})
 MISSING = "–"  # how a missing value is drawn (an en dash, not Streamlit's "None")
 WHOLE_TEXT = "Long text is cut at the column's width: double-click a cell to read all of it."
 FORMATS = {"alpha": "%.5f", "beta": "%.3f", "r2": "%.3f", "s": "%.4f", "last_rate": "%.4f", "relative_day": "%d"}

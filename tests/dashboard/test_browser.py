@@ -22,14 +22,16 @@ from pathlib import Path
 
 import pytest
 
+from etl.finops import anomalies
+from etl.finops.anomalies import AnomalySettings
 from etl.warehouse import Warehouse
 from tests.conftest import REPO
 from tests.dashboard import builders
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
-PAGES = {"overview": "Overview", "market": "Spend vs market", "events": "Event study", "health": "Data health",
-         "sql": "SQL"}  # url path: title (the page's h1)
+PAGES = {"overview": "Overview", "anomalies": "Anomalies", "market": "Spend vs market", "events": "Event study",
+         "health": "Data health", "sql": "SQL"}  # url path: title (the page's h1)
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -50,6 +52,8 @@ def _free_port() -> int:
 def running_app(db_path: Path, tmp_path: Path) -> Iterator[str]:
     builders.build(db_path, tmp_path / "fixtures")
     builders.create_events(Warehouse(db_path))
+    with Warehouse(db_path).write("test anomalies") as session:  # the fixture's small amounts: a floor of 10
+        anomalies.run(session, "USD", AnomalySettings(min_excess=10))
     with serve_app(db_path, tmp_path) as url:
         yield url
 
@@ -196,7 +200,8 @@ def _a_filtered_overview_marks_its_partial_months(browser, url: str) -> None:
     _full_page_screenshot(page, ARTIFACTS / "overview-filtered.png", charts=CHARTS["overview"])
     bars = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
         .filter(plot => plot.layout.xaxis.title.text === 'Month')
-        .flatMap(plot => plot.data.map(t => [t.name, (t.marker.pattern || {}).shape || '', t.x.length,
+        .flatMap(plot => plot.data.filter(t => t.type === 'bar')  // not the anomaly marks
+                                  .map(t => [t.name, (t.marker.pattern || {}).shape || '', t.x.length,
                                              t.customdata.join(' ')]))""")
     notes = "<br>partial: 20 of 31 days <br>partial: 20 of 30 days"
     assert sorted(bars) == [["Google Cloud", "", 2, " "], ["Google Cloud", "/", 2, notes],
