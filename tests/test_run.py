@@ -104,7 +104,7 @@ def test_a_run_downloads_first_then_does_every_step_in_one_write_session(tmp_pat
     assert steps["prices"].counts.startswith("11 tickers: 11 loaded; ")
     assert steps["fx"].counts == "5 pairs: 5 loaded; 10 rows written"  # CAD EUR GBP NOK JPY, two days each
     assert steps["events"].counts == "24 catalog events"
-    assert steps["eventstudy"].counts == "run 1: 24 events, 39 computed, 1 excluded, 0 failed"
+    assert steps["eventstudy"].counts == "run 1: 24 events, 39 computed, 1 excluded, 0 skipped, 0 failed"
     assert dict(query("SELECT BillingCurrency, sum(BilledCost) FROM cost GROUP BY 1")) == raw_billed(FOCUS)
     assert query("SELECT count(DISTINCT ticker) FROM prices") == [(11,)]
     assert query("SELECT kind, count(*) FROM load_log GROUP BY 1 ORDER BY 1") == [

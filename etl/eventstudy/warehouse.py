@@ -18,8 +18,12 @@ How an event is studied:
    :func:`~etl.eventstudy.engine.run_event_study` call gives their per-ticker and cross-sectional rows.
    A ticker without enough history (listed after the estimation window, or mid-window) is excluded by the
    engine with its reason, never dropped silently.
-4. **Failures.** A pair whose ticker or benchmark has no adjusted closes, no prices around day 0, or no
-   benchmark for its calendar is a failure with a reason (:attr:`StudyTables.failures`); the others run.
+4. **Skips.** A pair whose day 0 lies outside the price history of its ticker and benchmark (an event before
+   their first price, or after their last) is skipped with the reason: nothing can be measured yet or any more,
+   which is no error (the catalog goes back to 2019, a demo's prices to 2023).
+5. **Failures.** A pair whose ticker or benchmark has no adjusted closes, no prices around a day 0 inside their
+   history, or no benchmark for its calendar is a failure with a reason (:attr:`StudyTables.failures`); the
+   others run.
 """
 
 from __future__ import annotations
@@ -70,7 +74,7 @@ class StudyTables:
     - ``exclusions``: tickers the engine left out, with its reason; ``failures``: pairs that could not run;
     - ``overlaps``: events of the same ticker whose windows overlap; ``notes``: the engine's notes;
     - ``pairs``: one row per event and ticker asked for: benchmark, day 0, status (``computed``,
-      ``excluded`` or ``failed``) and the reason of an exclusion or failure.
+      ``excluded``, ``skipped`` or ``failed``) and the reason of an exclusion, skip or failure.
     """
 
     day0: pd.DataFrame
@@ -93,6 +97,7 @@ class _Pair:
     benchmark: str | None = None
     day0: date | None = None
     failure: str | None = None
+    skip: str | None = None  # day 0 outside the price history: no result, and no error
 
 
 @dataclass(frozen=True)
@@ -127,10 +132,13 @@ def compute_event_studies(prices: duckdb.DuckDBPyConnection | pd.DataFrame, even
         panel = panels[benchmark]
         window = _event_slice(panel, day0, settings)
         if window is None:
-            reason = (f"no prices around day 0 {day0}: {benchmark} and {', '.join(tickers)} have prices from "
-                      f"{panel.first} to {panel.last}")
+            span = f"{benchmark} and {', '.join(tickers)} have prices from {panel.first} to {panel.last}"
+            outside = not panel.first <= day0 <= panel.last
             for member in members:
-                member.failure = reason
+                if outside:
+                    member.skip = f"not enough price history: day 0 {day0} is outside it ({span})"
+                else:
+                    member.failure = f"no prices around day 0 {day0}: {span}"
             continue
         result = run_event_study(window[tickers], window[benchmark], pd.Timestamp(day0), settings.engine_config())
         runs.append(_Run.of(event_id, benchmark, result, window))
@@ -138,7 +146,7 @@ def compute_event_studies(prices: duckdb.DuckDBPyConnection | pd.DataFrame, even
                             columns=FAILURE_COLUMNS)
     excluded = {(run.event_id, e.firm): e.reason for run in runs for e in run.result.exclusions}
     status = [(p.event_id, p.ticker, p.benchmark, p.day0,
-               *(("failed", p.failure) if p.failure else
+               *(("failed", p.failure) if p.failure else ("skipped", p.skip) if p.skip else
                  ("excluded", excluded[(p.event_id, p.ticker)]) if (p.event_id, p.ticker) in excluded else
                  ("computed", ""))) for p in pairs]
     day0 = pd.DataFrame(day0_rows, columns=DAY0_COLUMNS)
