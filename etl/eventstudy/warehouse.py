@@ -110,12 +110,15 @@ class _Panel:
 
 
 def compute_event_studies(prices: duckdb.DuckDBPyConnection | pd.DataFrame, events: pd.DataFrame,
-                          settings: StudySettings | None = None) -> StudyTables:
+                          settings: StudySettings | None = None, *, detail: bool = True) -> StudyTables:
     """Event studies of ``events`` on adjusted closes.
 
     ``prices``: a read connection to the warehouse (table ``prices`` is read) or a frame with columns
     ``ticker, date, adj_close``. ``events``: columns ``event_id, announced_at, time_precision, market_time,
-    tickers`` as :func:`etl.events.store.read_events` returns them. Returns :class:`StudyTables`.
+    tickers`` as :func:`etl.events.store.read_events` returns them. Returns :class:`StudyTables`; with
+    ``detail`` false only ``results``, ``pairs``, ``exclusions``, ``failures``, ``day0`` and ``notes`` are
+    filled (the same values), and ``daily``, ``cross``, ``cross_daily`` and ``overlaps`` are left empty: what a
+    caller that needs only the CARs of some pairs pays for (building those frames is most of a small study's time).
     """
     settings = settings or StudySettings()
     pairs, day0_rows = _resolve_pairs(events, settings)
@@ -150,8 +153,9 @@ def compute_event_studies(prices: duckdb.DuckDBPyConnection | pd.DataFrame, even
                  ("excluded", excluded[(p.event_id, p.ticker)]) if (p.event_id, p.ticker) in excluded else
                  ("computed", ""))) for p in pairs]
     day0 = pd.DataFrame(day0_rows, columns=DAY0_COLUMNS)
-    return StudyTables(day0=day0, overlaps=event_overlaps(day0, settings), failures=failures, settings=settings,
-                       pairs=pd.DataFrame(status, columns=PAIR_COLUMNS), **_assemble(runs, settings))
+    overlaps = event_overlaps(day0, settings) if detail else pd.DataFrame(columns=OVERLAP_COLUMNS)
+    return StudyTables(day0=day0, overlaps=overlaps, failures=failures, settings=settings,
+                       pairs=pd.DataFrame(status, columns=PAIR_COLUMNS), **_assemble(runs, settings, detail))
 
 
 def event_overlaps(day0: pd.DataFrame, settings: StudySettings) -> pd.DataFrame:
@@ -302,17 +306,18 @@ class _Run:
                    values[rows, window.columns.get_loc(benchmark)])
 
 
-def _assemble(runs: Sequence[_Run], settings: StudySettings) -> dict[str, pd.DataFrame]:
-    """The stored frames of all engine calls, built once (not per event: pandas overhead dominates)."""
+def _assemble(runs: Sequence[_Run], settings: StudySettings, detail: bool = True) -> dict[str, pd.DataFrame]:
+    """The stored frames of all engine calls, built once (not per event: pandas overhead dominates); without
+    ``detail`` only the results (``daily`` and the cross-sections empty)."""
     tested = [run for run in runs if not run.result.firms.empty]
     exclusions = [(run.event_id, e.firm, run.benchmark, settings.model, e.reason, settings.returns_kind)
                   for run in runs for e in run.result.exclusions]
     notes = [(run.event_id, run.benchmark, note) for run in runs for note in run.result.notes]
     frames = {"exclusions": pd.DataFrame(exclusions, columns=EXCLUSION_COLUMNS),
               "notes": pd.DataFrame(notes, columns=NOTE_COLUMNS)}
+    empty = {"daily": DAILY_COLUMNS, "results": RESULT_COLUMNS, "cross": CROSS_COLUMNS,
+             "cross_daily": CROSS_DAILY_COLUMNS}
     if not tested:
-        empty = {"daily": DAILY_COLUMNS, "results": RESULT_COLUMNS, "cross": CROSS_COLUMNS,
-                 "cross_daily": CROSS_DAILY_COLUMNS}
         return frames | {name: pd.DataFrame(columns=columns) for name, columns in empty.items()}
 
     def keyed(part: str) -> pd.DataFrame:
@@ -326,9 +331,6 @@ def _assemble(runs: Sequence[_Run], settings: StudySettings) -> dict[str, pd.Dat
         out["model"], out["returns_kind"] = settings.model, settings.returns_kind
         return out
 
-    daily = keyed("firm_daily").rename(columns={"firm": "ticker", "session": "date"})
-    daily["ret"] = np.concatenate([run.ret for run in tested])
-    daily["market_ret"] = np.concatenate([run.market_ret for run in tested])
     firms = keyed("firms").rename(columns={"firm": "ticker"})
     lengths = [len(run.result.firms) for run in tested]
     firms["estimation_start"] = np.repeat([pd.Timestamp(run.result.estimation_window[0]) for run in tested], lengths)
@@ -339,6 +341,12 @@ def _assemble(runs: Sequence[_Run], settings: StudySettings) -> dict[str, pd.Dat
     results = (keyed("firm_windows").rename(columns={"firm": "ticker", "car_t_stars": "stars"})
                .merge(spans, on=["event_id", "benchmark", "day0", "window"])
                .merge(firms.drop(columns=["model", "returns_kind"]), on=["event_id", "benchmark", "day0", "ticker"]))
+    if not detail:
+        return frames | {name: pd.DataFrame(columns=columns) for name, columns in empty.items()} \
+            | {"results": results[RESULT_COLUMNS]}
+    daily = keyed("firm_daily").rename(columns={"firm": "ticker", "session": "date"})
+    daily["ret"] = np.concatenate([run.ret for run in tested])
+    daily["market_ret"] = np.concatenate([run.market_ret for run in tested])
     windows["tickers"] = [list(run.result.firms["firm"]) for run in tested for _ in range(len(run.result.windows))]
     cross_daily = keyed("daily").rename(columns={"session": "date"})
     return frames | {"daily": daily[DAILY_COLUMNS], "results": results[RESULT_COLUMNS],

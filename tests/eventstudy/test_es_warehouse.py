@@ -290,3 +290,18 @@ def test_the_dashboard_api_on_a_prices_frame_equals_the_connection(study_db, cli
     assert list(from_con.results.columns) == RESULT_COLUMNS
     assert set(from_con.results["event_id"]) == {"ny-event", "tokyo"}
     assert from_con.pairs["status"].value_counts().to_dict() == {"computed": 3, "excluded": 1}
+
+
+def test_without_detail_the_results_are_the_same_and_nothing_else_is_built(study_db):
+    con = connect_readonly(study_db)
+    try:
+        events = read_events(con, ["ny-event", "tokyo", "no-prices"])
+        full = compute_event_studies(con, events)
+        lean = compute_event_studies(con, events, detail=False)
+    finally:
+        con.close()
+    pd.testing.assert_frame_equal(lean.results, full.results)
+    for name in ("pairs", "exclusions", "failures", "day0", "notes"):
+        pd.testing.assert_frame_equal(getattr(lean, name), getattr(full, name))
+    assert not full.daily.empty and not full.cross.empty and not full.overlaps.empty
+    assert lean.daily.empty and lean.cross.empty and lean.cross_daily.empty and lean.overlaps.empty
