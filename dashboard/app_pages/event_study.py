@@ -156,7 +156,7 @@ download_csv(facts, "event study estimation facts")
 
 left_out = tables.pairs[tables.pairs["status"] != "computed"]
 if not left_out.empty:
-    st.subheader("Excluded or failed")
+    st.subheader("Excluded, skipped or failed")
     table(left_out, "es-left-out")
     download_csv(left_out, "event study exclusions")
 overlaps = tables.overlaps[tables.overlaps["event_id"].isin(chosen)]
