@@ -285,12 +285,12 @@ def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
 RENDERED = {  # page: (file to switch to, URL parameters)
     "Overview": (None, {}),
     "Overview, tag filter team=training": (None, {"ov_tag_key": "team", "ov_tag_value": "training"}),
-    "Anomalies": ("pages/anomalies.py", {}),
-    "Spend vs market": ("pages/spend_vs_market.py", {}),
-    "Event study": ("pages/event_study.py", {}),
-    "Event study, 5 events": ("pages/event_study.py", {"es_events": list(FIVE_EVENTS)}),
-    "Data health": ("pages/data_health.py", {}),
-    "SQL": ("pages/sql_console.py", {}),
+    "Anomalies": ("app_pages/anomalies.py", {}),
+    "Spend vs market": ("app_pages/spend_vs_market.py", {}),
+    "Event study": ("app_pages/event_study.py", {}),
+    "Event study, 5 events": ("app_pages/event_study.py", {"es_events": list(FIVE_EVENTS)}),
+    "Data health": ("app_pages/data_health.py", {}),
+    "SQL": ("app_pages/sql_console.py", {}),
 }
 
 

@@ -1,6 +1,6 @@
 """SpendScope dashboard: ``streamlit run dashboard/app.py``.
 
-The entry point is a router (``st.navigation``); each page in ``dashboard/pages`` starts with the guard of
+The entry point is a router (``st.navigation``); each page in ``dashboard/app_pages`` starts with the guard of
 ``dashboard/ui/guard.py`` and is a thin layer over ``dashboard/services`` (computations) and
 ``dashboard/queries`` (SQL). The sign-in gate (``dashboard/ui/signin.py``) decides which pages the visitor gets.
 """
@@ -23,17 +23,17 @@ from etl.warehouse import WarehouseMissingError
 st.set_page_config(page_title="SpendScope", page_icon="☁️", layout="wide")  # no web font: works offline
 
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True,
+    st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True,
             help="Spend per provider, service category and service in the reporting currency; top movers."),
-    st.Page("pages/anomalies.py", title="Anomalies", icon=":material/troubleshoot:", url_path="anomalies",
+    st.Page("app_pages/anomalies.py", title="Anomalies", icon=":material/troubleshoot:", url_path="anomalies",
             help="Days of unusually high spend per provider, service and billing account, with the events around."),
-    st.Page("pages/spend_vs_market.py", title="Spend vs market", icon=":material/candlestick_chart:",
+    st.Page("app_pages/spend_vs_market.py", title="Spend vs market", icon=":material/candlestick_chart:",
             url_path="market", help="Each provider's spend next to its parent's stock, with the catalog's events."),
-    st.Page("pages/event_study.py", title="Event study", icon=":material/query_stats:", url_path="events",
+    st.Page("app_pages/event_study.py", title="Event study", icon=":material/query_stats:", url_path="events",
             help="The market's reaction to chosen announcements: CAR paths, every test statistic, estimation facts."),
-    st.Page("pages/data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="health",
+    st.Page("app_pages/data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="health",
             help="Freshness of every billing feed, failed loads with their errors, and recent loads."),
-    st.Page("pages/sql_console.py", title="SQL", icon=":material/terminal:", url_path="sql",
+    st.Page("app_pages/sql_console.py", title="SQL", icon=":material/terminal:", url_path="sql",
             help="A read-only SQL console on the warehouse, beside the documented views, their columns and examples."),
 ]
 

@@ -314,7 +314,11 @@ def _event_studies(step: Step, config: Config, session: WriteSession, settings: 
     study = pipelines.run_event_studies(config, session, settings)
     counts = Counter(study.tables.pairs["status"])
     step.counts = (f"run {study.run_id}: {len(study.events)} events, {counts['computed']} computed, "
-                   f"{counts['excluded']} excluded, {counts['failed']} failed")
+                   f"{counts['excluded']} excluded, {counts['skipped']} skipped, {counts['failed']} failed")
+    skipped = study.tables.pairs[study.tables.pairs["status"] == "skipped"]
+    if len(skipped):  # no failure: the event predates (or postdates) the stored prices
+        step.counts += " (skipped: " + "; ".join(f"{row.event_id} / {row.ticker}: {row.reason}"
+                                                 for row in skipped.itertuples()) + ")"
     if counts["failed"]:
         failed = study.tables.pairs[study.tables.pairs["status"] == "failed"]
         first = "; ".join(f"{row.event_id} / {row.ticker}: {row.reason}" for row in failed.head(3).itertuples())

@@ -104,7 +104,7 @@ def test_a_run_downloads_first_then_does_every_step_in_one_write_session(tmp_pat
     assert steps["prices"].counts.startswith("11 tickers: 11 loaded; ")
     assert steps["fx"].counts == "5 pairs: 5 loaded; 10 rows written"  # CAD EUR GBP NOK JPY, two days each
     assert steps["events"].counts == "24 catalog events"
-    assert steps["eventstudy"].counts == "run 1: 24 events, 39 computed, 1 excluded, 0 failed"
+    assert steps["eventstudy"].counts == "run 1: 24 events, 39 computed, 1 excluded, 0 skipped, 0 failed"
     assert steps["anomalies"].counts.startswith("run 1: 0 anomalies (0 low, 0 medium, 0 high) from ")
     assert query("SELECT series_scored, anomalies FROM anomaly_runs") == [(0, 0)]  # the fixture's few days
     assert dict(query("SELECT BillingCurrency, sum(BilledCost) FROM cost GROUP BY 1")) == raw_billed(FOCUS)

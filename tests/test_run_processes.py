@@ -24,7 +24,7 @@ import pytest
 from etl.cli import main as cli_main
 from etl.warehouse import connect_readonly
 from tests.conftest import FIXTURES, REPO, run_process
-from tests.helpers import read_csv_rows
+from tests.helpers import read_csv_rows, table_rows
 from tests.test_run import NO_MARKETS, write_config
 
 BILLING = FIXTURES / "billing"
@@ -320,3 +320,29 @@ def test_the_printed_crontab_line_runs_in_a_clean_environment(tmp_path):
             == [(len(files),)]
     finally:
         con.close()
+
+
+def test_a_run_on_a_fresh_demo_skips_the_events_before_its_prices_instead_of_failing(tmp_path):
+    """``make run``'s demo, then the cron job on it: the catalog's 2019 event predates the demo's prices (from 2023),
+    so its pair is skipped with the reason, in the step's counts and the stored run, and fails nothing. (Offline,
+    the FX step cannot refresh the demo's EUR rates from Yahoo: that failure is the run's only one.)"""
+    db = tmp_path / "warehouse.duckdb"
+    demo = run_process(["--db", str(db), "demo", "--unless-real", "--offline", "--rows", "1000",
+                        "--out", str(tmp_path / "demo")])
+    assert demo.returncode == 0, demo.stderr
+    config = write_config(tmp_path, extra=NO_MARKETS)
+    run = run_process(["--config", str(config), "--db", str(db), "run"])
+    steps = {row["step"]: row for row in table_rows(run.stdout, "step")}
+    assert steps["eventstudy"]["status"] == "ok", run.stdout
+    assert ", 1 skipped, 0 failed (skipped: msft-openai-investment-2019 / MSFT: not enough price history: day 0 " \
+           "2019-07-22 is outside it (SPY and MSFT have prices from 2023-01-03 to " in steps["eventstudy"]["what"]
+    assert [name for name, row in steps.items() if row["status"] == "failed"] == ["fx"]  # Yahoo is offline here
+    assert run.returncode == 1 and "1 failed (fx)" in run.stdout.splitlines()[-1]
+    con = connect_readonly(db)
+    try:
+        runs = con.execute("SELECT run_id, failed, skipped, status, message FROM event_study_runs "
+                           "ORDER BY run_id").fetchall()
+    finally:
+        con.close()
+    assert [row[:4] for row in runs] == [(1, 0, 1, "ok"), (2, 0, 1, "ok")]  # the demo's own run, then the cron job's
+    assert runs[1][4].startswith("skipped msft-openai-investment-2019 / MSFT: not enough price history")

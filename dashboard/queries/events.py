@@ -69,18 +69,33 @@ def event_markers(reader: Reader, start: date, end: date, tickers: tuple[tuple[s
 
 def event_shares(reader: Queryable, currency: str, measure: str, max_age_days: int,
                  tickers: tuple[tuple[str, str], ...], windows: tuple[int, ...]) -> pd.DataFrame:
-    """One row per event, provider and N of ``windows``: the provider's share of all our spend (``currency``;
-    amounts without a rate left out) in the N days before the event's date and in the N days from it.
+    """One row per event and provider: the provider's share of all our spend (``currency``; amounts without a
+    rate left out) in the N days before the event's date and in the N days from it, for each N of ``windows``.
 
-    Columns event_id, date, headline, provider, days (N), share_before, share_after (fractions; NULL without
-    spend in the window), complete (the loaded spend covers both windows).
+    Columns event_id, date, headline, provider, then per N: share_before_<N>d, share_after_<N>d (fractions; NULL
+    without spend in the window), change_<N>d_pp (percentage points) and complete_<N>d (the loaded spend covers
+    both windows).
+
+    Shaped for the page's budget (README "Dashboard", Performance): the rollup is summed per day, provider and
+    billing currency first, so each sum is converted once (``ss_fx_amount`` over ``fx_rates_into``, the one rate
+    lookup) instead of every rollup row: 3,655 conversions instead of 41,667 at 10 million cost rows; the
+    totals differ from converting row by row only by the rounding of the 12th decimal.
     """
     column = MEASURES[measure]  # from the allow-list, never from user text
+    per_window = ",\n".join(  # integers from the caller's tuple, never user text
+        f"""any_value(share_before) FILTER (days = {n}) AS share_before_{n}d,
+            any_value(share_after) FILTER (days = {n}) AS share_after_{n}d,
+            any_value((share_after - share_before) * 100) FILTER (days = {n}) AS change_{n}d_pp,
+            any_value(complete) FILTER (days = {n}) AS complete_{n}d""" for n in map(int, windows))
     return reader.frame(
         f"""
-        WITH daily AS (
-            SELECT date, provider, sum({column}_reporting) AS amount
-            FROM daily_spend_in_currency($cur, max_age_days := $age) WHERE NOT fx_missing GROUP BY ALL
+        WITH native AS (
+            SELECT date, currency, provider, sum({column}) AS amount FROM daily_spend GROUP BY ALL
+        ),
+        daily AS (
+            SELECT n.date, n.provider, sum(ss_fx_amount(n.amount, r.fx_rate)) AS amount
+            FROM native n JOIN fx_rates_into($cur, max_age_days := $age) r USING (date, currency)
+            WHERE NOT r.fx_missing GROUP BY ALL
         ),
         bounds AS (SELECT min(date) AS first_day, max(date) AS last_day FROM daily_spend),
         ep AS ({_event_providers_sql()}),
@@ -95,13 +110,18 @@ def event_shares(reader: Queryable, currency: str, measure: str, max_age_days: i
             LEFT JOIN daily d ON d.date >= CAST(ep.announced_at AS DATE) - w.days
                              AND d.date < CAST(ep.announced_at AS DATE) + w.days
             GROUP BY ALL
+        ),
+        shares AS (
+            SELECT s.event_id, s.day, s.provider, s.days,
+                   (coalesce(s.provider_before, 0) / nullif(s.total_before, 0))::DOUBLE AS share_before,
+                   (coalesce(s.provider_after, 0) / nullif(s.total_after, 0))::DOUBLE AS share_after,
+                   (s.day - s.days >= b.first_day AND s.day + s.days - 1 <= b.last_day) AS complete
+            FROM sums s CROSS JOIN bounds b
         )
-        SELECT s.event_id, s.day AS date, e.headline, s.provider, s.days,
-               (coalesce(s.provider_before, 0) / nullif(s.total_before, 0))::DOUBLE AS share_before,
-               (coalesce(s.provider_after, 0) / nullif(s.total_after, 0))::DOUBLE AS share_after,
-               (s.day - s.days >= b.first_day AND s.day + s.days - 1 <= b.last_day) AS complete
-        FROM sums s JOIN events e USING (event_id) CROSS JOIN bounds b
-        ORDER BY s.day, s.provider, s.event_id, s.days
+        SELECT s.event_id, s.day AS date, e.headline, s.provider, {per_window}
+        FROM shares s JOIN events e USING (event_id)
+        GROUP BY s.event_id, s.day, e.headline, s.provider
+        ORDER BY s.day, s.provider, s.event_id
         """,
         {"cur": currency.upper(), "age": max_age_days, "windows": list(windows)} | _mapping_params(tickers),
     )

@@ -48,16 +48,9 @@ def event_share_changes(reader: Reader, currency: str, measure: str = "effective
     """
     columns = share_change_columns(windows)
     with reader.snapshot() as snapshot:
-        long = event_shares(snapshot, currency, measure, max_age_days, tickers, windows)
-        if long.empty:
+        wide = event_shares(snapshot, currency, measure, max_age_days, tickers, windows)
+        if wide.empty:
             return pd.DataFrame(columns=columns)
-        long["change_pp"] = (long["share_after"] - long["share_before"]) * 100
-        wide = long.pivot_table(index=["event_id", "date", "headline", "provider"], columns="days",
-                                values=["share_before", "share_after", "change_pp", "complete"], aggfunc="first",
-                                sort=False)
-        wide.columns = [f"{name}_{days}d" if name != "change_pp" else f"change_{days}d_pp"
-                        for name, days in wide.columns]
-        wide = wide.reset_index()
         wide["date"] = pd.to_datetime(wide["date"]).dt.date
         wide["ticker"] = wide["provider"].map(dict(tickers))
         pairs = sorted({(e, t) for e, t in zip(wide["event_id"], wide["ticker"], strict=True) if isinstance(t, str)})
@@ -101,7 +94,7 @@ def _compute_cars(snapshot: Queryable, pairs: list[tuple[str, str]], benchmark: 
     reason."""
     settings = study.settings(windows=(CAR_WINDOW,), benchmark=benchmark,
                               tickers=tuple(sorted({ticker for _, ticker in pairs})))
-    tables = run_study(snapshot, tuple(sorted({event for event, _ in pairs})), settings)
+    tables = run_study(snapshot, tuple(sorted({event for event, _ in pairs})), settings, detail=False)
     model = MODEL_LABELS[settings.model]
     cars = {(r.event_id, r.ticker): (float(r.car), float(r.car_t_p), r.stars,
                                      f"{model} vs {r.benchmark}, day 0 {pd.Timestamp(r.day0).date()}")

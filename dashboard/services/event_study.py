@@ -81,15 +81,17 @@ def statistic_help(columns: Collection[str]) -> dict[str, str]:
     return helps
 
 
-def run_study(reader: Queryable, event_ids: tuple[str, ...], settings: StudySettings) -> StudyTables:
+def run_study(reader: Queryable, event_ids: tuple[str, ...], settings: StudySettings, *,
+              detail: bool = True) -> StudyTables:
     """The event study of ``event_ids`` under ``settings``, from one snapshot's events and adjusted closes (of
-    every ticker the study may use: the events' own or ``settings.tickers``, and the benchmarks)."""
+    every ticker the study may use: the events' own or ``settings.tickers``, and the benchmarks); without
+    ``detail`` only its results (see :func:`~etl.eventstudy.warehouse.compute_event_studies`)."""
     with reader.snapshot() as snapshot:
         events = event_details(snapshot, event_ids)
         firms = settings.tickers or [ticker for tickers in events["tickers"] for ticker in tickers]
         benchmarks = [settings.benchmark] if settings.benchmark else list(settings.benchmarks.values())
         prices = adjusted_closes(snapshot, tuple(sorted({str(t).upper() for t in (*firms, *benchmarks)})))
-    return compute_event_studies(prices, events, settings)
+    return compute_event_studies(prices, events, settings, detail=detail)
 
 
 def study(reader: Reader, event_ids: tuple[str, ...], tickers: tuple[str, ...] = (), benchmark: str = "",

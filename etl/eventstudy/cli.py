@@ -1,7 +1,8 @@
 """``python -m etl eventstudy ...`` commands; :func:`register` adds them to the main parser.
 
 ``eventstudy file`` runs one study on CSV files; ``eventstudy run`` computes the stored events from table
-``prices`` and stores the results (exit 0 when every event/ticker pair ran or was excluded by the engine,
+``prices`` and stores the results (exit 0 when every event/ticker pair ran, was excluded by the engine or was
+skipped for want of price history around day 0,
 1 when some pair failed, e.g. for lack of prices; 2 for a usage or settings error).
 """
 
@@ -105,7 +106,8 @@ def _register_run(commands: argparse._SubParsersAction) -> None:
         "prices: each ticker against the benchmark of its listing calendar (setting eventstudy.benchmarks) or "
         "--benchmark, day 0 by that calendar. Stores event_study_daily, event_study_results, event_study_cross, "
         "event_study_cross_daily, event_study_exclusions, event_study_overlaps and a row of event_study_runs, "
-        "and prints a summary. Exit 0 when every event/ticker pair ran or was excluded, 1 when some pair "
+        "and prints a summary. Exit 0 when every event/ticker pair ran, was excluded or was skipped (day 0 "
+        "outside the price history), 1 when some pair "
         "failed (e.g. no prices). Defaults come from the eventstudy.* settings.",
     )
     # values such as -250:-11 or -1:1,0:0 start with '-': read them as values, not as options
@@ -183,8 +185,11 @@ def run_study_command(args: argparse.Namespace, ctx: Context) -> int:
         log.error("%s / %s: %s", row.event_id, row.ticker, row.reason)
         print(f"error: {row.event_id} / {row.ticker}: {row.reason}")
     counts = status["status"].value_counts()
+    for row in status[status["status"] == "skipped"].itertuples():
+        log.warning("%s / %s skipped: %s", row.event_id, row.ticker, row.reason)
     print(f"eventstudy run {run_id}: {len(events)} events, {len(status)} event/ticker pairs: "
-          f"{counts.get('computed', 0)} computed, {counts.get('excluded', 0)} excluded, {len(failed)} failed "
+          f"{counts.get('computed', 0)} computed, {counts.get('excluded', 0)} excluded, "
+          f"{counts.get('skipped', 0)} skipped, {len(failed)} failed "
           f"({settings.model} model, {settings.returns_kind} returns)")
     return EXIT_BAD_INPUT if len(failed) else EXIT_OK
 

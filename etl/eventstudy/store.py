@@ -3,10 +3,11 @@
 The rows of every (event, ticker, benchmark, model, returns kind) that ran (computed or excluded) replace
 that key's earlier rows in ``event_study_daily``, ``event_study_results`` and ``event_study_exclusions``;
 the cross-sections of every (event, benchmark, model, returns kind) that ran replace theirs in
-``event_study_cross`` and ``event_study_cross_daily``. A pair that failed (no prices, no benchmark) keeps
-whatever an earlier run stored: a failure never deletes results. ``event_day0`` gets the day 0 of every
-pair, and ``event_study_overlaps`` is recomputed for the run's tickers over every event in the warehouse.
-The run itself is a row of ``event_study_runs``; every stored row carries its ``run_id``.
+``event_study_cross`` and ``event_study_cross_daily``. A pair that failed (no prices, no benchmark) or was
+skipped (day 0 outside the price history) keeps whatever an earlier run stored: neither deletes results.
+``event_day0`` gets the day 0 of every pair, and ``event_study_overlaps`` is recomputed for the run's tickers
+over every event in the warehouse. The run itself is a row of ``event_study_runs`` (skipped pairs counted in
+``skipped`` and listed in ``message``); every stored row carries its ``run_id``.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ def store_study(session: WriteSession, tables: StudyTables, event_ids: Sequence[
     """Write ``tables`` as one run (see the module docstring); returns the run id."""
     settings = tables.settings
     status = tables.pairs
-    ran = status.loc[status["status"] != "failed", ["event_id", "ticker", "benchmark"]].drop_duplicates()
+    ran = status.loc[status["status"].isin(["computed", "excluded"]), ["event_id", "ticker", "benchmark"]]
+    ran = ran.drop_duplicates()
     failed = status[status["status"] == "failed"]
+    skipped = status[status["status"] == "skipped"]
     keys = [settings.model, settings.returns_kind]
     with session.transaction() as con:
         run_id = con.execute("SELECT nextval('event_study_run_seq')").fetchall()[0][0]
@@ -51,13 +54,15 @@ def store_study(session: WriteSession, tables: StudyTables, event_ids: Sequence[
         con.unregister("ran_pairs")
         _store_day0(con, tables.day0)
         _store_overlaps(con, tables, run_id)
-        message = "\n".join(f"{r.event_id} / {r.ticker}: {r.reason}" for r in failed.itertuples()) or None
+        message = "\n".join([*(f"{r.event_id} / {r.ticker}: {r.reason}" for r in failed.itertuples()),
+                             *(f"skipped {r.event_id} / {r.ticker}: {r.reason}" for r in skipped.itertuples())])
         con.execute(
-            "INSERT INTO event_study_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO event_study_runs (run_id, started_at, finished_at, parameters, events, tickers, pairs, "
+            "computed, excluded, failed, skipped, status, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, _naive(started_at), _naive(datetime.now(UTC)), json.dumps(settings.describe()),
              list(event_ids), sorted(set(status["ticker"])), len(status),
              int((status["status"] == "computed").sum()), int((status["status"] == "excluded").sum()),
-             len(failed), "failed" if len(failed) else "ok", message])
+             len(failed), len(skipped), "failed" if len(failed) else "ok", message or None])
     return run_id
 
 

@@ -18,8 +18,12 @@ How an event is studied:
    :func:`~etl.eventstudy.engine.run_event_study` call gives their per-ticker and cross-sectional rows.
    A ticker without enough history (listed after the estimation window, or mid-window) is excluded by the
    engine with its reason, never dropped silently.
-4. **Failures.** A pair whose ticker or benchmark has no adjusted closes, no prices around day 0, or no
-   benchmark for its calendar is a failure with a reason (:attr:`StudyTables.failures`); the others run.
+4. **Skips.** A pair whose day 0 lies outside the price history of its ticker and benchmark (an event before
+   their first price, or after their last) is skipped with the reason: nothing can be measured yet or any more,
+   which is no error (the catalog goes back to 2019, a demo's prices to 2023).
+5. **Failures.** A pair whose ticker or benchmark has no adjusted closes, no prices around a day 0 inside their
+   history, or no benchmark for its calendar is a failure with a reason (:attr:`StudyTables.failures`); the
+   others run.
 """
 
 from __future__ import annotations
@@ -70,7 +74,7 @@ class StudyTables:
     - ``exclusions``: tickers the engine left out, with its reason; ``failures``: pairs that could not run;
     - ``overlaps``: events of the same ticker whose windows overlap; ``notes``: the engine's notes;
     - ``pairs``: one row per event and ticker asked for: benchmark, day 0, status (``computed``,
-      ``excluded`` or ``failed``) and the reason of an exclusion or failure.
+      ``excluded``, ``skipped`` or ``failed``) and the reason of an exclusion, skip or failure.
     """
 
     day0: pd.DataFrame
@@ -93,6 +97,7 @@ class _Pair:
     benchmark: str | None = None
     day0: date | None = None
     failure: str | None = None
+    skip: str | None = None  # day 0 outside the price history: no result, and no error
 
 
 @dataclass(frozen=True)
@@ -105,12 +110,15 @@ class _Panel:
 
 
 def compute_event_studies(prices: duckdb.DuckDBPyConnection | pd.DataFrame, events: pd.DataFrame,
-                          settings: StudySettings | None = None) -> StudyTables:
+                          settings: StudySettings | None = None, *, detail: bool = True) -> StudyTables:
     """Event studies of ``events`` on adjusted closes.
 
     ``prices``: a read connection to the warehouse (table ``prices`` is read) or a frame with columns
     ``ticker, date, adj_close``. ``events``: columns ``event_id, announced_at, time_precision, market_time,
-    tickers`` as :func:`etl.events.store.read_events` returns them. Returns :class:`StudyTables`.
+    tickers`` as :func:`etl.events.store.read_events` returns them. Returns :class:`StudyTables`; with
+    ``detail`` false only ``results``, ``pairs``, ``exclusions``, ``failures``, ``day0`` and ``notes`` are
+    filled (the same values), and ``daily``, ``cross``, ``cross_daily`` and ``overlaps`` are left empty: what a
+    caller that needs only the CARs of some pairs pays for (building those frames is most of a small study's time).
     """
     settings = settings or StudySettings()
     pairs, day0_rows = _resolve_pairs(events, settings)
@@ -127,10 +135,13 @@ def compute_event_studies(prices: duckdb.DuckDBPyConnection | pd.DataFrame, even
         panel = panels[benchmark]
         window = _event_slice(panel, day0, settings)
         if window is None:
-            reason = (f"no prices around day 0 {day0}: {benchmark} and {', '.join(tickers)} have prices from "
-                      f"{panel.first} to {panel.last}")
+            span = f"{benchmark} and {', '.join(tickers)} have prices from {panel.first} to {panel.last}"
+            outside = not panel.first <= day0 <= panel.last
             for member in members:
-                member.failure = reason
+                if outside:
+                    member.skip = f"not enough price history: day 0 {day0} is outside it ({span})"
+                else:
+                    member.failure = f"no prices around day 0 {day0}: {span}"
             continue
         result = run_event_study(window[tickers], window[benchmark], pd.Timestamp(day0), settings.engine_config())
         runs.append(_Run.of(event_id, benchmark, result, window))
@@ -138,12 +149,13 @@ def compute_event_studies(prices: duckdb.DuckDBPyConnection | pd.DataFrame, even
                             columns=FAILURE_COLUMNS)
     excluded = {(run.event_id, e.firm): e.reason for run in runs for e in run.result.exclusions}
     status = [(p.event_id, p.ticker, p.benchmark, p.day0,
-               *(("failed", p.failure) if p.failure else
+               *(("failed", p.failure) if p.failure else ("skipped", p.skip) if p.skip else
                  ("excluded", excluded[(p.event_id, p.ticker)]) if (p.event_id, p.ticker) in excluded else
                  ("computed", ""))) for p in pairs]
     day0 = pd.DataFrame(day0_rows, columns=DAY0_COLUMNS)
-    return StudyTables(day0=day0, overlaps=event_overlaps(day0, settings), failures=failures, settings=settings,
-                       pairs=pd.DataFrame(status, columns=PAIR_COLUMNS), **_assemble(runs, settings))
+    overlaps = event_overlaps(day0, settings) if detail else pd.DataFrame(columns=OVERLAP_COLUMNS)
+    return StudyTables(day0=day0, overlaps=overlaps, failures=failures, settings=settings,
+                       pairs=pd.DataFrame(status, columns=PAIR_COLUMNS), **_assemble(runs, settings, detail))
 
 
 def event_overlaps(day0: pd.DataFrame, settings: StudySettings) -> pd.DataFrame:
@@ -294,17 +306,18 @@ class _Run:
                    values[rows, window.columns.get_loc(benchmark)])
 
 
-def _assemble(runs: Sequence[_Run], settings: StudySettings) -> dict[str, pd.DataFrame]:
-    """The stored frames of all engine calls, built once (not per event: pandas overhead dominates)."""
+def _assemble(runs: Sequence[_Run], settings: StudySettings, detail: bool = True) -> dict[str, pd.DataFrame]:
+    """The stored frames of all engine calls, built once (not per event: pandas overhead dominates); without
+    ``detail`` only the results (``daily`` and the cross-sections empty)."""
     tested = [run for run in runs if not run.result.firms.empty]
     exclusions = [(run.event_id, e.firm, run.benchmark, settings.model, e.reason, settings.returns_kind)
                   for run in runs for e in run.result.exclusions]
     notes = [(run.event_id, run.benchmark, note) for run in runs for note in run.result.notes]
     frames = {"exclusions": pd.DataFrame(exclusions, columns=EXCLUSION_COLUMNS),
               "notes": pd.DataFrame(notes, columns=NOTE_COLUMNS)}
+    empty = {"daily": DAILY_COLUMNS, "results": RESULT_COLUMNS, "cross": CROSS_COLUMNS,
+             "cross_daily": CROSS_DAILY_COLUMNS}
     if not tested:
-        empty = {"daily": DAILY_COLUMNS, "results": RESULT_COLUMNS, "cross": CROSS_COLUMNS,
-                 "cross_daily": CROSS_DAILY_COLUMNS}
         return frames | {name: pd.DataFrame(columns=columns) for name, columns in empty.items()}
 
     def keyed(part: str) -> pd.DataFrame:
@@ -318,9 +331,6 @@ def _assemble(runs: Sequence[_Run], settings: StudySettings) -> dict[str, pd.Dat
         out["model"], out["returns_kind"] = settings.model, settings.returns_kind
         return out
 
-    daily = keyed("firm_daily").rename(columns={"firm": "ticker", "session": "date"})
-    daily["ret"] = np.concatenate([run.ret for run in tested])
-    daily["market_ret"] = np.concatenate([run.market_ret for run in tested])
     firms = keyed("firms").rename(columns={"firm": "ticker"})
     lengths = [len(run.result.firms) for run in tested]
     firms["estimation_start"] = np.repeat([pd.Timestamp(run.result.estimation_window[0]) for run in tested], lengths)
@@ -331,6 +341,12 @@ def _assemble(runs: Sequence[_Run], settings: StudySettings) -> dict[str, pd.Dat
     results = (keyed("firm_windows").rename(columns={"firm": "ticker", "car_t_stars": "stars"})
                .merge(spans, on=["event_id", "benchmark", "day0", "window"])
                .merge(firms.drop(columns=["model", "returns_kind"]), on=["event_id", "benchmark", "day0", "ticker"]))
+    if not detail:
+        return frames | {name: pd.DataFrame(columns=columns) for name, columns in empty.items()} \
+            | {"results": results[RESULT_COLUMNS]}
+    daily = keyed("firm_daily").rename(columns={"firm": "ticker", "session": "date"})
+    daily["ret"] = np.concatenate([run.ret for run in tested])
+    daily["market_ret"] = np.concatenate([run.market_ret for run in tested])
     windows["tickers"] = [list(run.result.firms["firm"]) for run in tested for _ in range(len(run.result.windows))]
     cross_daily = keyed("daily").rename(columns={"session": "date"})
     return frames | {"daily": daily[DAILY_COLUMNS], "results": results[RESULT_COLUMNS],

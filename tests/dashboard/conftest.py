@@ -45,7 +45,7 @@ def app(db_path: Path, monkeypatch: pytest.MonkeyPatch, server_address):
             at.query_params[key] = value
         at.run()
         if page:
-            at.switch_page(f"pages/{page}.py").run()
+            at.switch_page(f"app_pages/{page}.py").run()
         assert not at.exception, [e.value for e in at.exception]
         return at
 

@@ -107,8 +107,7 @@ def test_every_page_renders_without_errors(running_app: str):
         colours: dict[str, dict[str, str]] = {}
         page.goto(running_app, wait_until="networkidle")
         nav = page.locator('[data-testid="stSidebarNav"]')
-        # The app's own navigation (not Streamlit's legacy listing of the pages/ folder, which the very first
-        # run of a fresh server shows until st.navigation has run once).
+        # the app's own navigation
         nav.get_by_role("link", name="SQL", exact=True).wait_for(timeout=RENDER_TIMEOUT_MS)
         for path, title in PAGES.items():
             # Navigate as a user does. (Opening a deep link works too, but Streamlit's frontend itself logs
@@ -152,10 +151,30 @@ RENDER_TIMEOUT_MS = 90_000
 CHARTS = {"overview": 3, "market": 2, "events": 1}  # plotly charts each page draws with the fixture data
 
 
+@pytest.mark.parametrize("path", ["", "market", "events", "health", "sql"])
+def test_a_deep_link_as_the_first_request_of_a_fresh_server_opens_its_page(db_path: Path, tmp_path: Path, path: str):
+    """Each page's address (the Overview's is the root) opened first, in a new browser, on a server no one has
+    visited: that page, with no "Page not found" popup. (With the pages in a ``pages/`` folder Streamlit ran that
+    request as a legacy multipage app, which routes by file name: ``/events`` was "not found".)"""
+    from playwright.sync_api import sync_playwright
+
+    builders.build(db_path, tmp_path / "fixtures")
+    builders.create_events(Warehouse(db_path))
+    title = PAGES.get(path, "Overview")
+    with serve_app(db_path, tmp_path) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        page = _open_view(browser, f"{url}/{path}", title)
+        page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="SQL", exact=True).wait_for(
+            timeout=RENDER_TIMEOUT_MS)  # the router's navigation
+        assert page.get_by_text("Page not found").count() == 0, path
+        assert page.locator('[data-testid="stMainBlockContainer"] h1').first.inner_text() == title
+        browser.close()
+
+
 def _a_shared_link_on_a_fresh_server(browser, url: str) -> None:
     """The first request of a fresh server is a link with view parameters: it opens that view through the
-    router (not as a bare legacy pages/ script), with the parameters applied."""
-    page = _open_view(browser, f"{url}/overview?ov_basis=Billed+cost&ov_grain=Weekly", "Overview")
+    router, with the parameters applied."""
+    page = _open_view(browser, f"{url}/?ov_basis=Billed+cost&ov_grain=Weekly", "Overview")
     nav = page.locator('[data-testid="stSidebarNav"]')
     # the router's navigation, and the chart of that view
     nav.get_by_role("link", name="Spend vs market", exact=True).wait_for(timeout=RENDER_TIMEOUT_MS)

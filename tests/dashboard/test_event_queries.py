@@ -49,14 +49,19 @@ def test_event_markers_name_each_provider_once(reader):
 
 def test_event_shares_per_window(reader):
     shares = events.event_shares(reader, "USD", "effective", 7, PAIRS, (30, 90))
-    tpu = shares[shares["event_id"] == "ev-tpu"].set_index("days")
-    assert tpu["provider"].tolist() == ["Google Cloud", "Google Cloud"]
-    assert tpu.loc[30, "share_before"] == pytest.approx(share("Google Cloud", date(2025, 4, 1), date(2025, 4, 30)))
-    assert tpu.loc[30, "share_after"] == pytest.approx(share("Google Cloud", date(2025, 5, 1), date(2025, 5, 30)))
-    assert tpu.loc[90, "share_before"] == pytest.approx(share("Google Cloud", date(2025, 1, 31), date(2025, 4, 30)))
-    assert tpu["complete"].tolist() == [True, False]  # 90 days before 2025-05-01 start before the spend
+    assert shares.columns.tolist() == [
+        "event_id", "date", "headline", "provider", "share_before_30d", "share_after_30d", "change_30d_pp",
+        "complete_30d", "share_before_90d", "share_after_90d", "change_90d_pp", "complete_90d"]
+    [tpu] = shares[shares["event_id"] == "ev-tpu"].to_dict("records")
+    assert tpu["provider"] == "Google Cloud"
+    assert tpu["share_before_30d"] == pytest.approx(share("Google Cloud", date(2025, 4, 1), date(2025, 4, 30)))
+    assert tpu["share_after_30d"] == pytest.approx(share("Google Cloud", date(2025, 5, 1), date(2025, 5, 30)))
+    assert tpu["change_30d_pp"] == pytest.approx((tpu["share_after_30d"] - tpu["share_before_30d"]) * 100)
+    assert tpu["share_before_90d"] == pytest.approx(share("Google Cloud", date(2025, 1, 31), date(2025, 4, 30)))
+    assert (tpu["complete_30d"], tpu["complete_90d"]) == (True, False)  # 90 days before 2025-05-01: before the spend
     billed = events.event_shares(reader, "USD", "billed", 7, PAIRS, (30,))
-    assert billed["days"].unique().tolist() == [30] and len(billed) == 3
+    assert billed.columns.tolist()[4:] == [
+        "share_before_30d", "share_after_30d", "change_30d_pp", "complete_30d"] and len(billed) == 3
 
 
 def insert_results(spend_db, rows: str) -> None:

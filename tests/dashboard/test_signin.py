@@ -31,7 +31,7 @@ def routable(at, page: str) -> bool:
     """Whether the router lists ``page``: AppTest, like a browser, cannot switch to a page outside
     ``st.navigation``."""
     try:
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"app_pages/{page}.py")
     except ValueError as exc:
         assert "Could not find a navigation page" in str(exc)
         return False

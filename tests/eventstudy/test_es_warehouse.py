@@ -204,6 +204,31 @@ def test_the_cron_run_recomputes_everything_flags_overlaps_and_fails_missing_pri
     assert "no-prices / MSFT" in query("SELECT message FROM event_study_runs WHERE run_id = 2")[0][0]
 
 
+def test_an_event_outside_the_price_history_is_skipped_with_its_reason_and_fails_nothing(study_db, cli, query):
+    """An event before the first price (the catalog reaches back to 2019) or after the last one cannot be measured:
+    the pair is skipped with the reason, the run succeeds and the stored run says so; earlier results stay."""
+    for args in (["--id", "too-early", "--date", "2023-06-01", "--market-time", "pre", "--tickers", "AAA", "BBB"],
+                 ["--id", "too-late", "--date", "2026-02-02", "--market-time", "pre", "--tickers", "AAA"]):
+        assert cli("events", "add", "--headline", f"Event {args[1]}", *args).code == 0
+    assert cli("eventstudy", "run", "--event", "ny-event").code == 0
+    stored = query("SELECT count(*) FROM event_study_results")
+    result = cli("eventstudy", "run", "--event", "too-early", "--event", "too-late", "--event", "ny-event")
+    assert result.code == 0, result.out
+    lines = [line.split()[:5] for line in result.out.splitlines() if line.split()[:1] in (["too-early"], ["too-late"])]
+    assert sorted(lines) == [["too-early", "AAA", "SPY", "2023-06-01", "skipped"],
+                             ["too-early", "BBB", "SPY", "2023-06-01", "skipped"],
+                             ["too-late", "AAA", "SPY", "2026-02-02", "skipped"]]
+    assert "3 skipped, 0 failed" in result.out and "error:" not in result.out
+    [(pairs, computed, excluded, failed, skipped, status, message)] = query(
+        "SELECT pairs, computed, excluded, failed, skipped, status, message FROM event_study_runs WHERE run_id = 2")
+    assert (pairs, computed, excluded, failed, skipped, status) == (6, 2, 1, 0, 3, "ok")
+    assert message.splitlines()[0] == (
+        "skipped too-early / AAA: not enough price history: day 0 2023-06-01 is outside it (SPY and AAA, BBB have "
+        "prices from 2024-01-02 to 2025-12-30)")
+    assert query("SELECT count(*) FROM event_study_results") == stored  # ny-event recomputed, nothing else
+    assert query("SELECT count(*) FROM event_study_results WHERE event_id IN ('too-early', 'too-late')") == [(0,)]
+
+
 def test_tokyo_tickers_use_the_tokyo_benchmark_and_sessions(study_db, cli, query, market):
     assert cli("eventstudy", "run", "--event", "tokyo").code == 0
     assert query("SELECT DISTINCT benchmark, day0 FROM event_study_results WHERE event_id = 'tokyo'") == \
@@ -265,3 +290,18 @@ def test_the_dashboard_api_on_a_prices_frame_equals_the_connection(study_db, cli
     assert list(from_con.results.columns) == RESULT_COLUMNS
     assert set(from_con.results["event_id"]) == {"ny-event", "tokyo"}
     assert from_con.pairs["status"].value_counts().to_dict() == {"computed": 3, "excluded": 1}
+
+
+def test_without_detail_the_results_are_the_same_and_nothing_else_is_built(study_db):
+    con = connect_readonly(study_db)
+    try:
+        events = read_events(con, ["ny-event", "tokyo", "no-prices"])
+        full = compute_event_studies(con, events)
+        lean = compute_event_studies(con, events, detail=False)
+    finally:
+        con.close()
+    pd.testing.assert_frame_equal(lean.results, full.results)
+    for name in ("pairs", "exclusions", "failures", "day0", "notes"):
+        pd.testing.assert_frame_equal(getattr(lean, name), getattr(full, name))
+    assert not full.daily.empty and not full.cross.empty and not full.overlaps.empty
+    assert lean.daily.empty and lean.cross.empty and lean.cross_daily.empty and lean.overlaps.empty

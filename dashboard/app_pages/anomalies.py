@@ -4,7 +4,6 @@ A thin page over ``dashboard.queries.anomalies``: nothing is computed here (the 
 series, README "Anomalies"); the filters are kept in the URL.
 """
 
-import _bootstrap  # before any dashboard import: puts the repository root on sys.path
 import streamlit as st
 
 from dashboard.formats import money
@@ -14,7 +13,6 @@ from dashboard.ui.tables import OWN_CURRENCY
 from dashboard.ui.widgets import download_csv, synthetic_label, table
 from etl.market.tickers import provider_tickers
 
-_bootstrap.through_router()
 ctx, facts = start_page("Anomalies", requires=("billing",))
 synthetic_label(facts)
 run = load(anomalies.latest_run, ctx.reader)

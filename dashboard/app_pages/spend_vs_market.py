@@ -4,7 +4,6 @@ A thin page over ``dashboard.queries`` (spend per provider, tickers, event marke
 (stock lines, events' share changes and CARs) and ``dashboard.charts``. Filters are kept in the URL.
 """
 
-import _bootstrap  # before any dashboard import: puts the repository root on sys.path
 import streamlit as st
 
 from dashboard import charts
@@ -25,7 +24,6 @@ from dashboard.ui.widgets import (
 )
 from etl.market.tickers import provider_tickers
 
-_bootstrap.through_router()
 ctx, facts = start_page("Spend vs market", requires=("billing", "prices"))
 headline = st.empty()  # the page's answer in one sentence, written once the chosen provider's event is loaded
 currency, max_age = ctx.currency, ctx.max_rate_age_days

@@ -2,7 +2,6 @@
 
 from datetime import UTC, datetime
 
-import _bootstrap  # before any dashboard import: puts the repository root on sys.path
 import streamlit as st
 
 from dashboard.queries import health, meta
@@ -12,7 +11,6 @@ from dashboard.ui.signin import open_note
 from dashboard.ui.tables import OWN_CURRENCY
 from dashboard.ui.widgets import download_csv, empty_warehouse, synthetic_label, synthetic_market_label, table
 
-_bootstrap.through_router()
 FRESHNESS = ("provider", "account", "stale", "days_behind", "data_until")  # what the page answers, first
 ctx, facts = start_page("Data health")  # no data required: a first load that failed is shown here
 headline = st.empty()  # the page's answer in one sentence, written once every feed is read

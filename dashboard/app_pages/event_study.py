@@ -8,7 +8,6 @@ the ``eventstudy.*`` settings.
 
 from textwrap import shorten
 
-import _bootstrap  # before any dashboard import: puts the repository root on sys.path
 import streamlit as st
 
 from dashboard import charts
@@ -23,7 +22,6 @@ from etl.eventstudy.engine import CAR_STATISTICS, DAILY_STATISTICS
 
 CHARTS_PER_ROW = 3  # small CAR charts side by side, one per event
 
-_bootstrap.through_router()
 ctx, _ = start_page("Event study", requires=("events", "prices"))
 headline = st.empty()  # the page's answer in one sentence, written once the study has run
 config = study_config(ctx)
@@ -158,7 +156,7 @@ download_csv(facts, "event study estimation facts")
 
 left_out = tables.pairs[tables.pairs["status"] != "computed"]
 if not left_out.empty:
-    st.subheader("Excluded or failed")
+    st.subheader("Excluded, skipped or failed")
     table(left_out, "es-left-out")
     download_csv(left_out, "event study exclusions")
 overlaps = tables.overlaps[tables.overlaps["event_id"].isin(chosen)]

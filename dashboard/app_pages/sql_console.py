@@ -1,6 +1,5 @@
 """SQL: a console for one read-only query, example queries, and beside it the documented relations and columns."""
 
-import _bootstrap  # before any dashboard import: puts the repository root on sys.path
 import streamlit as st
 
 from dashboard.queries import console
@@ -12,7 +11,6 @@ from etl.adhoc.examples import examples
 from etl.adhoc.sandbox import Limits
 from etl.adhoc.statement import ALLOWED
 
-_bootstrap.through_router()
 ctx, facts = start_page("SQL")
 headline = st.empty()  # what the warehouse holds, in one sentence, once its documented relations are read
 try:

@@ -6,7 +6,6 @@ top movers' periods) and the figures of ``dashboard.charts``.
 Every chart and table has a CSV download of exactly what it shows.
 """
 
-import _bootstrap  # before any dashboard import: puts the repository root on sys.path
 import streamlit as st
 
 from dashboard import charts
@@ -25,7 +24,6 @@ from dashboard.ui.widgets import (
     unconverted_warning,
 )
 
-_bootstrap.through_router()
 ctx, facts = start_page("Overview", requires=("billing",))
 headline = st.empty()  # the page's answer in one sentence, written once the filtered figures are loaded
 currency, max_age = ctx.currency, ctx.max_rate_age_days
