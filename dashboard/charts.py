@@ -278,11 +278,11 @@ def commitment_cost(frame: pd.DataFrame, currency: str) -> go.Figure:
     colors = provider_colors(months["provider"])
     hover = "%{fullData.name}<br>%{x|%b %Y}: %{y:,.2f} " + currency + "<extra></extra>"
     for provider, rows in months.groupby("provider", sort=True):
-        fig.add_trace(go.Bar(x=rows["month"], y=rows["used_cost"], name=f"Used: {provider}", xperiod="M1",
-                             xperiodalignment="middle", marker_color=colors[provider], hovertemplate=hover))
+        fig.add_trace(go.Bar(x=rows["month"], y=rows["used_cost"], name=f"Used: {provider}", **_period_bars("month"),
+                             marker_color=colors[provider], hovertemplate=hover))
     unused = months.groupby("month", as_index=False)["unused_cost"].sum(min_count=1).dropna()
-    fig.add_trace(go.Bar(x=unused["month"], y=unused["unused_cost"], name="Unused (all commitments)", xperiod="M1",
-                         xperiodalignment="middle", marker_color=UNUSED_COLOR, hovertemplate=hover))
+    fig.add_trace(go.Bar(x=unused["month"], y=unused["unused_cost"], name="Unused (all commitments)",
+                         **_period_bars("month"), marker_color=UNUSED_COLOR, hovertemplate=hover))
     fig.update_layout(barmode="relative", title=f"Commitment cost used and unused per month ({currency})",
                       xaxis_title="Month", yaxis_title=f"Effective cost ({currency})", legend_title="Commitment cost",
                       hovermode="closest", margin={"t": 60})

@@ -56,14 +56,16 @@ if used.empty:
     st.info("No commitment was used or left unused in these months.", icon=":material/handshake:")
 else:
     currencies = sorted(used["currency"].unique())
+    default = ctx.currency if ctx.currency in currencies else currencies[0]  # the reporting currency first
     currency = currencies[0] if len(currencies) == 1 else st.segmented_control(
-        "Billing currency", currencies, default=currencies[0], required=True, key="cm_currency")
+        "Billing currency", currencies, default=default, required=True, key="cm_currency",
+        help="The cost chart shows one billing currency: amounts of different currencies are never added.")
     cost = figure(charts.commitment_cost, used[used["currency"] == currency], currency)
     st.plotly_chart(cost, key="commitment-cost")
     rates = figure(charts.commitment_utilization, used)
     st.plotly_chart(rates, key="commitment-utilization")
     table(used, "commitment-utilization-table", OWN_CURRENCY,
-          first=("month", "provider", "commitment_name", "utilization", "unused_cost", "used_cost"),
+          first=("month", "provider", "commitment_name", "utilization", "currency", "unused_cost", "used_cost"),
           labels={"commitment_name": "Commitment", "billing_account_id": "Billing account",
                   "commitment_id": "Commitment ID"})
     download_csv(used, "commitment utilization")
@@ -77,5 +79,6 @@ if covered.empty:
 else:
     st.plotly_chart(figure(charts.commitment_coverage, covered), key="commitment-coverage")
     table(covered.sort_values(["month", "provider"], ascending=[False, True]), "commitment-coverage-table",
-          OWN_CURRENCY, first=("month", "provider", "coverage", "covered_cost", "on_demand_cost", "eligible_cost"))
+          OWN_CURRENCY,
+          first=("month", "provider", "coverage", "currency", "covered_cost", "on_demand_cost", "eligible_cost"))
     download_csv(covered, "commitment coverage")
