@@ -2,10 +2,11 @@
 --
 -- cost_line gains CommitmentDiscountCategory (Spend | Usage), CommitmentDiscountName and CommitmentDiscountStatus
 -- (Used | Unused). Rows loaded before this migration get what their stored columns allow: the category from
--- CommitmentDiscountType (a savings plan commits spend, a reservation or RI usage), and for AWS rows (whose
--- line-item type the stored columns still tell apart) the status: a usage row with a commitment is Used, a recurring
--- purchase row with one (RIFee, SavingsPlanRecurringFee, whose EffectiveCost is the unused commitment) is Unused.
--- Azure, Google and FOCUS rows keep NULL names and status until their month is loaded again.
+-- CommitmentDiscountType (a savings plan commits spend, a reservation or RI usage), and the status where the stored
+-- columns tell it: AWS (a usage row with a commitment is Used; a recurring purchase row with one, RIFee or
+-- SavingsPlanRecurringFee, whose EffectiveCost is the unused commitment, is Unused) and FOCUS files (the rule the
+-- adapter applies to a FOCUS 1.0 file: a usage row that consumed nothing is the Unused part). Names, and the status
+-- of Azure and Google rows, stay NULL until their month is loaded again.
 ALTER TABLE cost_line ADD COLUMN CommitmentDiscountCategory VARCHAR;
 ALTER TABLE cost_line ADD COLUMN CommitmentDiscountName VARCHAR;
 ALTER TABLE cost_line ADD COLUMN CommitmentDiscountStatus VARCHAR;
@@ -13,9 +14,11 @@ ALTER TABLE cost_line ADD COLUMN CommitmentDiscountStatus VARCHAR;
 UPDATE cost_line SET
     CommitmentDiscountCategory = CASE CommitmentDiscountType WHEN 'Savings Plan' THEN 'Spend'
                                       WHEN 'Reserved Instance' THEN 'Usage' WHEN 'Reservation' THEN 'Usage' END,
-    CommitmentDiscountStatus = CASE WHEN x_SourceFormat <> 'aws' THEN NULL
-                                    WHEN ChargeCategory = 'Usage' THEN 'Used'
-                                    WHEN ChargeCategory = 'Purchase' AND ChargeFrequency = 'Recurring' THEN 'Unused' END
+    CommitmentDiscountStatus = CASE
+        WHEN x_SourceFormat = 'aws' AND ChargeCategory = 'Usage' THEN 'Used'
+        WHEN x_SourceFormat = 'aws' AND ChargeCategory = 'Purchase' AND ChargeFrequency = 'Recurring' THEN 'Unused'
+        WHEN x_SourceFormat = 'focus' AND ChargeCategory = 'Usage'
+             THEN CASE WHEN ConsumedQuantity IS NULL THEN 'Unused' ELSE 'Used' END END
 WHERE CommitmentDiscountId IS NOT NULL;
 
 -- Commitment-eligible spend: usage of ServiceCategory Compute priced on demand (PricingCategory Standard, or none
