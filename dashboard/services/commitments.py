@@ -48,8 +48,11 @@ def headline(totals: list[CurrencyTotals]) -> str:
         return "No commitment or commitment-eligible compute spend in these months."
     parts = []
     for t in totals:
-        rate = f"{t.utilization:.1%} utilized" if t.utilization is not None else "utilization not reported"
         cover = f"{t.coverage:.1%} of eligible compute covered" if t.coverage is not None else "no eligible compute"
+        if t.utilization is None and not t.unused:  # nothing reported unused: no commitment, or only Google's
+            parts.append(f"{t.currency}: no unused commitment reported; {cover}.")
+            continue
+        rate = f"{t.utilization:.1%} utilized" if t.utilization is not None else "utilization not reported"
         parts.append(f"**{money(t.unused, t.currency)} of commitments unused** ({rate}); {cover}.")
     return " ".join(parts)
 

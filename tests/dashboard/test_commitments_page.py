@@ -93,8 +93,7 @@ def test_on_demand_compute_alone_is_zero_coverage_and_no_utilization(app, load_b
     [covered] = (frame.value for frame in at.dataframe)
     assert covered[["provider", "eligible_cost", "covered_cost", "coverage"]].values.tolist() == [
         ["CoreWeave", 5.0, 0.0, 0.0]]
-    assert at.markdown[0].value == ("**USD 0.00 of commitments unused** (utilization not reported); 0.0% of "
-                                    "eligible compute covered.")
+    assert at.markdown[0].value == "USD: no unused commitment reported; 0.0% of eligible compute covered."
 
 
 def test_a_warehouse_without_commitment_rows_says_so(app, load_billing, tmp_path):
