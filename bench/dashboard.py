@@ -187,7 +187,7 @@ FIVE_EVENTS = ("openai-google-cloud-2025", "oracle-openai-300b-2025", "msft-open
 
 def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
     """The query and service functions each page calls on its default view, with the arguments it passes."""
-    from dashboard.queries import anomalies, events, health, market, meta, schema, spend
+    from dashboard.queries import anomalies, commitments, events, health, market, meta, schema, spend
     from dashboard.queries.reader import Reader
     from dashboard.services import event_spend, event_study, stock_lines
     from dashboard.services.periods import mover_periods
@@ -209,6 +209,8 @@ def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
     benchmark = config.get("dashboard.benchmark")
     now = datetime.now(UTC).replace(tzinfo=None)
     first, last = options.first_day, options.last_day
+    months = commitments.months(reader)
+    commitment_months = (months[max(len(months) - 12, 0)], months[-1])  # the page's default range
     guard = [("meta.summary", lambda: meta.summary(reader))]  # every page starts with the guard
     common = [*guard, ("meta.synthetic_market", lambda: meta.synthetic_market(reader))]
     return {
@@ -279,6 +281,12 @@ def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
             ("health.fx_coverage", lambda: health.fx_coverage(reader, currency, age)),
         ],
         "SQL": [*guard, ("schema.columns", lambda: schema.columns(reader))],
+        "Commitments": [
+            *guard,
+            ("commitments.months", lambda: commitments.months(reader)),
+            ("commitments.utilization", lambda: commitments.utilization(reader, *commitment_months)),
+            ("commitments.coverage", lambda: commitments.coverage(reader, *commitment_months)),
+        ],
     }
 
 
@@ -291,6 +299,7 @@ RENDERED = {  # page: (file to switch to, URL parameters)
     "Event study, 5 events": ("app_pages/event_study.py", {"es_events": list(FIVE_EVENTS)}),
     "Data health": ("app_pages/data_health.py", {}),
     "SQL": ("app_pages/sql_console.py", {}),
+    "Commitments": ("app_pages/commitments.py", {}),
 }
 
 

@@ -294,3 +294,69 @@ def figure_frame(fig: go.Figure) -> pd.DataFrame:
         columns["axis"] += [titles[axis_name]] * points
         columns["text"] += texts[:points]
     return pd.DataFrame(columns)
+
+
+# ---- Commitments page ------------------------------------------------------------------------------------------
+
+UNUSED_COLOR = EVENT_COLOR  # unused commitment cost: red, the money a page should make stand out
+_DASHES = ("solid", "dash", "dot", "dashdot")
+
+
+def commitment_cost(frame: pd.DataFrame, currency: str) -> go.Figure:
+    """Stacked monthly bars of one billing currency's ``commitments.utilization`` rows: the used commitment cost
+    per provider in its colour, and the unused cost of all commitments on top in red."""
+    fig = go.Figure()
+    months = frame.groupby(["month", "provider"], as_index=False)[["used_cost", "unused_cost"]].sum(min_count=1)
+    colors = provider_colors(months["provider"])
+    hover = "%{fullData.name}<br>%{x|%b %Y}: %{y:,.2f} " + currency + "<extra></extra>"
+    for provider, rows in months.groupby("provider", sort=True):
+        fig.add_trace(go.Bar(x=rows["month"], y=rows["used_cost"], name=f"Used: {provider}", **_period_bars("month"),
+                             marker_color=colors[provider], hovertemplate=hover))
+    unused = months.groupby("month", as_index=False)["unused_cost"].sum(min_count=1).dropna()
+    fig.add_trace(go.Bar(x=unused["month"], y=unused["unused_cost"], name="Unused (all commitments)",
+                         **_period_bars("month"), marker_color=UNUSED_COLOR, hovertemplate=hover))
+    fig.update_layout(barmode="relative", title=f"Commitment cost used and unused per month ({currency})",
+                      xaxis_title="Month", yaxis_title=f"Effective cost ({currency})", legend_title="Commitment cost",
+                      hovermode="closest", margin={"t": 60})
+    fig.update_xaxes(dtick="M1", tickformat="%b %Y", ticklabelmode="period")
+    return fig
+
+
+def commitment_utilization(frame: pd.DataFrame) -> go.Figure:
+    """One line per commitment (its name and provider) of utilization (%) over the months, in its provider's
+    colour, a different dash per commitment of the same provider. Rows without a utilization are left out."""
+    shown = frame.dropna(subset=["utilization"]).sort_values("month")
+    colors = provider_colors(shown["provider"])
+    fig = go.Figure()
+    seen: dict[str, int] = {}
+    for (provider, name, currency), rows in shown.groupby(["provider", "commitment_name", "currency"], sort=True):
+        dash = _DASHES[seen.get(provider, 0) % len(_DASHES)]
+        seen[provider] = seen.get(provider, 0) + 1
+        fig.add_trace(go.Scatter(x=rows["month"], y=rows["utilization"] * 100, mode="lines+markers",
+                                 name=f"{name} ({provider}, {currency})",
+                                 line={"color": colors[provider], "dash": dash},
+                                 hovertemplate="%{fullData.name}<br>%{x|%b %Y}: %{y:.1f} % used<extra></extra>"))
+    fig.update_layout(title="Utilization per commitment (used / (used + unused))", xaxis_title="Month",
+                      yaxis_title="Utilization (%)", yaxis_range=[0, 105], hovermode="closest", margin={"t": 60},
+                      legend={"orientation": "h", "y": -0.25})
+    fig.update_xaxes(dtick="M1", tickformat="%b %Y")
+    return fig
+
+
+def commitment_coverage(frame: pd.DataFrame) -> go.Figure:
+    """One line per provider (and billing currency, when a provider bills in several) of coverage (%) over the
+    months, in the provider's colour."""
+    shown = frame.dropna(subset=["coverage"]).sort_values("month")
+    colors = provider_colors(shown["provider"])
+    several = shown.groupby("provider")["currency"].nunique()
+    fig = go.Figure()
+    for (provider, currency), rows in shown.groupby(["provider", "currency"], sort=True):
+        name = f"{provider} ({currency})" if several[provider] > 1 else provider
+        fig.add_trace(go.Scatter(x=rows["month"], y=rows["coverage"] * 100, mode="lines+markers", name=name,
+                                 line={"color": colors[provider]},
+                                 hovertemplate="%{fullData.name}<br>%{x|%b %Y}: %{y:.1f} % covered<extra></extra>"))
+    fig.update_layout(title="Coverage of commitment-eligible compute spend per provider", xaxis_title="Month",
+                      yaxis_title="Covered by commitments (%)", yaxis_range=[0, 105], legend_title="Provider",
+                      hovermode="closest", margin={"t": 60})
+    fig.update_xaxes(dtick="M1", tickformat="%b %Y")
+    return fig

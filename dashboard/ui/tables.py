@@ -22,8 +22,10 @@ import streamlit as st
 
 OWN_CURRENCY = "own currency"  # ``currency`` of a table whose amounts are in each row's own currency
 AMOUNTS = frozenset({"amount", "billed_cost", "effective_cost", "list_cost", "previous", "current", "change",
-                     "actual", "expected", "expected_low", "expected_high", "excess"})
-FRACTIONS = frozenset({"car", "bhar", "caar", "aar", "mean_daily_aar", "bhar_mean", "car_m1_p1"})  # and share_*
+                     "actual", "expected", "expected_low", "expected_high", "excess",
+                     "used_cost", "unused_cost", "eligible_cost", "covered_cost", "on_demand_cost"})
+FRACTIONS = frozenset({"car", "bhar", "caar", "aar", "mean_daily_aar", "bhar_mean", "car_m1_p1",
+                       "utilization", "coverage"})  # and share_*
 DAYS = frozenset({"days_behind", "lag_days"})
 LONG_TEXT = frozenset({"headline", "error", "detail", "reason", "rule", "source", "car_note", "fx_issue",
                        "dismiss_reason", "notes", "events"})

@@ -50,7 +50,11 @@ Mapping to FOCUS (names below are canonical snake names; "billed" means BilledCo
   ResourceId = ``line_item_resource_id``; SkuId = ``product_sku``.
 * CommitmentDiscountId = the savings plan ARN, else the reservation ARN; CommitmentDiscountType
   "Savings Plan" / "Reserved Instance" accordingly. Legacy ``...ARN``/``...Arn`` and Athena ``..._a_r_n``
-  spellings are all accepted.
+  spellings are all accepted. CommitmentDiscountCategory: Spend for a savings plan, Usage for a reservation.
+  CommitmentDiscountName: the ARN's last segment (the plan's or reservation's id; the CUR has no name column).
+  CommitmentDiscountStatus: Used on SavingsPlanCoveredUsage and DiscountedUsage (EffectiveCost is the commitment
+  cost the usage consumed), Unused on SavingsPlanRecurringFee and RIFee (EffectiveCost is the unused commitment,
+  above); the negation and upfront-fee rows of a commitment get none.
 * ConsumedQuantity / ConsumedUnit = ``line_item_usage_amount`` / ``pricing_unit`` on usage rows (Usage,
   DiscountedUsage, SavingsPlanCoveredUsage), NULL otherwise (a Tax row's "1" is not consumption).
   PricingQuantity / PricingUnit the same, also on the purchase types.
@@ -183,6 +187,14 @@ class Aws(Adapter):
         "CommitmentDiscountId": "coalesce({sp_arn}, {ri_arn})",
         "CommitmentDiscountType": ("CASE WHEN {sp_arn} IS NOT NULL THEN 'Savings Plan' "
                                    "WHEN {ri_arn} IS NOT NULL THEN 'Reserved Instance' END"),
+        "CommitmentDiscountCategory": ("CASE WHEN {sp_arn} IS NOT NULL THEN 'Spend' "
+                                       "WHEN {ri_arn} IS NOT NULL THEN 'Usage' END"),
+        "CommitmentDiscountName": "split_part(coalesce({sp_arn}, {ri_arn}), '/', -1)",
+        "CommitmentDiscountStatus": (
+            f"CASE WHEN coalesce({{sp_arn}}, {{ri_arn}}) IS NULL THEN NULL "
+            f"WHEN {_KIND} IN ('savingsplancoveredusage', 'discountedusage') THEN 'Used' "
+            f"WHEN {_KIND} IN ('savingsplanrecurringfee', 'rifee') THEN 'Unused' END"
+        ),
         "ConsumedQuantity": f"CASE WHEN {_KIND} IN ({_USAGE}) THEN {{usage_amount}} END",
         "ConsumedUnit": f"CASE WHEN {_KIND} IN ({_USAGE}) THEN {{pricing_unit}} END",
         "PricingQuantity": f"CASE WHEN {_KIND} IN ({_PRICED}) THEN {{usage_amount}} END",

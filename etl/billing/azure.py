@@ -65,7 +65,10 @@ rows (:meth:`Azure.after_load`), so amortized data is what feeds EffectiveCost.
 * ResourceId = ResourceId / InstanceId / InstanceName; ResourceName; ResourceType (legacy files).
 * CommitmentDiscountId = benefitId, else ReservationId; CommitmentDiscountType = ``Savings Plan`` for a
   ``/microsoft.billingbenefits/`` id, ``Reservation`` for a ``/microsoft.capacity/`` id or a bare
-  ReservationId.
+  ReservationId. CommitmentDiscountCategory = Spend for a savings plan, Usage for a reservation;
+  CommitmentDiscountName = benefitName with a benefitId, else ReservationName. CommitmentDiscountStatus (amortized
+  cost details carry both parts): ChargeType UnusedReservation/UnusedSavingsPlan = Unused; a Usage row priced by
+  the commitment (PricingModel Reservation/SavingsPlan) = Used; a Purchase gets none.
 * ConsumedQuantity/PricingQuantity = Quantity (UsageQuantity); ConsumedUnit/PricingUnit = UnitOfMeasure
   (kept as Azure writes it, e.g. ``10K``, ``1 Hour``).
 * Tags = Tags as a JSON object.
@@ -133,6 +136,8 @@ class Azure(Adapter):
         "resource_type": Field(("resourcetype",)),
         "benefit_id": Field(("benefitid",)),
         "reservation_id": Field(("reservationid",)),
+        "benefit_name": Field(("benefitname",)),
+        "reservation_name": Field(("reservationname",)),
         "quantity": Field(("quantity", "usagequantity", "consumedquantity"), "num"),
         "unit": Field(("unitofmeasure",)),
         "unit_price": Field(("unitprice",), "num"),
@@ -173,6 +178,18 @@ class Azure(Adapter):
             "CASE WHEN contains(lower({benefit_id}), '/microsoft.billingbenefits/') THEN 'Savings Plan' "
             "WHEN contains(lower({benefit_id}), '/microsoft.capacity/') "
             "OR ({benefit_id} IS NULL AND {reservation_id} IS NOT NULL) THEN 'Reservation' END"
+        ),
+        "CommitmentDiscountCategory": (
+            "CASE WHEN contains(lower({benefit_id}), '/microsoft.billingbenefits/') THEN 'Spend' "
+            "WHEN contains(lower({benefit_id}), '/microsoft.capacity/') "
+            "OR ({benefit_id} IS NULL AND {reservation_id} IS NOT NULL) THEN 'Usage' END"
+        ),
+        "CommitmentDiscountName": "CASE WHEN {benefit_id} IS NOT NULL THEN {benefit_name} ELSE {reservation_name} END",
+        "CommitmentDiscountStatus": (
+            "CASE WHEN coalesce({benefit_id}, {reservation_id}) IS NULL THEN NULL "
+            "WHEN lower({charge_type}) IN ('unusedreservation', 'unusedsavingsplan') THEN 'Unused' "
+            "WHEN lower(coalesce({charge_type}, 'usage')) = 'usage' "
+            "AND lower({pricing_model}) IN ('reservation', 'savingsplan') THEN 'Used' END"
         ),
         "BillingCurrency": "{billing_currency}",
         "ChargeFrequency": "{charge_frequency}",

@@ -45,7 +45,8 @@ FOCUS_COLUMNS: tuple[str, ...] = (
     "BilledCost", "EffectiveCost", "ListCost", "ContractedCost",
     "ServiceProviderName", "InvoiceIssuerName", "ServiceName", "ServiceCategory",
     "SkuId", "RegionId", "RegionName", "ResourceId", "ResourceName", "ResourceType",
-    "PricingCategory", "CommitmentDiscountId", "CommitmentDiscountType",
+    "PricingCategory", "CommitmentDiscountId", "CommitmentDiscountType", "CommitmentDiscountCategory",
+    "CommitmentDiscountName", "CommitmentDiscountStatus",
     "ConsumedQuantity", "ConsumedUnit", "PricingQuantity", "PricingUnit", "Tags",
 )
 # x_ListCostSource: NULL when ListCost is the export's own, 'cost' when the export had none (see sql/migrations)

@@ -6,6 +6,11 @@ renames (ServiceProviderName, HostProviderName), the literal ``NULL``, ``YYYY-MM
 M/D/YY dates. Enumerated values are normalised to the spec's spelling (``Usage-based`` becomes
 ``Usage-Based``). A file without ListCost or ContractedCost (older or usage-only exports) gets them from
 EffectiveCost, and the load says so; so does a row whose ListCost or ContractedCost cell is empty.
+
+Commitment columns (FOCUS 1.1): CommitmentDiscountCategory, Name and Status are read when the file has them. A
+FOCUS 1.0 file has no CommitmentDiscountStatus, so a row with a CommitmentDiscountId gets it from ChargeSubcategory
+(Used Commitment / Unused Commitment) when present, else, for a Usage row, as the spec defines the unused part:
+Unused when ConsumedQuantity is null (nothing was consumed), Used otherwise. Other rows get none.
 """
 
 from __future__ import annotations
@@ -52,6 +57,10 @@ class Focus(Adapter):
         "pricing_category": Field(("pricingcategory",)),
         "commitment_id": Field(("commitmentdiscountid",)),
         "commitment_type": Field(("commitmentdiscounttype",)),
+        "commitment_category": Field(("commitmentdiscountcategory",)),
+        "commitment_name": Field(("commitmentdiscountname",)),
+        "commitment_status": Field(("commitmentdiscountstatus",)),
+        "charge_subcategory": Field(("chargesubcategory",)),  # FOCUS 1.0 (Used/Unused Commitment)
         "consumed_quantity": Field(("consumedquantity", "usagequantity"), "num"),
         "consumed_unit": Field(("consumedunit", "usageunit")),
         "pricing_quantity": Field(("pricingquantity",), "num"),
@@ -96,6 +105,20 @@ class Focus(Adapter):
         ),
         "CommitmentDiscountId": "{commitment_id}",
         "CommitmentDiscountType": "{commitment_type}",
+        "CommitmentDiscountCategory": (
+            "CASE lower({commitment_category}) WHEN 'spend' THEN 'Spend' WHEN 'usage' THEN 'Usage' "
+            "ELSE {commitment_category} END"
+        ),
+        "CommitmentDiscountName": "{commitment_name}",
+        "CommitmentDiscountStatus": (
+            "CASE WHEN {commitment_id} IS NULL THEN NULL "
+            "WHEN lower({commitment_status}) = 'used' THEN 'Used' WHEN lower({commitment_status}) = 'unused' "
+            "THEN 'Unused' WHEN {commitment_status} IS NOT NULL THEN {commitment_status} "
+            "WHEN lower({charge_subcategory}) = 'used commitment' THEN 'Used' "
+            "WHEN lower({charge_subcategory}) = 'unused commitment' THEN 'Unused' "
+            "WHEN lower({category}) = 'usage' THEN CASE WHEN {consumed_quantity} IS NULL THEN 'Unused' ELSE 'Used' END "
+            "END"
+        ),
         "ConsumedQuantity": "{consumed_quantity}",
         "ConsumedUnit": "{consumed_unit}",
         "PricingQuantity": "{pricing_quantity}",

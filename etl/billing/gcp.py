@@ -49,6 +49,15 @@ Mapping decisions:
   under the agency model (``transaction_type`` THIRD_PARTY_AGENCY), where Google only acts as the agent of the
   seller of record: there it is ``seller_name``. Google-sold and resold (THIRD_PARTY_RESELLER) rows are
   invoiced by Google.
+* **Committed-use discounts.** A usage row with a credit of type ``COMMITTED_USAGE_DISCOUNT`` (resource-based)
+  or ``COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE`` (spend-based) is commitment-covered: CommitmentDiscountId = the
+  credit's id (else its name), CommitmentDiscountName = its full_name (else name), CommitmentDiscountType
+  "Committed Use Discount", CommitmentDiscountCategory Usage (resource-based) or Spend (dollar base),
+  CommitmentDiscountStatus Used. A commitment fee row (SKU description starting "Commitment", e.g. "Commitment v1:
+  Cpu in Americas for 1 Year") carries the commitment's cost: Id = its sku.id, Name = the SKU description, the same
+  type, the category Spend for a "dollar based" SKU else Usage, and no status. Google's export cannot link a fee to
+  the credits it funded and reports no unused part, so Google commitments have no utilization (README,
+  "Commitments").
 * Standard and detailed exports of one account and month are the same costs at two grains, so they share a
   replace unit: the newer export replaces the other.
 * The replace unit is (account, invoice month), so **extract whole invoice months** (``WHERE invoice.month =
@@ -172,6 +181,11 @@ _TOKEN_TO_JSON = r"""CASE
 
 _CREDITS = "coalesce(list_sum(list_transform({credits}, lambda cr: ss_num(cr.amount, x_line, 'credits.amount'))), 0)"
 _NET = f"CAST({{cost}} + {_CREDITS} AS DECIMAL(38, 12))"
+# The first committed-use-discount credit of a row (resource-based or spend-based "dollar base"), NULL without one;
+# and whether the row is a commitment fee (SKUs "Commitment v1: ...", "Commitment - dollar based v1: ...").
+_CUD = ("(list_filter({credits}, lambda cr: cr.type IN ('COMMITTED_USAGE_DISCOUNT', "
+        "'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'))[1])")
+_CUD_FEE = "starts_with(lower({sku}), 'commitment')"
 _MONTH_START = ("coalesce(CASE WHEN length({invoice_month}) = 6 AND {invoice_month} BETWEEN '199001' AND '210012' "
                 "THEN try_strptime({invoice_month}, '%Y%m') END, error(format('line {}, column \"invoice.month\": "
                 "\"{}\" is not a month (expected YYYYMM such as 202506)', x_line, {invoice_month})))")
@@ -233,6 +247,16 @@ class Gcp(Adapter):
         "RegionId": "coalesce({region}, {location})",
         "ResourceId": "{resource_global_name}",
         "ResourceName": "{resource_name}",
+        "CommitmentDiscountId": f"CASE WHEN {_CUD_FEE} THEN {{sku_id}} ELSE coalesce({_CUD}.id, {_CUD}.name) END",
+        "CommitmentDiscountType": f"CASE WHEN {_CUD_FEE} OR {_CUD} IS NOT NULL THEN 'Committed Use Discount' END",
+        "CommitmentDiscountCategory": (
+            f"CASE WHEN {_CUD_FEE} THEN "
+            "CASE WHEN contains(lower({sku}), 'dollar based') THEN 'Spend' ELSE 'Usage' END "
+            f"WHEN {_CUD}.type = 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE' THEN 'Spend' "
+            f"WHEN {_CUD} IS NOT NULL THEN 'Usage' END"
+        ),
+        "CommitmentDiscountName": f"CASE WHEN {_CUD_FEE} THEN {{sku}} ELSE coalesce({_CUD}.full_name, {_CUD}.name) END",
+        "CommitmentDiscountStatus": f"CASE WHEN NOT {_CUD_FEE} AND {_CUD} IS NOT NULL THEN 'Used' END",
         "ConsumedQuantity": "{usage_amount}",
         "ConsumedUnit": "{usage_unit}",
         "PricingQuantity": "{pricing_amount}",

@@ -4,12 +4,14 @@ provider/account/date a write touched.
 Besides the sums, each daily rollup row keeps the latest ``ChargePeriodEnd`` of its rows (a charge longer than a day
 counted to the end of its first day), which the billing feeds' freshness reads (view ``billing_freshness``). The tag
 rollup (``daily_tag_rollup``, :func:`refresh_tags`) has the same grain and sums per tag key and value, so a tag filter
-never reads the cost rows' ``Tags``.
+never reads the cost rows' ``Tags``. The monthly commitment rollup (``commitment_month_rollup``,
+:func:`refresh_commitments`) keeps the rows behind the ``commitment_utilization`` and ``commitment_coverage`` views.
 
 Every change to ``cost_line`` marks the (provider, billing account, UTC charge date) keys it touched in a temporary
 table of the write session (:func:`mark_touched`: rows inserted, rows replaced, rows an adapter's ``after_load``
-step changed, rows the demo's removal deleted); :func:`refresh` then recomputes the rows of both rollups of exactly
-those keys in one transaction, so the rollups cost what a load touched, not what the warehouse holds.
+step changed, rows the demo's removal deleted); :func:`refresh` then recomputes the rows of the rollups of exactly
+those keys (the commitment rollup: of their months) in one transaction, so the rollups cost what a load touched,
+not what the warehouse holds.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ def refresh(session: WriteSession) -> int:
             """
         )
         refresh_tags(con)
+        refresh_commitments(con)
     con.execute(f"DELETE FROM {TOUCHED}")
     return keys
 
@@ -120,5 +123,54 @@ def refresh_tags(con: duckdb.DuckDBPyConnection) -> None:
         WHERE tag_value IS NOT NULL
         GROUP BY date, provider, billing_account_id, sub_account_id, service_category, service_name, charge_category,
                  currency, tag_key, tag_value
+        """
+    )
+
+
+def refresh_commitments(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute the commitment rollup rows of the (provider, billing account, UTC month) of every key in
+    ``rollup_keys``, inside the caller's transaction.
+
+    The grain is a month, so a touched day recomputes its whole month for that account: the rows carrying a
+    commitment and the commitment-eligible ones (macro ``ss_commitment_eligible``, migration 0009, which backfills
+    the same way)."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE commitment_keys AS
+        SELECT DISTINCT provider, account, CAST(date_trunc('month', date) AS DATE) AS month FROM rollup_keys
+        """
+    )
+    con.execute(
+        """
+        DELETE FROM commitment_month_rollup r USING commitment_keys t
+        WHERE r.provider = t.provider AND r.billing_account_id = t.account AND r.month = t.month
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO commitment_month_rollup
+        SELECT month, provider, billing_account_id, currency, source_format, commitment_id,
+               any_value(commitment_type), any_value(commitment_category), max(commitment_name), status,
+               charge_category, eligible, sum(billed_cost), sum(effective_cost), sum(list_cost), sum(rows)
+        FROM (
+            SELECT t.month, c.ServiceProviderName AS provider, c.BillingAccountId AS billing_account_id,
+                   c.BillingCurrency AS currency, c.x_SourceFormat AS source_format,
+                   c.CommitmentDiscountId AS commitment_id, c.CommitmentDiscountType AS commitment_type,
+                   c.CommitmentDiscountCategory AS commitment_category, c.CommitmentDiscountName AS commitment_name,
+                   c.CommitmentDiscountStatus AS status, c.ChargeCategory AS charge_category,
+                   ss_commitment_eligible(c.ChargeCategory, c.ServiceCategory, c.PricingCategory,
+                                          c.CommitmentDiscountId, c.CommitmentDiscountStatus) AS eligible,
+                   c.BilledCost AS billed_cost, c.EffectiveCost AS effective_cost, c.ListCost AS list_cost,
+                   1 AS rows
+            FROM cost_line c
+            JOIN commitment_keys t ON c.ServiceProviderName = t.provider AND c.BillingAccountId = t.account
+                                  AND c.ChargePeriodStart >= t.month
+                                  AND c.ChargePeriodStart < t.month + INTERVAL 1 MONTH
+            WHERE c.CommitmentDiscountId IS NOT NULL
+               OR ss_commitment_eligible(c.ChargeCategory, c.ServiceCategory, c.PricingCategory,
+                                         c.CommitmentDiscountId, c.CommitmentDiscountStatus)
+        )
+        GROUP BY month, provider, billing_account_id, currency, source_format, commitment_id, status,
+                 charge_category, eligible
         """
     )

@@ -361,9 +361,37 @@ def azure_export() -> Export:
     return Export(select, lambda label: f"azure/ea_actual_cost_{label}.csv", "FORMAT CSV, HEADER")
 
 
+SAVINGS_PLAN_ARN = "arn:aws:savingsplans::000123456789:savingsplan/0d3e5f7a-demo-4c1b-9e2d-5a7b9c1d3e5f"
+# The AWS lines a demo Compute Savings Plan touches, without adding lines (the demo's row count is fixed): a third of
+# the EC2 lines are SavingsPlanCoveredUsage at 72 % of the on-demand cost (the plan's rate), and the first day's
+# AWSDataTransfer line of resource 000 becomes the month's SavingsPlanRecurringFee: a commitment of the month's
+# covered cost over a utilization of 85-94 % (by month), so part of it is unused. Without SavingsPlanNegation
+# lines (which would add rows) BilledCost keeps the covered usage at on-demand rates besides the fee; EffectiveCost,
+# what the Commitments page reads, is exact. A chunk is one billing month, so the window sums the month.
+_SAVINGS_PLAN_LINES = """
+    SELECT * REPLACE (CASE WHEN sp = 'fee' THEN 'ComputeSavingsPlans' ELSE service END AS service,
+                      CASE WHEN sp = 'fee' THEN 'Compute Savings Plan recurring fee' ELSE sku END AS sku,
+                      CASE WHEN sp = 'fee' THEN round(coalesce(sp_used, 0) / (0.85 + (hash(month) % 10) / 100.0), 6)
+                           ELSE cost END AS cost)
+    FROM (
+        SELECT *, CASE WHEN sp = 'fee' THEN round(0.72 * sum(cost) FILTER (WHERE sp = 'covered')
+                                                  OVER (PARTITION BY month), 6) END AS sp_used
+        FROM (
+            SELECT *,
+                   CASE WHEN service = 'AmazonEC2' AND (right(resource, 3)::INTEGER + day(day)) % 3 = 0 THEN 'covered'
+                        WHEN service = 'AWSDataTransfer' AND right(resource, 3) = '000' AND day(day) = 1 THEN 'fee'
+                   END AS sp,
+                   CASE WHEN sp = 'covered' THEN round(cost * 0.72, 6) END AS sp_effective
+            FROM demo_lines
+        )
+    )
+"""
+
+
 def aws_export() -> Export:
     """CUR 2.0 (Data Exports) Parquet: the fixed schema in AWS's column order and types (costs double, rates
-    string, map columns), one file per billing period under ``BILLING_PERIOD=YYYY-MM`` as AWS delivers it."""
+    string, map columns), one file per billing period under ``BILLING_PERIOD=YYYY-MM`` as AWS delivers it. A
+    Compute Savings Plan covers part of the EC2 lines (see :data:`_SAVINGS_PLAN_LINES`)."""
     account, name = _account("AWS")
     select = f"""
         SELECT 'Anniversary' AS bill_bill_type, 'AWS' AS bill_billing_entity,
@@ -381,7 +409,9 @@ def aws_export() -> Export:
                'us-east-1a' AS line_item_availability_zone, cost AS line_item_blended_cost,
                unit_price::VARCHAR AS line_item_blended_rate, 'USD' AS line_item_currency_code,
                'Amazon Web Services, Inc.' AS line_item_legal_entity,
-               sku || ' usage (synthetic)' AS line_item_line_item_description, 'Usage' AS line_item_line_item_type,
+               sku || ' usage (synthetic)' AS line_item_line_item_description,
+               CASE sp WHEN 'covered' THEN 'SavingsPlanCoveredUsage' WHEN 'fee' THEN 'SavingsPlanRecurringFee'
+                       ELSE 'Usage' END AS line_item_line_item_type,
                cost AS line_item_net_unblended_cost, unit_price::VARCHAR AS line_item_net_unblended_rate,
                1.0::DOUBLE AS line_item_normalization_factor, quantity AS line_item_normalized_usage_amount,
                CASE service WHEN 'AmazonS3' THEN 'StandardStorage' WHEN 'AWSDataTransfer' THEN 'GetObject'
@@ -402,7 +432,9 @@ def aws_export() -> Export:
                MAP {{'product_name': CASE service WHEN 'AmazonEC2' THEN 'Amazon Elastic Compute Cloud'
                                                   WHEN 'AmazonSageMaker' THEN 'Amazon SageMaker'
                                                   WHEN 'AmazonS3' THEN 'Amazon Simple Storage Service'
-                                                  WHEN 'AWSDataTransfer' THEN 'AWS Data Transfer' ELSE service END,
+                                                  WHEN 'AWSDataTransfer' THEN 'AWS Data Transfer'
+                                                  WHEN 'ComputeSavingsPlans' THEN 'Savings Plans for AWS Compute usage'
+                                                  ELSE service END,
                      'region': 'us-east-1'}} AS product,
                '' AS product_comment, '' AS product_fee_code, '' AS product_fee_description,
                '' AS product_from_location, '' AS product_from_location_type, '' AS product_from_region_code,
@@ -440,13 +472,16 @@ def aws_export() -> Export:
                '' AS savings_plan_instance_type_family,
                0.0::DOUBLE AS savings_plan_net_amortized_upfront_commitment_for_billing_period,
                0.0::DOUBLE AS savings_plan_net_recurring_commitment_for_billing_period,
-               0.0::DOUBLE AS savings_plan_net_savings_plan_effective_cost, '' AS savings_plan_offering_type,
+               coalesce(sp_effective, 0.0) AS savings_plan_net_savings_plan_effective_cost,
+               '' AS savings_plan_offering_type,
                '' AS savings_plan_payment_option, '' AS savings_plan_purchase_term,
                0.0::DOUBLE AS savings_plan_recurring_commitment_for_billing_period, '' AS savings_plan_region,
-               '' AS savings_plan_savings_plan_a_r_n, 0.0::DOUBLE AS savings_plan_savings_plan_effective_cost,
+               CASE WHEN sp IS NOT NULL THEN '{SAVINGS_PLAN_ARN}' ELSE '' END AS savings_plan_savings_plan_a_r_n,
+               coalesce(sp_effective, 0.0) AS savings_plan_savings_plan_effective_cost,
                0.0::DOUBLE AS savings_plan_savings_plan_rate, '' AS savings_plan_start_time,
-               0.0::DOUBLE AS savings_plan_total_commitment_to_date, 0.0::DOUBLE AS savings_plan_used_commitment
-        FROM demo_lines ORDER BY id
+               CASE WHEN sp = 'fee' THEN cost ELSE 0.0 END AS savings_plan_total_commitment_to_date,
+               coalesce(sp_used, 0.0) AS savings_plan_used_commitment
+        FROM ({_SAVINGS_PLAN_LINES}) ORDER BY id
     """
     return Export(select, lambda label: f"aws/BILLING_PERIOD={_period(label)}/demo-cur2-00001.snappy.parquet",
                   "FORMAT PARQUET, COMPRESSION SNAPPY")

@@ -2,8 +2,10 @@
 normalisation and replace units as the export's files.
 
 The spool's rows are given the shape of the export's own records (``service{id,description}``, ``credits[]``,
-``invoice{month}``…, one credit per type) and read by the ``gcp`` adapter exactly like an extracted Parquet file,
-so the ``cost`` columns are the same: BilledCost = EffectiveCost = cost + the credits, ListCost = cost_at_list,
+``invoice{month}``…, one credit per type, named by its type and without an id: the query sums credits per type, so
+a committed-use discount is identified by its type, e.g. ``COMMITTED_USAGE_DISCOUNT``) and read by the ``gcp``
+adapter exactly like an extracted Parquet file, so the ``cost`` columns are the same: BilledCost = EffectiveCost =
+cost + the credits, ListCost = cost_at_list,
 ContractedCost = cost, ServiceProviderName = Google Cloud, the invoice month (Pacific time) as the billing period.
 The charge period of a row is its Pacific usage day, as UTC instants. ``x_SourceFormat`` and ``x_SourceFile`` are
 ``bigquery:<project>.<dataset>.<table>``; ``x_SourceLine`` is the row of the query's result.
@@ -36,7 +38,8 @@ log = logging.getLogger(__name__)
 
 SPOOL = "bq_spool"
 _CREDIT_LIST = "[" + ", ".join(
-    f"struct_pack(name := '{kind}', amount := credit_{kind.lower()}, type := '{kind}')"
+    f"struct_pack(name := '{kind}', amount := credit_{kind.lower()}, full_name := NULL::VARCHAR, id := NULL::VARCHAR, "
+    f"type := '{kind}')"
     for kind in (*CREDIT_TYPES, "OTHER")) + "]"
 # The spool's columns as the export's nested records (the columns the gcp adapter reads from a Parquet extract).
 _EXPORT_SHAPE = f"""

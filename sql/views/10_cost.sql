@@ -13,7 +13,8 @@ SELECT
     c.BilledCost, c.EffectiveCost, c.ListCost, c.ContractedCost,
     c.ServiceProviderName, c.InvoiceIssuerName, c.ServiceName, c.ServiceCategory,
     c.SkuId, c.RegionId, c.RegionName, c.ResourceId, c.ResourceName, c.ResourceType,
-    c.PricingCategory, c.CommitmentDiscountId, c.CommitmentDiscountType,
+    c.PricingCategory, c.CommitmentDiscountId, c.CommitmentDiscountType, c.CommitmentDiscountCategory,
+    c.CommitmentDiscountName, c.CommitmentDiscountStatus,
     c.ConsumedQuantity, c.ConsumedUnit, c.PricingQuantity, c.PricingUnit, c.Tags,
     c.x_SourceFormat, c.x_SourceFile, c.x_SourceLine, c.x_LoadId, c.x_ListCostSource
 FROM cost_line c

@@ -2,8 +2,8 @@
 providers, EUR rates, prices), plus the demo's SYNTHETIC prices and rates where the fixture has none (as
 `python -m etl demo` stores them), the shipped event catalog and its event studies, one failed billing load (so
 the failure views have a row), and a Google Cloud export of GPU, TPU and CPU usage at no cost (fully discounted: the
-fixture's totals stay as built) with its SKUs' catalog, so the Cloud Billing views have rows; built once per test
-process."""
+fixture's totals stay as built; the GPU hour's committed-use discount credit is 0 too) with its SKUs' catalog, so
+the Cloud Billing and commitment views have rows; built once per test process."""
 
 from __future__ import annotations
 

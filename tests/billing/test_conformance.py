@@ -84,6 +84,7 @@ CASES: dict[str, Loads | Broken] = {
     f"own/{AZURE_EXPORT}/manifest.json": Loads("azure"),
     "own/azure/payg_2019-11-01.csv": Loads("azure"),
     "own/azure/payg_localised_de.csv": Loads("azure"),
+    "own/focus/focus_1_0_commitments.csv": Loads("focus"),
     "own/focus/focus_1_2_two_providers.csv": Loads("focus"),
     "own/focus/focus_1_3_renames.csv": Loads("focus"),
     "own/gcp/gcp_billing_export_resource_v1_detailed.jsonl": Loads("gcp"),

@@ -31,7 +31,7 @@ from tests.dashboard import builders
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
 PAGES = {"overview": "Overview", "anomalies": "Anomalies", "market": "Spend vs market", "events": "Event study",
-         "health": "Data health", "sql": "SQL"}  # url path: title (the page's h1)
+         "commitments": "Commitments", "health": "Data health", "sql": "SQL"}  # url path: title (the page's h1)
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -148,7 +148,7 @@ VIEWPORT = {"width": 1400, "height": 900}
 # An upper bound, not a measurement: a fresh server's first run (imports, the first queries) can take over 30 s
 # when the suite keeps both cores of a CI machine busy.
 RENDER_TIMEOUT_MS = 90_000
-CHARTS = {"overview": 3, "market": 2, "events": 1}  # plotly charts each page draws with the fixture data
+CHARTS = {"overview": 3, "market": 2, "events": 1, "commitments": 1}  # plotly charts each page draws (fixture data)
 
 
 @pytest.mark.parametrize("path", ["", "market", "events", "health", "sql"])
@@ -251,3 +251,26 @@ def _wait_until_rendered(page) -> None:
     )
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(500)  # let charts finish their first paint before the screenshot
+
+
+def test_the_commitments_page_with_real_commitment_rows(db_path: Path, tmp_path: Path, load_billing):
+    """The Commitments page on the billing fixtures that carry commitments (AWS Savings Plan and RI, Azure
+    reservations and savings plan, a Google CUD): three charts, readable tables, provider colours, unused in red."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.billing.test_commitments import AWS_LEGACY, AZURE_PAIR, FOCUS_1_0, GCP_DETAILED
+
+    files = [FOCUS_1_0, AWS_LEGACY, AZURE_PAIR / "ea_actualcost_202407.csv",
+             AZURE_PAIR / "ea_amortizedcost_202407.csv", GCP_DETAILED]
+    load_billing(*files)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serve_app(db_path, tmp_path) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        page = _open_view(browser, f"{url}/commitments", "Commitments")
+        _full_page_screenshot(page, ARTIFACTS / "commitments-fixtures.png", charts=3)
+        _assert_tables_read_well(page, "commitments")
+        bars = dict(page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+            .flatMap(plot => plot.data.filter(t => t.type === 'bar').map(t => [t.name, t.marker.color]))"""))
+        assert bars == {"Used: AWS": "#E69F00", "Used: Microsoft": "#0072B2", "Unused (all commitments)": "#d62728"}
+        page.get_by_text("USD 24.70 of commitments unused").wait_for()
+        browser.close()
