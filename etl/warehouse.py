@@ -345,6 +345,10 @@ def upgrade_schema(session: WriteSession) -> list[Migration]:
     con.execute(MACROS_FILE.read_text(encoding="utf-8"))
     for view in sorted(VIEWS_DIR.glob("*.sql")):
         con.execute(view.read_text(encoding="utf-8"))
+    from etl.billing import compute_rollup  # its backfill needs the views holding the classification rules
+
+    if any(m.name == compute_rollup.MIGRATION for m in applied):
+        compute_rollup.backfill(session)
     return applied
 
 

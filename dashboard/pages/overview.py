@@ -14,6 +14,7 @@ from dashboard.formats import money, money_short
 from dashboard.queries import meta, spend
 from dashboard.services import headlines
 from dashboard.services.periods import MOVER_PERIODS, mover_periods, partial_periods
+from dashboard.ui import ai_compute
 from dashboard.ui.cache import figure
 from dashboard.ui.guard import load, start_page
 from dashboard.ui.widgets import (
@@ -115,6 +116,8 @@ st.plotly_chart(figure(charts.stacked_spend, over_time, by, grain, currency, flt
                 alt=f"{label} per {spend.DIMENSION_LABELS[by].lower()} over time")
 partial_caption(partial)
 download_csv(over_time, f"spend per {grain} and {by}")
+
+ai_compute.section(ctx, flt, grain)  # the AI share of compute spend, per provider and over time
 
 # --- breakdowns ---------------------------------------------------------------------------------------------
 left, right = st.columns(2)
