@@ -269,11 +269,11 @@ def figure_frame(fig: go.Figure) -> pd.DataFrame:
 # lighter, the rest pale and patterned, so the classes read apart in every panel (and in grey print). "/" is left
 # to the partial periods of the other charts.
 CLASS_STYLES = {
-    "GPU": {"alpha": 1.0, "pattern": ""},
-    "TPU": {"alpha": 1.0, "pattern": "x"},
-    "CPU": {"alpha": 0.45, "pattern": ""},
-    "Other compute": {"alpha": 0.2, "pattern": "."},
-    "Unclassified": {"alpha": 0.08, "pattern": "-"},
+    "GPU": {"opacity": 1.0, "pattern": ""},
+    "TPU": {"opacity": 1.0, "pattern": "x"},
+    "CPU": {"opacity": 0.45, "pattern": ""},
+    "Other compute": {"opacity": 0.35, "pattern": "."},
+    "Unclassified": {"opacity": 0.3, "pattern": "-"},
 }
 
 
@@ -288,8 +288,8 @@ def compute_classes(frame: pd.DataFrame, shares: Mapping[str, float | None], gra
         len(providers), 1), subplot_titles=[f"{p}: AI share {percent(shares.get(p))}" for p in providers])
     for name, style in CLASS_STYLES.items():  # the legend: one grey swatch per class, whatever the providers
         fig.add_trace(go.Bar(x=[None], y=[None], name=name, legendgroup=name, hoverinfo="skip",
-                             marker={"color": translucent(NEUTRAL, style["alpha"]), "line": {"color": NEUTRAL},
-                                     "pattern": {"shape": style["pattern"], "fgcolor": NEUTRAL}}), row=1, col=1)
+                             marker={"color": NEUTRAL, "opacity": style["opacity"],
+                                     "pattern": {"shape": style["pattern"], "fgcolor": "white"}}), row=1, col=1)
     axes: dict[str, dict] = {}
     for row, provider in enumerate(providers, start=1):
         mine = frame[frame["provider"] == provider]
@@ -297,11 +297,10 @@ def compute_classes(frame: pd.DataFrame, shares: Mapping[str, float | None], gra
             rows = mine[mine["compute_class"] == name]
             if rows.empty:
                 continue
-            color = colors[provider]
             fig.add_trace(go.Bar(x=rows["period"], y=rows["amount"], name=name, legendgroup=name, showlegend=False,
                                  meta=provider, **_period_bars(grain),
-                                 marker={"color": translucent(color, style["alpha"]), "line": {"color": color},
-                                         "pattern": {"shape": style["pattern"], "fgcolor": color}},
+                                 marker={"color": colors[provider], "opacity": style["opacity"],
+                                         "pattern": {"shape": style["pattern"], "fgcolor": "white"}},
                                  hovertemplate="%{meta}, %{fullData.name}<br>%{x|%Y-%m-%d}: %{y:,.2f} " + currency
                                                + "<extra></extra>"), row=row, col=1)
         y_axis = fig.get_subplot(row, 1).yaxis.plotly_name

@@ -117,8 +117,6 @@ st.plotly_chart(figure(charts.stacked_spend, over_time, by, grain, currency, flt
 partial_caption(partial)
 download_csv(over_time, f"spend per {grain} and {by}")
 
-ai_compute.section(ctx, flt, grain)  # the AI share of compute spend, per provider and over time
-
 # --- breakdowns ---------------------------------------------------------------------------------------------
 left, right = st.columns(2)
 with left:
@@ -132,6 +130,8 @@ with right:
     st.plotly_chart(figure(charts.spend_bars, by_service, "service", currency, flt.measure, f"{label} by service"),
                     key="ov-by-service", alt=f"{label} by service, largest first")
     download_csv(by_service, "spend by service")
+
+ai_compute.section(ctx, flt, grain)  # the AI share of compute spend, per provider and over time
 
 # --- top movers ---------------------------------------------------------------------------------------------
 st.subheader("Top movers")

@@ -58,6 +58,7 @@ def share_by_provider(reader: Reader, flt: SpendFilter) -> pd.DataFrame:
                 / nullif(sum(amount_rep), 0))::DOUBLE AS ai_share
         FROM spend WHERE NOT fx_missing
         GROUP BY ROLLUP (provider)
+        HAVING count(*) > 0  -- no total row without compute spend
         ORDER BY grouping(provider), sum(amount_rep) DESC, provider
         """,
         params | {"ai": list(AI_CLASSES)},

@@ -10,10 +10,10 @@ from dashboard import charts
 from dashboard.formats import money, money_short, percent
 from dashboard.queries import compute
 from dashboard.queries.spend import SpendFilter
+from dashboard.ui import widgets
 from dashboard.ui.cache import figure
 from dashboard.ui.context import AppContext
 from dashboard.ui.guard import load
-from dashboard.ui.widgets import download_csv, table
 
 _HOW = ("Compute spend is the rows in service category Compute, and those a GPU or TPU rule recognises elsewhere "
         "(SageMaker's ml.p4d, Cloud TPU). Google Cloud's classes come from its pricing catalog "
@@ -48,14 +48,14 @@ def section(ctx: AppContext, flt: SpendFilter, grain: str) -> None:
                f"{money(total['tpu'], currency)}, CPU {money(total['cpu'], currency)}, other compute "
                f"{money(total['other_compute'], currency)}, unclassified {money(total['unclassified'], currency)}. "
                + _HOW)
-    table(shares, "ov-ai-compute", formats={"ai_share": "percent"}, first=["provider", "ai_share"],
+    widgets.table(shares, "ov-ai-compute", formats={"ai_share": "percent"}, first=["provider", "ai_share"],
           labels={"ai_share": "AI share", **_amount_labels(currency)})
-    download_csv(shares, "compute spend per provider and class")
+    widgets.download_csv(shares, "compute spend per provider and class")
     over_time = load(compute.class_over_time, ctx.reader, flt=flt, grain=grain)
     by_provider = dict(zip(shares["provider"], shares["ai_share"], strict=True))
     st.plotly_chart(figure(charts.compute_classes, over_time, by_provider, grain, currency, flt.measure),
                     key="ov-ai-compute-chart", alt="Compute spend per class over time, one panel per provider")
-    download_csv(over_time, f"compute spend per {grain}, provider and class")
+    widgets.download_csv(over_time, f"compute spend per {grain}, provider and class")
 
 
 def _amount_labels(currency: str) -> dict[str, str]:
