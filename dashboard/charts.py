@@ -286,8 +286,9 @@ def compute_classes(frame: pd.DataFrame, shares: Mapping[str, float | None], gra
     colors = provider_colors(providers)
     fig = make_subplots(rows=max(len(providers), 1), cols=1, shared_xaxes=True, vertical_spacing=0.22 / max(
         len(providers), 1), subplot_titles=[f"{p}: AI share {percent(shares.get(p))}" for p in providers])
-    for name, style in CLASS_STYLES.items():  # the legend: one grey swatch per class, whatever the providers
-        fig.add_trace(go.Bar(x=[None], y=[None], name=name, legendgroup=name, hoverinfo="skip",
+    for name, style in CLASS_STYLES.items():  # the legend: one grey swatch per class, whatever the providers (a
+        # bar of 0: a trace without points would leave the shared time axis without a type, and nothing is drawn)
+        fig.add_trace(go.Bar(x=frame["period"].head(1), y=[0], name=name, legendgroup=name, hoverinfo="skip",
                              marker={"color": NEUTRAL, "opacity": style["opacity"],
                                      "pattern": {"shape": style["pattern"], "fgcolor": "white"}}), row=1, col=1)
     axes: dict[str, dict] = {}
@@ -305,12 +306,12 @@ def compute_classes(frame: pd.DataFrame, shares: Mapping[str, float | None], gra
                                                + "<extra></extra>"), row=row, col=1)
         y_axis = fig.get_subplot(row, 1).yaxis.plotly_name
         axes[y_axis] = {"title": {"text": currency}, "rangemode": "tozero", "nticks": 4, "tickformat": ".3~s"}
+    # no axis title (the period ticks say it), but a title object, which readers of the figure expect
+    fig.update_xaxes(title_text="", nticks=12)
     if grain == "month":
-        fig.update_xaxes(dtick="M1", tickformat="%b %Y", ticklabelmode="period")
-    fig.update_layout(barmode="relative", height=170 * max(len(providers), 1) + 150, hovermode="closest",
+        fig.update_xaxes(tickformat="%b %Y", ticklabelmode="period")
+    fig.update_layout(barmode="relative", height=170 * max(len(providers), 1) + 120, hovermode="closest",
                       title=f"{GRAIN_ADJECTIVES[grain]} compute {MEASURE_LABELS[measure].lower()} per class and "
                             f"provider ({currency})",
-                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right",
-                              "title": "Class"},
-                      margin={"t": 110}, **axes)
+                      legend={"title": "Class", "tracegroupgap": 4}, margin={"t": 90}, **axes)
     return fig
