@@ -289,8 +289,8 @@ def compute_classes(frame: pd.DataFrame, shares: Mapping[str, float | None], gra
     for name, style in CLASS_STYLES.items():  # the legend: one grey swatch per class, whatever the providers (a
         # bar of 0: a trace without points would leave the shared time axis without a type, and nothing is drawn)
         fig.add_trace(go.Bar(x=frame["period"].head(1), y=[0], name=name, legendgroup=name, hoverinfo="skip",
-                             marker={"color": NEUTRAL, "opacity": style["opacity"],
-                                     "pattern": {"shape": style["pattern"], "fgcolor": "white"}}), row=1, col=1)
+                             marker=_class_marker(translucent(NEUTRAL, style["opacity"]), style["pattern"])),
+                      row=1, col=1)  # (a legend swatch ignores the marker's opacity: the shade is in the colour)
     axes: dict[str, dict] = {}
     for row, provider in enumerate(providers, start=1):
         mine = frame[frame["provider"] == provider]
@@ -300,8 +300,7 @@ def compute_classes(frame: pd.DataFrame, shares: Mapping[str, float | None], gra
                 continue
             fig.add_trace(go.Bar(x=rows["period"], y=rows["amount"], name=name, legendgroup=name, showlegend=False,
                                  meta=provider, **_period_bars(grain),
-                                 marker={"color": colors[provider], "opacity": style["opacity"],
-                                         "pattern": {"shape": style["pattern"], "fgcolor": "white"}},
+                                 marker=_class_marker(colors[provider], style["pattern"], style["opacity"]),
                                  hovertemplate="%{meta}, %{fullData.name}<br>%{x|%Y-%m-%d}: %{y:,.2f} " + currency
                                                + "<extra></extra>"), row=row, col=1)
         y_axis = fig.get_subplot(row, 1).yaxis.plotly_name
@@ -315,3 +314,9 @@ def compute_classes(frame: pd.DataFrame, shares: Mapping[str, float | None], gra
                             f"provider ({currency})",
                       legend={"title": "Class", "tracegroupgap": 4}, margin={"t": 90}, **axes)
     return fig
+
+
+def _class_marker(color: str, pattern: str, opacity: float = 1.0) -> dict:
+    """A class's bar: the colour (the provider's, kept as it is), its shade as opacity, its pattern in white over it."""
+    return {"color": color, "opacity": opacity,
+            "pattern": {"shape": pattern, "fgcolor": "white", "fillmode": "overlay"}}
