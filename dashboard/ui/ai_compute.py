@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import charts
 from dashboard.formats import money, money_short, percent
 from dashboard.queries import compute
-from dashboard.queries.spend import SpendFilter
+from dashboard.queries.spend import MEASURE_LABELS, SpendFilter
 from dashboard.ui import widgets
 from dashboard.ui.cache import figure
 from dashboard.ui.context import AppContext
@@ -44,12 +44,12 @@ def section(ctx: AppContext, flt: SpendFilter, grain: str) -> None:
     tiles[2].metric("TPU", money_short(total["tpu"], currency), border=True, help="Google Cloud TPUs.")
     tiles[3].metric("Unclassified", money_short(total["unclassified"], currency), border=True,
                     help="Compute spend no rule recognises (for Google Cloud: a SKU missing from the catalog).")
-    st.caption(f"Of {money(total['compute'], currency)} compute spend: GPU {money(total['gpu'], currency)}, TPU "
+    st.caption(f"Of {money(total['compute'], currency)} compute spend ({MEASURE_LABELS[flt.measure].lower()}): GPU {money(total['gpu'], currency)}, TPU "
                f"{money(total['tpu'], currency)}, CPU {money(total['cpu'], currency)}, other compute "
                f"{money(total['other_compute'], currency)}, unclassified {money(total['unclassified'], currency)}. "
                + _HOW)
     widgets.table(shares, "ov-ai-compute", formats={"ai_share": "percent"}, first=["provider", "ai_share"],
-          labels={"ai_share": "AI share", **_amount_labels(currency)})
+                  labels={"ai_share": "AI share", **_amount_labels(currency)})
     widgets.download_csv(shares, "compute spend per provider and class")
     over_time = load(compute.class_over_time, ctx.reader, flt=flt, grain=grain)
     by_provider = dict(zip(shares["provider"], shares["ai_share"], strict=True))
@@ -59,6 +59,5 @@ def section(ctx: AppContext, flt: SpendFilter, grain: str) -> None:
 
 
 def _amount_labels(currency: str) -> dict[str, str]:
-    names = {column: name for name, column in compute.CLASS_COLUMNS.items()}
-    return {**{column: f"{name} ({currency})" for column, name in names.items()},
+    return {**{column: f"{name} ({currency})" for name, column in compute.CLASS_COLUMNS.items()},
             "compute": f"All compute ({currency})"}
