@@ -44,8 +44,9 @@ def section(ctx: AppContext, flt: SpendFilter, grain: str) -> None:
     tiles[2].metric("TPU", money_short(total["tpu"], currency), border=True, help="Google Cloud TPUs.")
     tiles[3].metric("Unclassified", money_short(total["unclassified"], currency), border=True,
                     help="Compute spend no rule recognises (for Google Cloud: a SKU missing from the catalog).")
-    st.caption(f"Of {money(total['compute'], currency)} compute spend ({MEASURE_LABELS[flt.measure].lower()}): GPU {money(total['gpu'], currency)}, TPU "
-               f"{money(total['tpu'], currency)}, CPU {money(total['cpu'], currency)}, other compute "
+    basis = MEASURE_LABELS[flt.measure].lower()
+    st.caption(f"Of {money(total['compute'], currency)} compute spend ({basis}): GPU {money(total['gpu'], currency)}, "
+               f"TPU {money(total['tpu'], currency)}, CPU {money(total['cpu'], currency)}, other compute "
                f"{money(total['other_compute'], currency)}, unclassified {money(total['unclassified'], currency)}. "
                + _HOW)
     widgets.table(shares, "ov-ai-compute", formats={"ai_share": "percent"}, first=["provider", "ai_share"],
