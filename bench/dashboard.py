@@ -187,7 +187,7 @@ FIVE_EVENTS = ("openai-google-cloud-2025", "oracle-openai-300b-2025", "msft-open
 
 def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
     """The query and service functions each page calls on its default view, with the arguments it passes."""
-    from dashboard.queries import anomalies, commitments, events, health, market, meta, schema, spend
+    from dashboard.queries import anomalies, commitments, compute, events, health, market, meta, schema, spend
     from dashboard.queries.reader import Reader
     from dashboard.services import event_spend, event_study, stock_lines
     from dashboard.services.periods import mover_periods
@@ -225,6 +225,8 @@ def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
             ("spend.spend_by service_category", lambda: spend.spend_by(reader, flt, "service_category")),
             ("spend.spend_by service", lambda: spend.spend_by(reader, flt, "service")),
             ("spend.top_movers", lambda: spend.top_movers(reader, flt, current, previous)),
+            ("compute.share_by_provider", lambda: compute.share_by_provider(reader, flt)),
+            ("compute.class_over_time month", lambda: compute.class_over_time(reader, flt, "month")),
             ("anomalies.chart_marks month", lambda: anomalies.chart_marks(reader, flt, "month")),
         ],
         "Anomalies": [

@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.formats import percent
 from dashboard.palette import NEUTRAL, STOCK_LINE, TICKER_SEQUENCE, provider_colors, translucent
 from dashboard.queries.spend import DIMENSION_LABELS, MEASURE_LABELS
 from dashboard.services.periods import PartialPeriod
@@ -360,3 +361,60 @@ def commitment_coverage(frame: pd.DataFrame) -> go.Figure:
                       hovermode="closest", margin={"t": 60})
     fig.update_xaxes(dtick="M1", tickformat="%b %Y")
     return fig
+
+
+# How a compute class is drawn in its provider's colour (the AI-compute small multiples): accelerators solid, CPU
+# lighter, the rest pale and patterned, so the classes read apart in every panel (and in grey print). "/" is left
+# to the partial periods of the other charts.
+CLASS_STYLES = {
+    "GPU": {"opacity": 1.0, "pattern": ""},
+    "TPU": {"opacity": 1.0, "pattern": "x"},
+    "CPU": {"opacity": 0.45, "pattern": ""},
+    "Other compute": {"opacity": 0.35, "pattern": "."},
+    "Unclassified": {"opacity": 0.3, "pattern": "-"},
+}
+
+
+def compute_classes(frame: pd.DataFrame, shares: Mapping[str, float | None], grain: str, currency: str,
+                    measure: str) -> go.Figure:
+    """One panel per provider (its colour) of ``class_over_time``: stacked bars of compute spend per class, the
+    class told by shade and pattern (:data:`CLASS_STYLES`, one legend entry per class, in grey); each panel's
+    title gives the provider's AI share over the range from ``shares`` (provider -> share, ``share_by_provider``)."""
+    providers = list(frame.groupby("provider")["amount"].sum().sort_values(ascending=False).index)
+    colors = provider_colors(providers)
+    fig = make_subplots(rows=max(len(providers), 1), cols=1, shared_xaxes=True, vertical_spacing=0.22 / max(
+        len(providers), 1), subplot_titles=[f"{p}: AI share {percent(shares.get(p))}" for p in providers])
+    for name, style in CLASS_STYLES.items():  # the legend: one grey swatch per class, whatever the providers (a
+        # bar of 0: a trace without points would leave the shared time axis without a type, and nothing is drawn)
+        fig.add_trace(go.Bar(x=frame["period"].head(1), y=[0], name=name, legendgroup=name, hoverinfo="skip",
+                             marker=_class_marker(translucent(NEUTRAL, style["opacity"]), style["pattern"])),
+                      row=1, col=1)  # (a legend swatch ignores the marker's opacity: the shade is in the colour)
+    axes: dict[str, dict] = {}
+    for row, provider in enumerate(providers, start=1):
+        mine = frame[frame["provider"] == provider]
+        for name, style in CLASS_STYLES.items():
+            rows = mine[mine["compute_class"] == name]
+            if rows.empty:
+                continue
+            fig.add_trace(go.Bar(x=rows["period"], y=rows["amount"], name=name, legendgroup=name, showlegend=False,
+                                 meta=provider, **_period_bars(grain),
+                                 marker=_class_marker(colors[provider], style["pattern"], style["opacity"]),
+                                 hovertemplate="%{meta}, %{fullData.name}<br>%{x|%Y-%m-%d}: %{y:,.2f} " + currency
+                                               + "<extra></extra>"), row=row, col=1)
+        y_axis = fig.get_subplot(row, 1).yaxis.plotly_name
+        axes[y_axis] = {"title": {"text": currency}, "rangemode": "tozero", "nticks": 4, "tickformat": ".3~s"}
+    # no axis title (the period ticks say it), but a title object, which readers of the figure expect
+    fig.update_xaxes(title_text="", nticks=12)
+    if grain == "month":
+        fig.update_xaxes(tickformat="%b %Y", ticklabelmode="period")
+    fig.update_layout(barmode="relative", height=170 * max(len(providers), 1) + 120, hovermode="closest",
+                      title=f"{GRAIN_ADJECTIVES[grain]} compute {MEASURE_LABELS[measure].lower()} per class and "
+                            f"provider ({currency})",
+                      legend={"title": "Class", "tracegroupgap": 4}, margin={"t": 90}, **axes)
+    return fig
+
+
+def _class_marker(color: str, pattern: str, opacity: float = 1.0) -> dict:
+    """A class's bar: the colour (the provider's, kept as it is), its shade as opacity, its pattern in white over it."""
+    return {"color": color, "opacity": opacity,
+            "pattern": {"shape": pattern, "fgcolor": "white", "fillmode": "overlay"}}

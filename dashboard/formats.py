@@ -19,3 +19,10 @@ def money_short(amount: object, currency: str) -> str:
         if abs(value) >= limit:
             return f"{currency} {value / limit:,.2f}{suffix}"
     return f"{currency} {value:,.0f}"
+
+
+def percent(share: object) -> str:
+    """A fraction as a percentage to one decimal (``62.3%``); ``–`` when there is none (None or NaN)."""
+    if share is None or share != share:  # NaN is the one value unequal to itself
+        return "–"
+    return f"{float(share):.1%}"  # type: ignore[arg-type]

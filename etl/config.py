@@ -80,6 +80,10 @@ SETTINGS: tuple[Setting, ...] = (
             "key file, or `anonymous` (a local stand-in or emulator). Never logged or stored."),
     Setting("gcp.bigquery_endpoint", str, "",
             "BigQuery API endpoint instead of Google's (Private Service Connect, or a local stand-in)."),
+    Setting("gcp.timeout_s", float, 300.0,
+            "Seconds a BigQuery billing export source waits for BigQuery: each request's timeout, the deadline "
+            "of its retries and the longest wait for the query to finish (the client's default is 600 s per "
+            "request)."),
     Setting("gcp.billing_endpoint", str, "",
             "Cloud Billing API endpoint (accounts, projects, SKU catalog) instead of Google's."),
     Setting("gcp.billing_accounts", list, [],

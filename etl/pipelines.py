@@ -111,7 +111,8 @@ def fetch_bigquery(config: Config, source: BigQuerySource, *, now: datetime) -> 
                                          source.location)
     except clients.GcpCredentialsError as exc:
         return Fetched(source, months, error=str(exc))
-    return bigquery_export.fetch(client, source, months, config.get("warehouse.memory_limit"))
+    return bigquery_export.fetch(client, source, months, config.get("warehouse.memory_limit"),
+                                 config.get("gcp.timeout_s"))
 
 
 def load_bigquery(session: WriteSession, fetched: Sequence[Fetched], options: LoadOptions) -> list[LoadRecord]:

@@ -36,6 +36,8 @@ from typing import IO
 
 import duckdb
 
+from etl.billing import compute_rollup
+
 log = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -328,7 +330,8 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def upgrade_schema(session: WriteSession) -> list[Migration]:
-    """Apply pending migrations, then refresh macros, seed tables and views. Returns what was applied."""
+    """Apply pending migrations, then refresh macros, seed tables and views (and backfill the compute-class rollup
+    when its migration was just applied). Returns what was applied."""
     con = session.con
     current = schema_version(con)
     applied = []
@@ -345,6 +348,8 @@ def upgrade_schema(session: WriteSession) -> list[Migration]:
     con.execute(MACROS_FILE.read_text(encoding="utf-8"))
     for view in sorted(VIEWS_DIR.glob("*.sql")):
         con.execute(view.read_text(encoding="utf-8"))
+    if any(m.name == compute_rollup.MIGRATION for m in applied):  # after the views: they hold its rules
+        compute_rollup.backfill(session)
     return applied
 
 

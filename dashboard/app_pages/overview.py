@@ -13,6 +13,7 @@ from dashboard.formats import money, money_short
 from dashboard.queries import anomalies, meta, spend
 from dashboard.services import headlines
 from dashboard.services.periods import MOVER_PERIODS, mover_periods, partial_periods
+from dashboard.ui import ai_compute
 from dashboard.ui.cache import figure
 from dashboard.ui.guard import load, start_page
 from dashboard.ui.widgets import (
@@ -132,6 +133,8 @@ with right:
     st.plotly_chart(figure(charts.spend_bars, by_service, "service", currency, flt.measure, f"{label} by service"),
                     key="ov-by-service", alt=f"{label} by service, largest first")
     download_csv(by_service, "spend by service")
+
+ai_compute.section(ctx, flt, grain)  # the AI share of compute spend, per provider and over time
 
 # --- top movers ---------------------------------------------------------------------------------------------
 st.subheader("Top movers")

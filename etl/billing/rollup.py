@@ -4,8 +4,10 @@ provider/account/date a write touched.
 Besides the sums, each daily rollup row keeps the latest ``ChargePeriodEnd`` of its rows (a charge longer than a day
 counted to the end of its first day), which the billing feeds' freshness reads (view ``billing_freshness``). The tag
 rollup (``daily_tag_rollup``, :func:`refresh_tags`) has the same grain and sums per tag key and value, so a tag filter
-never reads the cost rows' ``Tags``. The monthly commitment rollup (``commitment_month_rollup``,
-:func:`refresh_commitments`) keeps the rows behind the ``commitment_utilization`` and ``commitment_coverage`` views.
+never reads the cost rows' ``Tags``; the compute-class rollup (``daily_compute_rollup``,
+:mod:`etl.billing.compute_rollup`) sums the compute rows per class for the AI-compute share. The monthly
+commitment rollup (``commitment_month_rollup``, :func:`refresh_commitments`) keeps the rows behind the
+``commitment_utilization`` and ``commitment_coverage`` views.
 
 Every change to ``cost_line`` marks the (provider, billing account, UTC charge date) keys it touched in a temporary
 table of the write session (:func:`mark_touched`: rows inserted, rows replaced, rows an adapter's ``after_load``
@@ -19,6 +21,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import duckdb
+
+from etl.billing import compute_rollup
 
 if TYPE_CHECKING:
     from etl.warehouse import WriteSession
@@ -78,6 +82,7 @@ def refresh(session: WriteSession) -> int:
         )
         refresh_tags(con)
         refresh_commitments(con)
+        compute_rollup.refresh(con)
     con.execute(f"DELETE FROM {TOUCHED}")
     return keys
 

@@ -20,6 +20,11 @@ month starts), so BigQuery prunes older partitions.
 ``max_bytes_billed``; the real query then runs with ``maximum_bytes_billed`` set, so BigQuery itself refuses to
 bill more.
 
+**Bounded waits.** Every call gets ``gcp.timeout_s`` (default 300 s; the client's own default is 600 s per request):
+as each HTTP request's timeout, as the deadline of the client's retries (transient errors, dropped connections) and
+as the longest wait for the job to finish, so a BigQuery that does not answer fails the source with a message naming
+the setting instead of holding the run.
+
 **Streaming.** Result pages come as Arrow record batches (REST pages of ``PAGE_ROWS`` rows); each is registered
 with a spool DuckDB database and appended by one ``INSERT … SELECT``, so neither the result nor its rows are ever
 held in Python. The spool is read by ``bigquery_load.py`` in the write session.
@@ -198,18 +203,20 @@ class Fetched:
 
 
 def fetch(client: bigquery.Client, source: BigQuerySource, months: list[str],
-          memory_limit: str = "512MB") -> Fetched:
-    """Dry-run, check the estimate, run the query and stream its pages into a spool; never raises for a BigQuery
-    error (it is the :attr:`Fetched.error`)."""
+          memory_limit: str = "512MB", timeout_s: float = 300.0) -> Fetched:
+    """Dry-run, check the estimate, run the query and stream its pages into a spool, each call bounded by
+    ``timeout_s``; never raises for a BigQuery error or timeout (it is the :attr:`Fetched.error`)."""
+    import requests
     from google.api_core import exceptions
     from google.cloud import bigquery
 
     fetched = Fetched(source, months)
     sql = query_sql(source, months)
     location = source.location or None
+    bounded = _Bounded(timeout_s)
     try:
         dry = client.query(sql, job_config=bigquery.QueryJobConfig(dry_run=True, use_query_cache=False),
-                           location=location, project=source.job_project)
+                           location=location, project=source.job_project, **bounded.query)
         fetched.bytes_estimated = int(dry.total_bytes_processed or 0)
         log.info("%s: dry run of invoice months %s-%s estimates %s bytes", source.label, months[0], months[-1],
                  f"{fetched.bytes_estimated:,}")
@@ -219,7 +226,7 @@ def fetch(client: bigquery.Client, source: BigQuerySource, months: list[str],
                 f"than max_bytes_billed {source.max_bytes_billed:,} ({_gb(source.max_bytes_billed)}); nothing was "
                 f"read. Raise max_bytes_billed or lower backfill_months")
         rows, fetched.bytes_billed = _run_query(client, bigquery.QueryJobConfig(
-            maximum_bytes_billed=source.max_bytes_billed), sql, location, source.job_project)
+            maximum_bytes_billed=source.max_bytes_billed), sql, location, source.job_project, bounded)
         fetched.spool = _new_spool(fetched)
         fetched.rows = _stream(rows, fetched.spool, memory_limit)
         log.info("%s: %s result rows spooled (%s bytes billed)", source.label, f"{fetched.rows:,}",
@@ -232,6 +239,9 @@ def fetch(client: bigquery.Client, source: BigQuerySource, months: list[str],
                          f"table {source.table_id}")
     except exceptions.NotFound as exc:
         fetched.error = f"not found ({_reason(exc)}): check the project, dataset and table {source.table_id}"
+    except (TimeoutError, requests.exceptions.Timeout, exceptions.RetryError) as exc:
+        fetched.error = (f"BigQuery did not answer within {timeout_s:g} s (setting gcp.timeout_s): {_reason(exc)}; "
+                         "nothing was read")
     except exceptions.GoogleAPIError as exc:
         fetched.error = f"BigQuery failed: {_reason(exc)}"
     except duckdb.Error as exc:
@@ -243,12 +253,29 @@ def fetch(client: bigquery.Client, source: BigQuerySource, months: list[str],
     return fetched
 
 
+class _Bounded:
+    """The keyword arguments that bound a client call by ``timeout_s``: the per-request timeout and the retries'
+    deadline (google-api-core's ``with_timeout``)."""
+
+    def __init__(self, timeout_s: float) -> None:
+        from google.cloud.bigquery import retry
+
+        self.timeout = timeout_s
+        self.retry = retry.DEFAULT_RETRY.with_timeout(timeout_s)
+        self.job_retry = retry.DEFAULT_JOB_RETRY.with_timeout(timeout_s)
+
+    @property
+    def query(self) -> dict[str, Any]:
+        return {"timeout": self.timeout, "retry": self.retry, "job_retry": self.job_retry}
+
+
 def _run_query(client: bigquery.Client, config: bigquery.QueryJobConfig, sql: str, location: str | None,
-               project: str) -> tuple[bigquery.table.RowIterator, int | None]:
+               project: str, bounded: _Bounded) -> tuple[bigquery.table.RowIterator, int | None]:
     """Run the query to completion: its row iterator and the bytes billed. The job is not kept: it holds the
     first result page, which would stay in memory beside the following pages."""
-    job = client.query(sql, job_config=config, location=location, project=project)
-    rows = job.result(page_size=PAGE_ROWS)
+    job = client.query(sql, job_config=config, location=location, project=project, **bounded.query)
+    rows = job.result(page_size=PAGE_ROWS, timeout=bounded.timeout, retry=bounded.retry,
+                      job_retry=bounded.job_retry)
     return rows, job.total_bytes_billed
 
 

@@ -1,6 +1,7 @@
 """The Cloud Billing API refresh as one job, for ``python -m etl gcp accounts|catalog`` and the ``gcp`` step of
 ``run``: :func:`download` talks to Google (before the writer lock), :func:`store` writes in a write session
-(accounts and projects, the catalog, then the ListCost of Google rows without one, see :mod:`etl.gcp.listcost`)."""
+(accounts and projects, the catalog and the compute classes it decides, then the ListCost of Google rows without
+one, see :mod:`etl.gcp.listcost`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from etl.billing import compute_rollup
 from etl.config import Config
 from etl.gcp import accounts, catalog, listcost
 from etl.gcp.api import BillingApiSettings, list_retry
@@ -73,7 +75,10 @@ def store(session: WriteSession, got: Download) -> Outcome:
     if got.accounts is not None:
         outcome.records += accounts.store(session, got.accounts)
     if got.catalog is not None:
-        outcome.records += catalog.store(session, got.catalog)
+        stored = catalog.store(session, got.catalog)
+        outcome.records += stored
+        if any(record.ok for record in stored):  # a new catalog can change Google's compute classes
+            compute_rollup.reclassify(session)
         outcome.list_cost_rows = listcost.fill(session)
     return outcome
 

@@ -40,6 +40,11 @@ MACRO_PROBES = {
     "fx_rates_into": "SELECT * FROM fx_rates_into('EUR') ORDER BY ALL",
     "cost_in_currency": "SELECT * FROM cost_in_currency('EUR', max_age_days := 3) ORDER BY ALL",
     "daily_spend_in_currency": "SELECT * FROM daily_spend_in_currency('GBP') ORDER BY ALL",
+    "ss_compute_class": "SELECT provider, ss_compute_class(provider, 'Compute', 'EC2', NULL, description, NULL) AS v "
+                        "FROM (VALUES ('AWS', 'Linux p5.48xlarge Instance Hour'), ('AWS', 'Linux m7i.large Instance "
+                        "Hour'), ('Microsoft', 'ND96isr H100 v5'), ('AWS', 'EBS:VolumeUsage.gp3 volume')) t(provider, "
+                        "description) ORDER BY ALL",
+    "daily_compute_class_in_currency": "SELECT * FROM daily_compute_class_in_currency('EUR') ORDER BY ALL",
 }
 
 

@@ -148,7 +148,7 @@ VIEWPORT = {"width": 1400, "height": 900}
 # An upper bound, not a measurement: a fresh server's first run (imports, the first queries) can take over 30 s
 # when the suite keeps both cores of a CI machine busy.
 RENDER_TIMEOUT_MS = 90_000
-CHARTS = {"overview": 3, "market": 2, "events": 1, "commitments": 1}  # plotly charts each page draws (fixture data)
+CHARTS = {"overview": 4, "market": 2, "events": 1, "commitments": 1}  # plotly charts each page draws (fixture data)
 
 
 @pytest.mark.parametrize("path", ["", "market", "events", "health", "sql"])

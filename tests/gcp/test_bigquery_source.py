@@ -4,6 +4,7 @@ the requests it sends, and the rows that land in a real warehouse."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +17,7 @@ from etl.config import load_config
 from etl.gcp.bigquery_export import BigQuerySource, invoice_months, query_sql
 from etl.warehouse import Warehouse
 from tests.gcp.bigquery_standin import JOBS, RESULTS, QueryResult, install, queries, row
-from tests.gcp.standin import StandIn
+from tests.gcp.standin import StandIn, error_body
 
 TABLE = "billing-admin.billing_export.gcp_billing_export_v1_012345_6789AB_CDEF01"
 LABEL = f"bigquery:{TABLE}"
@@ -209,3 +210,23 @@ def test_an_empty_result_for_a_loaded_month_fails_closed_and_keeps_its_rows(tmp_
     assert record.status == "failed" and "202505 (1 rows kept), 202506 (1 rows kept)" in record.error
     assert totals(query) == before
     assert [s for (s,) in query("SELECT status FROM load_log ORDER BY load_id")] == ["loaded", "failed", "failed"]
+
+
+def test_a_bigquery_that_does_not_answer_fails_the_source_within_the_timeout_setting(tmp_path, standin, db_path,
+                                                                                    query):
+    def slow(request, match):  # the query's results never come in time: every call outlasts gcp.timeout_s
+        time.sleep(3)
+        return 503, error_body(503, "too late")
+
+    standin.route("GET", RESULTS, slow)  # routes answer in order: before the stand-in's own results
+    install(standin, QueryResult([row()]))
+    config_for(tmp_path, standin, db_path)
+    (tmp_path / "bq.toml").write_text((tmp_path / "bq.toml").read_text() + "timeout_s = 1\n")  # under [gcp]
+    config = load_config(tmp_path / "bq.toml", environ={})
+    assert config.get("gcp.timeout_s") == 1.0
+    record = load(config, db_path, source())
+    assert record.status == "failed"
+    assert record.error.startswith(f"{LABEL}: BigQuery did not answer within 1 s (setting gcp.timeout_s): ")
+    assert record.error.endswith("; nothing was read")
+    assert standin.sent("GET", RESULTS)  # the query ran; its results were what never came
+    assert query("SELECT count(*) FROM cost") == [(0,)]

@@ -274,3 +274,39 @@ def test_unusable_credentials_are_a_settings_error_naming_the_setting(tmp_path, 
     assert result.code == 2 and not db_path.exists()
     assert result.err == (f"configuration error: gcp.credentials: {tmp_path / 'missing-key.json'} is not a readable "
                           "service-account key file (FileNotFoundError)\n")
+
+
+def test_a_catalog_refresh_reclassifies_google_compute_spend(tmp_path, db_path, warehouse, query, load_billing):
+    from tests.billing.test_compute_rollup import from_cost_rows, from_rollup
+
+    h100 = "AAAA-BBBB-H100"  # a SKU the first catalog does not list yet
+    rows = [_export_row(A100, "Nvidia Tesla A100 GPU running in Americas", "2", "4.10"),
+            _export_row(N2, "N2 Instance Core running in Americas", "10", "0.25"),
+            _export_row(V5E, "TPU v5e", "3", "3.60"),
+            _export_row(PD, "Storage PD Capacity", "6", "0.24"),
+            _export_row(h100, "Nvidia H100 80GB GPU running in Americas", "1", "9.80"),
+            _export_row(A100, "Nvidia Tesla A100 GPU running in Americas", "1", "2.50", "EUR", account_id=PLATFORM)]
+    export = tmp_path / "gcp_billing_export_v1_202611.json"
+    export.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    assert [r.status for r in load_billing(export)] == ["loaded"]
+    classes = "SELECT compute_class, currency, sum(billed_cost) FROM daily_compute_class GROUP BY ALL ORDER BY ALL"
+    assert query(classes) == [("Unclassified", "EUR", Decimal("2.50")), ("Unclassified", "USD", Decimal("17.99"))]
+
+    with StandIn() as standin:
+        api().install(standin)
+        refreshed(config_for(tmp_path, db_path, standin.endpoint), warehouse, accounts=False)
+    assert query(classes) == [("CPU", "USD", Decimal("0.25")), ("GPU", "EUR", Decimal("2.50")),
+                              ("GPU", "USD", Decimal("4.10")), ("Other compute", "USD", Decimal("0.24")),
+                              ("TPU", "USD", Decimal("3.60")), ("Unclassified", "USD", Decimal("9.80"))]
+    assert from_rollup(query) == from_cost_rows(query)
+
+    newer = api()
+    newer.skus[COMPUTE].append(sku(COMPUTE, "Compute Engine", h100, "Nvidia H100 80GB GPU running in Americas",
+                                   "Compute", "GPU", [(0, "9.80")]))
+    with StandIn() as standin:
+        newer.install(standin)
+        refreshed(config_for(tmp_path, db_path, standin.endpoint), warehouse, accounts=False, force=True)
+    assert query(classes) == [("CPU", "USD", Decimal("0.25")), ("GPU", "EUR", Decimal("2.50")),
+                              ("GPU", "USD", Decimal("13.90")), ("Other compute", "USD", Decimal("0.24")),
+                              ("TPU", "USD", Decimal("3.60"))]
+    assert from_rollup(query) == from_cost_rows(query)
