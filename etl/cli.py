@@ -22,6 +22,7 @@ from etl.context import Context
 from etl.demo import cli as demo_cli
 from etl.events import cli as events_cli
 from etl.eventstudy import cli as eventstudy_cli
+from etl.finops import cli as finops_cli
 from etl.gcp import cli as gcp_cli
 from etl.lake import cli as lake_cli
 from etl.logs import setup_logging
@@ -40,6 +41,7 @@ COMMAND_GROUPS: tuple[CommandGroup, ...] = (  # in the order `--help` lists them
     market_cli.register,
     events_cli.register,
     eventstudy_cli.register,
+    finops_cli.register,
     adhoc_cli.register,
     lake_cli.register,
     run_cli.register,

@@ -31,6 +31,7 @@ from etl.billing.base import LoadOptions
 from etl.billing.sources import Source
 from etl.config import Config
 from etl.eventstudy.settings import StudySettings
+from etl.finops import budgets, forecast
 from etl.gcp import refresh as gcp_refresh
 from etl.gcp.api import BillingApiSettings, BillingApiSettingsError
 from etl.gcp.bigquery_export import BigQuerySource, Fetched
@@ -42,7 +43,7 @@ from etl.warehouse import Warehouse, WarehouseLockedError, WriteSession
 
 log = logging.getLogger(__name__)
 
-STEPS = ("billing", "gcp", "prices", "fx", "events", "eventstudy", "export")
+STEPS = ("billing", "gcp", "prices", "fx", "events", "eventstudy", "forecasts", "budgets", "export")
 
 
 @dataclass
@@ -158,6 +159,8 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
         gcp_settings = BillingApiSettings.from_config(config)
     except BillingApiSettingsError as exc:
         raise pipelines.SettingsError(str(exc)) from None
+    forecast_settings = forecast.ForecastSettings.from_config(config)
+    configured_budgets = budgets.configured_budgets(config)
     _refuse_if_locked(warehouse)
     steps = {name: Step(name) for name in STEPS}
     report = RunReport(list(steps.values()))
@@ -177,6 +180,9 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
                 "fx": lambda: _store_fx(steps["fx"], config, session, fx_plan, fx_fetch, now),
                 "events": lambda: _events(steps["events"], config, session),
                 "eventstudy": lambda: _event_studies(steps["eventstudy"], config, session, study_settings),
+                "forecasts": lambda: _forecasts(steps["forecasts"], config, session, forecast_settings),
+                "budgets": lambda: _budgets(steps["budgets"], session, configured_budgets, forecast_settings,
+                                            report),
             }
             for name, write in writes.items():
                 step = steps[name]
@@ -312,6 +318,26 @@ def _event_studies(step: Step, config: Config, session: WriteSession, settings: 
         failed = study.tables.pairs[study.tables.pairs["status"] == "failed"]
         first = "; ".join(f"{row.event_id} / {row.ticker}: {row.reason}" for row in failed.head(3).itertuples())
         step.fail(f"{counts['failed']} event/ticker pairs failed, e.g. {first}")
+
+
+def _forecasts(step: Step, config: Config, session: WriteSession, settings: forecast.ForecastSettings) -> None:
+    if not session.con.execute("SELECT count(*) FROM daily_spend_rollup").fetchall()[0][0]:
+        step.skip("no billing data")
+        return
+    step.counts = forecast.refit(config, session, settings).counts()
+
+
+def _budgets(step: Step, session: WriteSession, configured: list[budgets.Budget],
+             settings: forecast.ForecastSettings, report: RunReport) -> None:
+    """Every crossed threshold becomes a line of the summary (a warning: the run itself did not fail)."""
+    if not configured:
+        step.skip("no [[budgets]] configured")
+        return
+    checked = budgets.check(session, configured, settings)
+    report.warnings.extend(str(alert["message"]) for alert in checked.alerts)
+    step.counts = checked.counts()
+    if checked.skipped:
+        step.fail("; ".join(checked.skipped))
 
 
 def _export(step: Step, config: Config, warehouse: Warehouse) -> None:
