@@ -29,6 +29,8 @@ PAGES = [
             url_path="market", help="Each provider's spend next to its parent's stock, with the catalog's events."),
     st.Page("pages/event_study.py", title="Event study", icon=":material/query_stats:", url_path="events",
             help="The market's reaction to chosen announcements: CAR paths, every test statistic, estimation facts."),
+    st.Page("pages/budgets.py", title="Budgets", icon=":material/savings:", url_path="budgets",
+            help="Budgets against actual and forecast spend, the thresholds crossed, the forecasts' accuracy."),
     st.Page("pages/data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="health",
             help="Freshness of every billing feed, failed loads with their errors, and recent loads."),
     st.Page("pages/sql_console.py", title="SQL", icon=":material/terminal:", url_path="sql",
