@@ -324,7 +324,11 @@ def _forecasts(step: Step, config: Config, session: WriteSession, settings: fore
     if not session.con.execute("SELECT count(*) FROM daily_spend_rollup").fetchall()[0][0]:
         step.skip("no billing data")
         return
-    step.counts = forecast.refit(config, session, settings).counts()
+    refit = forecast.refit(config, session, settings)
+    if refit.totals.empty:
+        step.skip(f"no series has {forecast.MIN_HISTORY_DAYS} complete days")
+    else:
+        step.counts = refit.counts()
 
 
 def _budgets(step: Step, session: WriteSession, configured: list[budgets.Budget],

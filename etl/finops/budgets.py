@@ -179,7 +179,7 @@ def alerts(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
     return [{"budget": r.budget, "period": r.period_label, "basis": r.basis, "pct": round(float(r.pct), 1),
              "threshold": float(r.threshold), "amount": float(r.amount), "currency": r.currency,
              "as_of": r.as_of.date().isoformat(),
-             "message": f"budget {r.budget} {r.period_label}: {r.basis} {r.pct:.0f} % of {r.currency} "
+             "message": f"budget {r.budget} {r.period_label}: {r.basis} {r.pct:,.0f} % of {r.currency} "
                         f"{r.amount:,.0f} (threshold {r.threshold:g} %)"}
             for r in frame.itertuples()]
 
