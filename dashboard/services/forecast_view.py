@@ -19,4 +19,4 @@ def forecast_series(providers: Sequence[str], *, narrowed: bool) -> str | None:
 
 def shows_forecast(totals: pd.DataFrame, end: date) -> bool:
     """Whether a view ending on ``end`` reaches the forecast's as-of date (an earlier range is history only)."""
-    return not totals.empty and end >= totals["as_of"].min()
+    return not totals.empty and end >= pd.Timestamp(totals["as_of"].min()).date()
