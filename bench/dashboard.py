@@ -41,6 +41,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.forecasts import ensure_stored as store_forecasts  # noqa: E402
 from bench.targets import Figure, record  # noqa: E402
 
 ROWS = 10_000_000
@@ -176,7 +177,7 @@ FIVE_EVENTS = ("openai-google-cloud-2025", "oracle-openai-300b-2025", "msft-open
 
 def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
     """The query and service functions each page calls on its default view, with the arguments it passes."""
-    from dashboard.queries import events, health, market, meta, schema, spend
+    from dashboard.queries import events, forecasts, health, market, meta, schema, spend
     from dashboard.queries.reader import Reader
     from dashboard.services import event_spend, event_study, stock_lines
     from dashboard.services.periods import mover_periods
@@ -212,6 +213,8 @@ def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
             ("spend.spend_by service_category", lambda: spend.spend_by(reader, flt, "service_category")),
             ("spend.spend_by service", lambda: spend.spend_by(reader, flt, "service")),
             ("spend.top_movers", lambda: spend.top_movers(reader, flt, current, previous)),
+            ("forecasts.forecast_totals", lambda: forecasts.forecast_totals(reader, currency, "effective_cost")),
+            ("forecasts.forecast_path", lambda: forecasts.forecast_path(reader, currency, "effective_cost")),
         ],
         "Overview, tag filter team=training": [
             ("spend.tag_values", lambda: spend.tag_values(reader, "team", first, last)),
@@ -261,6 +264,13 @@ def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
             ("health.fx_coverage", lambda: health.fx_coverage(reader, currency, age)),
         ],
         "SQL": [*guard, ("schema.columns", lambda: schema.columns(reader))],
+        "Budgets": [
+            *guard,
+            ("forecasts.budgets", lambda: forecasts.budgets(reader)),
+            ("forecasts.budget_alerts", lambda: forecasts.budget_alerts(reader)),
+            ("forecasts.all_forecasts", lambda: forecasts.all_forecasts(reader, currency)),
+            ("forecasts.accuracy", lambda: forecasts.accuracy(reader, currency)),
+        ],
     }
 
 
@@ -272,6 +282,7 @@ RENDERED = {  # page: (file to switch to, URL parameters)
     "Event study, 5 events": ("pages/event_study.py", {"es_events": list(FIVE_EVENTS)}),
     "Data health": ("pages/data_health.py", {}),
     "SQL": ("pages/sql_console.py", {}),
+    "Budgets": ("pages/budgets.py", {}),
 }
 
 
@@ -324,6 +335,7 @@ def main() -> int:
 
     db, facts = build(args.dir.resolve(), args.rows)
     add_events(db, args.events)
+    store_forecasts(db)
     if args.build_only:
         return 0
     os.environ["SPENDSCOPE_DB"] = str(db)

@@ -343,7 +343,7 @@ def budget_bullets(status: pd.DataFrame) -> go.Figure:
                              hovertemplate="%{y}: threshold %{x:g} %<extra></extra>"))
     fig.update_layout(barmode="overlay", title="Budgets: actual and forecast in % of the budget",
                       xaxis_title="% of the budget amount", yaxis_title="Budget · period", yaxis_autorange="reversed",
-                      height=max(260, 60 * len(status) + 140), margin={"t": 60}, hovermode="closest",
-                      legend={"orientation": "h", "y": -0.2})
+                      height=max(300, 60 * len(status) + 180), margin={"t": 90}, hovermode="closest",
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
     fig.add_vline(x=100, line_color=EVENT_COLOR, line_width=1)
     return fig

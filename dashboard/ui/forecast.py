@@ -20,15 +20,16 @@ def forecast_tiles(totals: pd.DataFrame, currency: str, series: str | None) -> N
     quarter_label = f"Q{(month['period_start'].month - 1) // 3 + 1} {quarter['period_start']:%Y}"
     tiles = st.columns(3)
     tiles[0].metric(f"Forecast {month['period_start']:%b %Y}", money_short(month["forecast_total"], currency),
-                    border=True, help=f"Month-end spend of {name}: actual to {month['as_of']} plus the forecast of "
-                                      "the remaining days (statsmodels ETS with weekly seasonality).")
-    tiles[1].metric("80 % interval", f"{money_short(month['lower_80'], currency)} – "
-                                     f"{money_short(month['upper_80'], currency)}", border=True,
+                    border=True, help=f"Month-end spend of {name}: actual to {month['as_of']:%Y-%m-%d} plus the "
+                                      "forecast of the remaining days (statsmodels ETS with weekly seasonality).")
+    low, high = (money_short(month[bound], currency).removeprefix(f"{currency} ") for bound in ("lower_80", "upper_80"))
+    tiles[1].metric(f"80 % interval ({currency})", f"{low} – {high}", border=True,
                     help="The month-end total falls in this range with 80 % probability under the model.")
     tiles[2].metric(f"Forecast {quarter_label}", money_short(quarter["forecast_total"], currency), border=True,
-                    help=f"Quarter-end spend of {name}, actual to {quarter['as_of']} plus the forecast.")
-    st.caption(f"Forecast of {name} as of {month['as_of']} (last complete day): {month['period_start']:%B %Y} "
-               f"{money(month['forecast_total'], currency)} (actual to date {money(month['actual_to_date'], currency)};"
+                    help=f"Quarter-end spend of {name}, actual to {quarter['as_of']:%Y-%m-%d} plus the forecast.")
+    st.caption(f"Forecast of {name} as of {month['as_of']:%Y-%m-%d} (the last complete day): "
+               f"{month['period_start']:%B %Y} {money(month['forecast_total'], currency)} "
+               f"(actual to date {money(month['actual_to_date'], currency)};"
                f" 80 % {money(month['lower_80'], currency)} – {money(month['upper_80'], currency)}, 95 % "
                f"{money(month['lower_95'], currency)} – {money(month['upper_95'], currency)}); {quarter_label} "
                f"{money(quarter['forecast_total'], currency)} (80 % {money(quarter['lower_80'], currency)} – "

@@ -28,8 +28,8 @@ from tests.dashboard import builders
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
-PAGES = {"overview": "Overview", "market": "Spend vs market", "events": "Event study", "health": "Data health",
-         "sql": "SQL"}  # url path: title (the page's h1)
+PAGES = {"overview": "Overview", "market": "Spend vs market", "events": "Event study", "budgets": "Budgets",
+         "health": "Data health", "sql": "SQL"}  # url path: title (the page's h1)
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -50,6 +50,7 @@ def _free_port() -> int:
 def running_app(db_path: Path, tmp_path: Path) -> Iterator[str]:
     builders.build(db_path, tmp_path / "fixtures")
     builders.create_events(Warehouse(db_path))
+    builders.add_forecasts(db_path, tmp_path / "forecasts")
     with serve_app(db_path, tmp_path) as url:
         yield url
 
@@ -145,7 +146,7 @@ VIEWPORT = {"width": 1400, "height": 900}
 # An upper bound, not a measurement: a fresh server's first run (imports, the first queries) can take over 30 s
 # when the suite keeps both cores of a CI machine busy.
 RENDER_TIMEOUT_MS = 90_000
-CHARTS = {"overview": 3, "market": 2, "events": 1}  # plotly charts each page draws with the fixture data
+CHARTS = {"overview": 3, "market": 2, "events": 1, "budgets": 1}  # plotly charts each page draws with the fixture data
 
 
 def _a_shared_link_on_a_fresh_server(browser, url: str) -> None:
