@@ -94,8 +94,8 @@ def test_overview_shows_the_month_forecast_and_its_band(app, forecast_db) -> Non
     month, quarter = forecasts.forecast_totals(reader, "USD", "effective_cost").itertuples()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Spend Jun 2025"] == "USD 10,800"
-    assert metrics["Forecast Jun 2025"] == money_short(month.forecast_total, "USD") == "USD 10,799"
-    assert metrics["80 % interval (USD)"] == "10,787 – 10,810" == (
+    assert metrics["Forecast Jun 2025"] == money_short(month.forecast_total, "USD") == "USD 10,800"
+    assert metrics["80 % interval (USD)"] == "10,788 – 10,811" == (
         f"{money_short(month.lower_80, 'USD')[4:]} – {money_short(month.upper_80, 'USD')[4:]}")
     assert metrics["Forecast Q2 2025"] == money_short(quarter.forecast_total, "USD")
     over_time = figures(at)[0]
