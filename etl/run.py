@@ -181,8 +181,8 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
                 "events": lambda: _events(steps["events"], config, session),
                 "eventstudy": lambda: _event_studies(steps["eventstudy"], config, session, study_settings),
                 "forecasts": lambda: _forecasts(steps["forecasts"], config, session, forecast_settings),
-                "budgets": lambda: _budgets(steps["budgets"], session, configured_budgets, forecast_settings,
-                                            report),
+                "budgets": lambda: _budgets(steps["budgets"], steps["forecasts"], session, configured_budgets,
+                                            forecast_settings, report),
             }
             for name, write in writes.items():
                 step = steps[name]
@@ -331,11 +331,15 @@ def _forecasts(step: Step, config: Config, session: WriteSession, settings: fore
         step.counts = refit.counts()
 
 
-def _budgets(step: Step, session: WriteSession, configured: list[budgets.Budget],
+def _budgets(step: Step, forecasts: Step, session: WriteSession, configured: list[budgets.Budget],
              settings: forecast.ForecastSettings, report: RunReport) -> None:
-    """Every crossed threshold becomes a line of the summary (a warning: the run itself did not fail)."""
+    """Every crossed threshold becomes a line of the summary (a warning: the run itself did not fail). Not after a
+    failed refit: yesterday's forecasts would be judged against today's actuals."""
     if not configured:
         step.skip("no [[budgets]] configured")
+        return
+    if forecasts.status == "failed":
+        step.skip("the forecasts step failed")
         return
     checked = budgets.check(session, configured, settings)
     report.warnings.extend(str(alert["message"]) for alert in checked.alerts)
