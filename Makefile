@@ -39,7 +39,7 @@ sql: $(VENV)/.dev  # the DuckDB CLI (duckdb-cli), read-only, on the configured w
 
 # Every benchmark runs even when an earlier one misses a target; bench/targets.py then prints one table of every
 # figure against its target and fails when one is missed (or a script recorded nothing).
-BENCHES := ingest nightly dashboard eventstudy bigquery anomalies
+BENCHES := ingest nightly dashboard eventstudy bigquery anomalies forecasts
 bench: $(VENV)/.dev
 	@start=$$(date +%s); for b in $(BENCHES); do $(BIN)/python bench/$$b.py || true; done; \
 	$(BIN)/python bench/targets.py $$start $(BENCHES)

@@ -41,6 +41,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.forecasts import ensure_stored as store_forecasts  # noqa: E402
 from bench.targets import Figure, record  # noqa: E402
 
 ROWS = 10_000_000
@@ -187,7 +188,18 @@ FIVE_EVENTS = ("openai-google-cloud-2025", "oracle-openai-300b-2025", "msft-open
 
 def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
     """The query and service functions each page calls on its default view, with the arguments it passes."""
-    from dashboard.queries import anomalies, commitments, compute, events, health, market, meta, schema, spend
+    from dashboard.queries import (
+        anomalies,
+        commitments,
+        compute,
+        events,
+        forecasts,
+        health,
+        market,
+        meta,
+        schema,
+        spend,
+    )
     from dashboard.queries.reader import Reader
     from dashboard.services import event_spend, event_study, stock_lines
     from dashboard.services.periods import mover_periods
@@ -225,6 +237,8 @@ def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
             ("spend.spend_by service_category", lambda: spend.spend_by(reader, flt, "service_category")),
             ("spend.spend_by service", lambda: spend.spend_by(reader, flt, "service")),
             ("spend.top_movers", lambda: spend.top_movers(reader, flt, current, previous)),
+            ("forecasts.forecast_totals", lambda: forecasts.forecast_totals(reader, currency, "effective_cost")),
+            ("forecasts.forecast_path", lambda: forecasts.forecast_path(reader, currency, "effective_cost")),
             ("compute.share_by_provider", lambda: compute.share_by_provider(reader, flt)),
             ("compute.class_over_time month", lambda: compute.class_over_time(reader, flt, "month")),
             ("anomalies.chart_marks month", lambda: anomalies.chart_marks(reader, flt, "month")),
@@ -289,6 +303,13 @@ def page_queries(db: Path) -> dict[str, list[tuple[str, Callable[[], object]]]]:
             ("commitments.utilization", lambda: commitments.utilization(reader, *commitment_months)),
             ("commitments.coverage", lambda: commitments.coverage(reader, *commitment_months)),
         ],
+        "Budgets": [
+            *guard,
+            ("forecasts.budgets", lambda: forecasts.budgets(reader)),
+            ("forecasts.budget_alerts", lambda: forecasts.budget_alerts(reader)),
+            ("forecasts.all_forecasts", lambda: forecasts.all_forecasts(reader, currency)),
+            ("forecasts.accuracy", lambda: forecasts.accuracy(reader, currency)),
+        ],
     }
 
 
@@ -302,6 +323,7 @@ RENDERED = {  # page: (file to switch to, URL parameters)
     "Data health": ("app_pages/data_health.py", {}),
     "SQL": ("app_pages/sql_console.py", {}),
     "Commitments": ("app_pages/commitments.py", {}),
+    "Budgets": ("app_pages/budgets.py", {}),
 }
 
 
@@ -355,6 +377,7 @@ def main() -> int:
     db, facts = build(args.dir.resolve(), args.rows)
     add_events(db, args.events)
     add_anomalies(db)
+    store_forecasts(db)
     if args.build_only:
         return 0
     os.environ["SPENDSCOPE_DB"] = str(db)

@@ -33,6 +33,8 @@ PAGES = [
             help="The market's reaction to chosen announcements: CAR paths, every test statistic, estimation facts."),
     st.Page("app_pages/commitments.py", title="Commitments", icon=":material/handshake:", url_path="commitments",
             help="Savings Plans, reservations and committed-use discounts: utilization, unused cost and coverage."),
+    st.Page("app_pages/budgets.py", title="Budgets", icon=":material/savings:", url_path="budgets",
+            help="Budgets against actual and forecast spend, the thresholds crossed, the forecasts' accuracy."),
     st.Page("app_pages/data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="health",
             help="Freshness of every billing feed, failed loads with their errors, and recent loads."),
     st.Page("app_pages/sql_console.py", title="SQL", icon=":material/terminal:", url_path="sql",

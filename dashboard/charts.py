@@ -418,3 +418,88 @@ def _class_marker(color: str, pattern: str, opacity: float = 1.0) -> dict:
     """A class's bar: the colour (the provider's, kept as it is), its shade as opacity, its pattern in white over it."""
     return {"color": color, "opacity": opacity,
             "pattern": {"shape": pattern, "fgcolor": "white", "fillmode": "overlay"}}
+
+
+FORECAST_COLOR = "#000000"  # the forecast line over stacked bars of every provider's colour: black stands out
+
+
+def _bar_totals(fig: go.Figure) -> dict[pd.Timestamp, float]:
+    """The height of each period's stack of bars in ``fig``: the spend line the forecast continues."""
+    totals: dict[pd.Timestamp, float] = {}
+    for trace in fig.data:
+        if trace.type == "bar" and trace.x is not None:
+            for x, y in zip(pd.to_datetime(list(trace.x)), trace.y, strict=True):
+                totals[x] = totals.get(x, 0.0) + float(y)
+    return totals
+
+
+def with_forecast(fig: go.Figure, totals: pd.DataFrame, path: pd.DataFrame, grain: str, currency: str,
+                  name: str = "total") -> go.Figure:
+    """A copy of a spend figure (``stacked_spend``) with the stored forecast drawn over it: a dashed line from
+    the last actual period's stack to the forecast, with its 80 % and 95 % bands fanning out from there. Daily
+    bars get the daily path (``forecast_path``) to the month's end; monthly bars the month-end total
+    (``forecast_totals``), whose interval is that of the month's sum. Weekly bars get nothing: a week's interval
+    is not stored (summing daily bands would misstate it)."""
+    if totals.empty or grain not in ("day", "month"):
+        return fig
+    month = totals[totals["period"] == "month"].iloc[0]
+    if grain == "day":
+        ahead = path.rename(columns={"date": "x", "mean": "y"})
+        anchor = pd.Timestamp(month["as_of"])
+    else:
+        ahead = pd.DataFrame([month]).rename(columns={"period_start": "x", "forecast_total": "y"})
+        anchor = pd.Timestamp(month["period_start"]) - pd.DateOffset(months=1)
+    ahead = ahead[["x", "y", "lower_80", "upper_80", "lower_95", "upper_95"]].assign(x=lambda f: pd.to_datetime(f.x))
+    actual = _bar_totals(fig).get(anchor)
+    if actual is not None:
+        ahead = pd.concat([pd.DataFrame([{"x": anchor, **dict.fromkeys(ahead.columns[1:], actual)}]), ahead],
+                          ignore_index=True)
+    out = go.Figure(fig)  # the spend figure is cached and shared: never change it in place
+    period = {"xperiod": _PERIOD[grain], "xperiodalignment": "middle"}
+    label = f"Forecast ({name})"
+    for level, alpha in (("95", 0.10), ("80", 0.22)):
+        out.add_trace(go.Scatter(x=ahead["x"], y=ahead[f"upper_{level}"], mode="lines", line={"width": 0},
+                                 showlegend=False, hoverinfo="skip", legendgroup="forecast", **period))
+        out.add_trace(go.Scatter(x=ahead["x"], y=ahead[f"lower_{level}"], mode="lines", line={"width": 0},
+                                 fill="tonexty", fillcolor=translucent(FORECAST_COLOR, alpha),
+                                 name=f"{label}, {level} % interval", legendgroup="forecast", hoverinfo="skip",
+                                 **period))
+    hover = ("%{x|%Y-%m-%d}: %{y:,.0f} " + currency + "<br>80 %: %{customdata[0]:,.0f} – %{customdata[1]:,.0f}"
+             "<br>95 %: %{customdata[2]:,.0f} – %{customdata[3]:,.0f}<extra>" + label + "</extra>")
+    out.add_trace(go.Scatter(x=ahead["x"], y=ahead["y"], mode="lines+markers", name=label, legendgroup="forecast",
+                             line={"color": FORECAST_COLOR, "dash": "dash", "width": 2}, marker={"size": 5},
+                             customdata=ahead[["lower_80", "upper_80", "lower_95", "upper_95"]].to_numpy(),
+                             hovertemplate=hover, **period))
+    return out
+
+
+def budget_bullets(status: pd.DataFrame) -> go.Figure:
+    """One row per budget in % of its amount: the actual to date (solid), the forecast of the period's end
+    (lighter, with its 80 % interval) and a tick at each alert threshold; the 100 % line is the budget."""
+    names = [f"{r.budget} · {r.period_label}" for r in status.itertuples()]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=names, x=status["forecast_pct"], orientation="h", name="Forecast at period end",
+                         marker_color=translucent(NEUTRAL, 0.35), width=0.7,
+                         error_x={"type": "data", "symmetric": False, "color": NEUTRAL,
+                                  "array": 100 * (status["forecast_upper_80"] - status["forecast"]) / status["amount"],
+                                  "arrayminus": 100 * (status["forecast"] - status["forecast_lower_80"])
+                                  / status["amount"]},
+                         customdata=status[["forecast", "currency", "amount"]].to_numpy(),
+                         hovertemplate="%{y}<br>forecast %{customdata[0]:,.0f} %{customdata[1]} = %{x:.1f} % of "
+                                       "%{customdata[2]:,.0f}<extra></extra>"))
+    fig.add_trace(go.Bar(y=names, x=status["actual_pct"], orientation="h", name="Actual to date",
+                         marker_color=NEUTRAL, width=0.35,
+                         customdata=status[["actual", "currency", "amount"]].to_numpy(),
+                         hovertemplate="%{y}<br>actual %{customdata[0]:,.0f} %{customdata[1]} = %{x:.1f} % of "
+                                       "%{customdata[2]:,.0f}<extra></extra>"))
+    ticks = [(name, t) for name, thresholds in zip(names, status["thresholds"], strict=True) for t in thresholds]
+    fig.add_trace(go.Scatter(y=[n for n, _ in ticks], x=[t for _, t in ticks], mode="markers", name="Thresholds",
+                             marker={"symbol": "line-ns-open", "size": 26, "line": {"width": 3},
+                                     "color": EVENT_COLOR},
+                             hovertemplate="%{y}: threshold %{x:g} %<extra></extra>"))
+    fig.update_layout(barmode="overlay", title="Budgets: actual and forecast in % of the budget",
+                      xaxis_title="% of the budget amount", yaxis_title="Budget · period", yaxis_autorange="reversed",
+                      height=max(300, 60 * len(status) + 180), margin={"t": 90}, hovermode="closest",
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    fig.add_vline(x=100, line_color=EVENT_COLOR, line_width=1)
+    return fig

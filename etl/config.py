@@ -10,6 +10,7 @@ tables are ``key=value`` pairs separated by commas in the environment.
 
 from __future__ import annotations
 
+import numbers
 import os
 import tomllib
 from collections.abc import Mapping
@@ -156,6 +157,21 @@ SETTINGS: tuple[Setting, ...] = (
             "Smallest excess over the interval, in the series' currency, for a day to be an anomaly."),
     Setting("anomalies.min_excess_pct", float, 10.0,
             "Smallest difference from the expected value, in % of it, for a day to be an anomaly."),
+    Setting("forecast.measure", str, "effective_cost",
+            "Cost measure the forecasts and budgets use: effective_cost, billed_cost or list_cost."),
+    Setting("forecast.history_days", int, 365,
+            "Days of history (up to the as-of date) each forecast model is fitted to; at least 56."),
+    Setting("forecast.backtest_months", int, 6,
+            "Months of the rolling-origin backtest: the last N complete months, each forecast from the data "
+            "before it (0: no backtest)."),
+    Setting("budgets", list, [],
+            "Budgets `python -m etl run` checks after the forecasts: `[[budgets]]` tables with `name`, `scope` "
+            "(total, provider, service_category or billing_account), `value` (the provider, category or account "
+            "id; not for total), `period` (monthly or quarterly), `amount`, optional `currency` (default "
+            "reporting_currency) and `thresholds` (% of the amount, default [80, 100]). config.toml only.",
+            items={"name": str, "scope": str, "value": str, "period": str, "amount": numbers.Real,
+                   "currency": str, "thresholds": list},
+            required=("name", "scope", "period", "amount")),
     Setting("access.allow", list, [],
             "With sign-in configured: the e-mail addresses (`ana@example.com`) and domains (`example.com`) "
             "allowed into the dashboard; empty admits no one."),

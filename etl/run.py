@@ -31,7 +31,7 @@ from etl.billing.base import LoadOptions
 from etl.billing.sources import Source
 from etl.config import Config
 from etl.eventstudy.settings import StudySettings
-from etl.finops import anomalies
+from etl.finops import anomalies, budgets, forecast
 from etl.finops.anomalies import AnomalySettings
 from etl.gcp import refresh as gcp_refresh
 from etl.gcp.api import BillingApiSettings, BillingApiSettingsError
@@ -44,7 +44,7 @@ from etl.warehouse import Warehouse, WarehouseLockedError, WriteSession
 
 log = logging.getLogger(__name__)
 
-STEPS = ("billing", "gcp", "prices", "fx", "events", "eventstudy", "anomalies", "export")
+STEPS = ("billing", "gcp", "prices", "fx", "events", "eventstudy", "anomalies", "forecasts", "budgets", "export")
 
 
 @dataclass
@@ -164,6 +164,8 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
         gcp_settings = BillingApiSettings.from_config(config)
     except BillingApiSettingsError as exc:
         raise pipelines.SettingsError(str(exc)) from None
+    forecast_settings = forecast.ForecastSettings.from_config(config)
+    configured_budgets = budgets.configured_budgets(config)
     _refuse_if_locked(warehouse)
     steps = {name: Step(name) for name in STEPS}
     report = RunReport(list(steps.values()))
@@ -184,6 +186,9 @@ def run(config: Config, warehouse: Warehouse, *, now: datetime | None = None,
                 "events": lambda: _events(steps["events"], config, session),
                 "eventstudy": lambda: _event_studies(steps["eventstudy"], config, session, study_settings),
                 "anomalies": lambda: _anomalies(steps["anomalies"], config, session, anomaly_settings),
+                "forecasts": lambda: _forecasts(steps["forecasts"], config, session, forecast_settings),
+                "budgets": lambda: _budgets(steps["budgets"], steps["forecasts"], session, configured_budgets,
+                                            forecast_settings, report),
             }
             for name, write in writes.items():
                 step = steps[name]
@@ -328,6 +333,34 @@ def _event_studies(step: Step, config: Config, session: WriteSession, settings: 
 def _anomalies(step: Step, config: Config, session: WriteSession, settings: AnomalySettings) -> None:
     stored = anomalies.run(session, config.get("reporting_currency"), settings)
     step.counts = anomalies.summary(stored)
+
+
+def _forecasts(step: Step, config: Config, session: WriteSession, settings: forecast.ForecastSettings) -> None:
+    if not session.con.execute("SELECT count(*) FROM daily_spend_rollup").fetchall()[0][0]:
+        step.skip("no billing data")
+        return
+    refit = forecast.refit(config, session, settings)
+    if refit.totals.empty:
+        step.skip(f"no series has {forecast.MIN_HISTORY_DAYS} complete days")
+    else:
+        step.counts = refit.counts()
+
+
+def _budgets(step: Step, forecasts: Step, session: WriteSession, configured: list[budgets.Budget],
+             settings: forecast.ForecastSettings, report: RunReport) -> None:
+    """Every crossed threshold becomes a line of the summary (a warning: the run itself did not fail). Not after a
+    failed refit: yesterday's forecasts would be judged against today's actuals."""
+    if not configured:
+        step.skip("no [[budgets]] configured")
+        return
+    if forecasts.status == "failed":
+        step.skip("the forecasts step failed")
+        return
+    checked = budgets.check(session, configured, settings)
+    report.warnings.extend(str(alert["message"]) for alert in checked.alerts)
+    step.counts = checked.counts()
+    if checked.skipped:
+        step.fail("; ".join(checked.skipped))
 
 
 def _export(step: Step, config: Config, warehouse: Warehouse) -> None:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from etl import freshness
 from etl.context import Context
+from etl.finops import budgets
 from etl.freshness import Freshness, FreshnessSettingsError
 from etl.gcp import accounts
 from etl.gcp.api import BillingApiSettingsError, account_id
@@ -53,7 +54,8 @@ def open_failures(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
 def health_report(con: duckdb.DuckDBPyConnection, now: datetime, settings: Freshness,
                   gcp_accounts: Sequence[str] = ()) -> dict[str, Any]:
     """What ``status --json`` prints: schema version, freshness per feed (billing per provider and account, prices
-    per ticker, FX per pair) and how many are stale, open failures, and ``ok`` (no open failure and the schema is
+    per ticker, FX per pair) and how many are stale, open failures, the budget thresholds crossed at the last
+    run (``budget_alerts``, :func:`etl.finops.budgets.alerts`), and ``ok`` (no open failure and the schema is
     current; stale data is reported, not failed on: a feed may legitimately pause)."""
     version = schema_version(con)
     report: dict[str, Any] = {"schema_version": version, "latest_schema_version": latest_schema_version(),
@@ -78,6 +80,7 @@ def health_report(con: duckdb.DuckDBPyConnection, now: datetime, settings: Fresh
         "open_failures": _records(failing, ["load_id", "kind", "source", "format", "error", "failed_at"]),
         "gcp_billing_accounts": [{key: _json_value(value) for key, value in row.items()}
                                  for row in accounts.account_status(con, gcp_accounts)],
+        "budget_alerts": budgets.alerts(con),
     }
 
 

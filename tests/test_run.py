@@ -94,7 +94,8 @@ def test_a_run_downloads_first_then_does_every_step_in_one_write_session(tmp_pat
     report = run_job.run(config, warehouse, now=now)
     assert [(s.name, s.status) for s in report.steps] == [
         ("billing", "ok"), ("gcp", "skipped"), ("prices", "ok"), ("fx", "ok"), ("events", "ok"),
-        ("eventstudy", "ok"), ("anomalies", "ok"), ("export", "skipped")]
+        ("eventstudy", "ok"), ("anomalies", "ok"), ("forecasts", "skipped"), ("budgets", "skipped"),
+        ("export", "skipped")]
     assert report.exit_code == 0 and report.warnings == []
     assert sessions == ["run"]  # one copy of the warehouse, one publish
     assert [call["tickers"][0] for call in fake.calls] == ["GOOGL", "CADUSD=X"]
@@ -130,7 +131,7 @@ def test_a_failed_step_does_not_stop_the_others_and_the_output_says_which(tmp_pa
     steps = {row["step"]: row for row in table_rows(result.out, "step")}
     assert {name: row["status"] for name, row in steps.items()} == {
         "billing": "ok", "gcp": "skipped", "prices": "failed", "fx": "failed", "events": "failed",
-        "eventstudy": "skipped", "anomalies": "ok", "export": "skipped"}
+        "eventstudy": "skipped", "anomalies": "ok", "forecasts": "skipped", "budgets": "skipped", "export": "skipped"}
     assert steps["events"]["reason"] == "RuntimeError: catalog exploded"
     assert steps["eventstudy"]["reason"] == "no events stored"
     lines = result.out.splitlines()
@@ -138,7 +139,7 @@ def test_a_failed_step_does_not_stop_the_others_and_the_output_says_which(tmp_pa
     assert prices_error.startswith("error: step prices: could not reach Yahoo Finance: Failed to connect to "
                                    "query2.finance.yahoo.com:443 over proxy 127.0.0.1")  # yfinance's words may follow
     assert prices_error.endswith("(all 11 tickers failed)")
-    assert lines[-1] == (f"run failed: 2 steps ok, 3 failed (prices, fx, events), 3 skipped; published "
+    assert lines[-1] == (f"run failed: 2 steps ok, 3 failed (prices, fx, events), 5 skipped; published "
                          f"{tmp_path / 'warehouse.duckdb'}; exit 1")
     # what succeeded is published; the failed downloads stored no rows, only their failures (open for `status`)
     assert dict(query("SELECT BillingCurrency, sum(BilledCost) FROM cost GROUP BY 1")) == raw_billed(FOCUS)
@@ -164,11 +165,12 @@ def test_a_run_with_nothing_but_a_manifest_folder_reports_the_files_its_manifest
         ("billing", "ok", ""), ("gcp", "skipped", "no gcp.billing_accounts configured"),
         ("prices", "skipped", "no tickers configured (market.tickers, providers.tickers, market.benchmarks)"),
         ("fx", "ok", ""), ("events", "ok", ""), ("eventstudy", "skipped", "no prices stored"), ("anomalies", "ok", ""),
+        ("forecasts", "ok", ""), ("budgets", "skipped", "no [[budgets]] configured"),
         ("export", "skipped", "export.lake_dir is not set")]
     assert steps[0]["what"] == "2 sources: 1 loaded, 1 skipped; 5 rows written"
     assert steps[3]["what"] == "nothing to fetch: every currency is USD"
     assert f"warning: {stray}: not listed in manifest.json ({export / EXPORT_RUN})" in result.out.splitlines()
-    assert result.out.splitlines()[-1].startswith("run succeeded: 4 steps ok, 0 failed, 4 skipped; published ")
+    assert result.out.splitlines()[-1].startswith("run succeeded: 5 steps ok, 0 failed, 5 skipped; published ")
     assert query("SELECT count(*) FROM load_log WHERE kind = 'billing'") == [(1,)]  # the skipped file: no row
 
 
@@ -258,6 +260,6 @@ def test_a_run_whose_session_cannot_be_published_changes_nothing_and_says_so(tmp
     assert result.code == 1
     assert (f"error: nothing was published, {db_path} is as it was: OSError: [Errno 28] No space left on device"
             in result.out.splitlines())
-    assert result.out.splitlines()[-1].startswith("run failed: 4 steps ok, 0 failed, 4 skipped; not published (")
+    assert result.out.splitlines()[-1].startswith("run failed: 4 steps ok, 0 failed, 6 skipped; not published (")
     assert query("SELECT count(*) FROM load_log") == before
     assert list(tmp_path.glob("warehouse.duckdb.work-*")) == []

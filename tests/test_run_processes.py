@@ -311,7 +311,7 @@ def test_the_printed_crontab_line_runs_in_a_clean_environment(tmp_path):
     assert result.returncode == 0 and result.stdout == result.stderr == ""  # everything went to the log
     log = (tmp_path / "logs" / "etl-run.log").read_text(encoding="utf-8")
     assert " INFO etl.run: step billing ok in " in log
-    assert log.rstrip().splitlines()[-1].startswith("run succeeded: 4 steps ok, 0 failed, 4 skipped; published ")
+    assert log.rstrip().splitlines()[-1].startswith("run succeeded: 5 steps ok, 0 failed, 5 skipped; published ")
     files = [sources[0], *sorted(sources[1].glob("*.csv"))]
     con = connect_readonly(tmp_path / "warehouse.duckdb")
     try:

@@ -10,11 +10,13 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.formats import money, money_short
-from dashboard.queries import anomalies, meta, spend
+from dashboard.queries import anomalies, forecasts, meta, spend
 from dashboard.services import headlines
+from dashboard.services.forecast_view import forecast_series, shows_forecast
 from dashboard.services.periods import MOVER_PERIODS, mover_periods, partial_periods
 from dashboard.ui import ai_compute
 from dashboard.ui.cache import figure
+from dashboard.ui.forecast import forecast_tiles
 from dashboard.ui.guard import load, start_page
 from dashboard.ui.widgets import (
     download_csv,
@@ -98,6 +100,10 @@ st.caption(f"Exact: {k.this_month_start:%b %Y} to {k.as_of} {money(k.this_month,
            f"{k.top_provider or 'the top provider'} {money(k.top_provider_amount, currency)} and AI/compute "
            f"{money(k.ai_compute, currency)}.")
 unconverted_warning(load(spend.unconverted, ctx.reader, flt=flt), currency, "overview")
+series = forecast_series(providers, narrowed=bool(account_ids or categories or flt.tagged))
+forecast_of = {"currency": currency, "measure": spend.MEASURES[flt.measure], "provider": series or ""}
+forecast_totals = load(forecasts.forecast_totals, ctx.reader, **forecast_of)
+forecast_tiles(forecast_totals, currency, series)
 
 # --- spend over time ----------------------------------------------------------------------------------------
 st.subheader("Spend over time")
@@ -113,6 +119,10 @@ partial = partial_periods(max(start, options.first_day), min(end, options.last_d
 over_time_chart = figure(charts.stacked_spend, over_time, by, grain, currency, flt.measure, partial)
 marks = load(anomalies.chart_marks, ctx.reader, flt=flt, grain=grain)
 over_time_chart = figure(charts.with_anomalies, over_time_chart, marks, grain, currency)
+if series is not None and shows_forecast(forecast_totals, end):
+    over_time_chart = charts.with_forecast(over_time_chart, forecast_totals,
+                                           load(forecasts.forecast_path, ctx.reader, **forecast_of), grain, currency,
+                                           series or "total")
 st.plotly_chart(over_time_chart, key="ov-over-time", alt=f"{label} per {spend.DIMENSION_LABELS[by].lower()} over time")
 partial_caption(partial)
 if not marks.empty:

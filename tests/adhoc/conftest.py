@@ -3,7 +3,8 @@ providers, EUR rates, prices), plus the demo's SYNTHETIC prices and rates where 
 `python -m etl demo` stores them), the shipped event catalog and its event studies, one failed billing load (so
 the failure views have a row), and a Google Cloud export of GPU, TPU and CPU usage at no cost (fully discounted: the
 fixture's totals stay as built; the GPU hour's committed-use discount credit is 0 too) with its SKUs' catalog, so
-the Cloud Billing and commitment views have rows; built once per test process."""
+the Cloud Billing and commitment views have rows, and the forecasts and budgets the ETL steps store (the fixture's
+budgets); built once per test process."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ def sql_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         store_synthetic_market(session, 7, "USD", 7, date(2025, 12, 31))
         refresh_events(config, session)
         run_event_studies(config, session)
+    builders.add_forecasts(path, work / "forecasts")
     return path
 
 

@@ -236,3 +236,44 @@ def store_exclusions(warehouse: Warehouse) -> None:
                        ('ev-cw', 'CRWV', 'SPY', 'market', 'only 40 sessions in the estimation window (minimum 60)',
                         'simple', 1),
                        ('ev-tpu', 'GOOGL', 'QQQ', 'market', 'no QQQ prices', 'simple', 1)""")
+
+
+# Budgets of the fixture (amounts in their own currency): June's total effective cost is USD 10,800, so the total
+# budget is over 100 % on both actual and forecast; CoreWeave's Q2 (USD 8,041.50) reaches 80 % of 9,000; the AI
+# category's Q2 (USD 13,500, in EUR at 1.10) stays under 80 % of EUR 20,000.
+BUDGETS = """
+[[budgets]]
+name = "Cloud total"
+scope = "total"
+period = "monthly"
+amount = 10000
+
+[[budgets]]
+name = "CoreWeave"
+scope = "provider"
+value = "CoreWeave"
+period = "quarterly"
+amount = 9000
+
+[[budgets]]
+name = "AI research"
+scope = "service_category"
+value = "AI and Machine Learning"
+period = "quarterly"
+amount = 20000
+currency = "EUR"
+"""
+
+
+def add_forecasts(path: Path, work: Path) -> None:
+    """What the ETL steps ``forecasts`` and ``budgets`` store for the fixture warehouse, with :data:`BUDGETS`."""
+    from etl.config import load_config
+    from etl.finops import budgets, forecast
+
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "budgets.toml").write_text(BUDGETS, encoding="utf-8")
+    config = load_config(work / "budgets.toml", environ={}).with_overrides(db=str(path))
+    settings = forecast.ForecastSettings.from_config(config)
+    with Warehouse(path).write("test forecasts") as session:
+        forecast.refit(config, session, settings)
+        budgets.check(session, budgets.configured_budgets(config), settings)

@@ -31,7 +31,7 @@ from tests.dashboard import builders
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
 PAGES = {"overview": "Overview", "anomalies": "Anomalies", "market": "Spend vs market", "events": "Event study",
-         "commitments": "Commitments", "health": "Data health", "sql": "SQL"}  # url path: title (the page's h1)
+         "commitments": "Commitments", "budgets": "Budgets", "health": "Data health", "sql": "SQL"}  # url path: title
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -54,6 +54,7 @@ def running_app(db_path: Path, tmp_path: Path) -> Iterator[str]:
     builders.create_events(Warehouse(db_path))
     with Warehouse(db_path).write("test anomalies") as session:  # the fixture's small amounts: a floor of 10
         anomalies.run(session, "USD", AnomalySettings(min_excess=10))
+    builders.add_forecasts(db_path, tmp_path / "forecasts")
     with serve_app(db_path, tmp_path) as url:
         yield url
 
@@ -148,10 +149,11 @@ VIEWPORT = {"width": 1400, "height": 900}
 # An upper bound, not a measurement: a fresh server's first run (imports, the first queries) can take over 30 s
 # when the suite keeps both cores of a CI machine busy.
 RENDER_TIMEOUT_MS = 90_000
-CHARTS = {"overview": 4, "market": 2, "events": 1, "commitments": 1}  # plotly charts each page draws (fixture data)
+# plotly charts each page draws (fixture data)
+CHARTS = {"overview": 4, "market": 2, "events": 1, "commitments": 1, "budgets": 1}
 
 
-@pytest.mark.parametrize("path", ["", "market", "events", "health", "sql"])
+@pytest.mark.parametrize("path", ["", "anomalies", "market", "events", "commitments", "budgets", "health", "sql"])
 def test_a_deep_link_as_the_first_request_of_a_fresh_server_opens_its_page(db_path: Path, tmp_path: Path, path: str):
     """Each page's address (the Overview's is the root) opened first, in a new browser, on a server no one has
     visited: that page, with no "Page not found" popup. (With the pages in a ``pages/`` folder Streamlit ran that
