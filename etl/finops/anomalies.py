@@ -1,10 +1,12 @@
 """Spend anomalies: each daily series scored against its own history.
 
 Every series of :func:`etl.finops.series.daily_series` (levels total, provider, service and account; the billing
-basis per billing currency and the reporting basis) is decomposed with STL (``statsmodels``: period 7, robust
-fitting), so the weekly pattern (weekend dips) and the trend are the *expected* value of a day and only the
-residual can be unusual. The residuals' scale is their median absolute deviation (x 1.4826, the normal
-consistency constant), which a few anomalies do not inflate; a day's robust z is its residual over that scale.
+basis per billing currency and the reporting basis; usage charges only, :data:`SCORED_CHARGES`; of series that are
+the same numbers, such as a provider and its only billing account, one: :func:`etl.finops.series.distinct_series`)
+is decomposed with STL (``statsmodels``: period 7, robust fitting), so the weekly pattern (weekend dips) and the
+trend are the *expected* value of a day and only the residual can be unusual. The residuals' scale is their median
+absolute deviation (x 1.4826, the normal consistency constant), which a few anomalies do not inflate; a day's robust
+z is its residual over that scale.
 
 A day is an anomaly when its spend is unusually *high*: z reaches the first of ``z`` (severity low; medium and
 high from the next two), the actual value lies at least ``min_excess`` (money, the series' currency) above the
@@ -31,7 +33,7 @@ import pandas as pd
 from statsmodels.tsa.seasonal import STL
 
 from etl.config import Config
-from etl.finops.series import KEYS, LEVELS, MEASURES, daily_series
+from etl.finops.series import KEYS, LEVELS, MEASURES, daily_series, distinct_series
 from etl.warehouse import WriteSession
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,10 @@ METHOD = "stl7-robust-mad56"
 """Recorded with every anomaly: STL with a weekly period and robust fitting, residual scale from the MAD of the
 trailing 56 days."""
 SEVERITIES = ("low", "medium", "high")
+SCORED_CHARGES = ("Usage",)
+"""The FOCUS charge categories a series sums. Purchases (commitment and support fees), taxes, credits and
+adjustments fall on billing dates by contract (a Savings Plan's fee on the 1st of each month): against a daily
+pattern every one of them would be an anomaly."""
 PERIOD = 7
 SEASONAL, TREND = 31, 29
 """STL's smoothers: the weekly pattern is taken over about 31 weeks and the trend over 29 days. With the defaults
@@ -113,7 +119,8 @@ class Detection:
 
 def detect(con: duckdb.DuckDBPyConnection, reporting_currency: str, settings: AnomalySettings) -> Detection:
     """Score every series of the warehouse behind ``con`` (see the module docstring)."""
-    frame = daily_series(con, reporting_currency, measure=settings.measure, levels=LEVELS)
+    frame = distinct_series(daily_series(con, reporting_currency, measure=settings.measure, levels=LEVELS,
+                                         charge_categories=SCORED_CHARGES))
     if frame.empty:
         return Detection(pd.DataFrame(columns=list(COLUMNS)), None, None, 0, 0, 0)
     data_until = frame["date"].max().date()

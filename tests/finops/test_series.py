@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from etl.finops.series import daily_series
+from etl.finops.series import KEYS, daily_series, distinct_series
 from etl.warehouse import Warehouse, connect_readonly
 
 ROLLUP = """INSERT INTO daily_spend_rollup VALUES
@@ -77,3 +77,40 @@ def test_rejects_unknown_measure_and_level(con) -> None:
         daily_series(con, "USD", measure="cost")
     with pytest.raises(ValueError, match="levels must be among"):
         daily_series(con, "USD", levels=["region"])
+
+
+def test_distinct_series_keeps_one_of_the_same_numbers(con) -> None:
+    frame = daily_series(con, "USD")
+    kept = distinct_series(frame)
+    names = set(kept[list(KEYS)].drop_duplicates().itertuples(index=False, name=None))
+    # AWS has one account (a1): the account series is the provider's numbers and goes, its two services stay
+    assert ("provider", "reporting", "USD", "AWS", "") in names
+    assert ("account", "reporting", "USD", "AWS", "a1") not in names
+    assert {("service", "reporting", "USD", "AWS", "EC2"), ("service", "reporting", "USD", "AWS", "S3")} <= names
+    # Microsoft: one account and one service, and the only provider billed in EUR: the provider series stays
+    assert ("provider", "billing", "EUR", "Microsoft", "") in names
+    assert not {("account", "billing", "EUR", "Microsoft", "m1"), ("service", "billing", "EUR", "Microsoft", "VMs"),
+                ("total", "billing", "EUR", "", "")} & names
+    # the reporting total adds AWS and Microsoft: its own numbers, kept; every kept series keeps all its days
+    assert ("total", "reporting", "USD", "", "") in names
+    assert len(kept) == len(frame.merge(kept[list(KEYS)].drop_duplicates(), on=list(KEYS)))
+    assert distinct_series(frame.iloc[:0]).empty
+
+
+def test_charge_categories_keep_only_those_charges(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "w.duckdb")
+    with warehouse.write("test") as session, session.transaction() as write:
+        write.execute("""INSERT INTO daily_spend_rollup VALUES
+            (DATE '2025-06-01', 'AWS', 'a1', NULL, NULL, NULL, 'Compute', 'EC2', 'Usage', 'USD', 10, 10, 10, 1, NULL),
+            (DATE '2025-06-01', 'AWS', 'a1', NULL, NULL, NULL, 'Compute', 'Savings Plans', 'Purchase', 'USD', 500, 0,
+             500, 1, NULL),
+            (DATE '2025-06-02', 'AWS', 'a1', NULL, NULL, NULL, 'Compute', 'EC2', 'Usage', 'USD', 12, 12, 12, 1, NULL)
+        """)
+    con = connect_readonly(warehouse.path)
+    try:
+        usage = daily_series(con, "USD", measure="billed_cost", levels=["provider"], charge_categories=["Usage"])
+        every = daily_series(con, "USD", measure="billed_cost", levels=["provider"])
+    finally:
+        con.close()
+    assert _series(usage, basis="reporting") == {date(2025, 6, 1): 10.0, date(2025, 6, 2): 12.0}
+    assert _series(every, basis="reporting") == {date(2025, 6, 1): 510.0, date(2025, 6, 2): 12.0}
