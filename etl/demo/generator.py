@@ -13,7 +13,7 @@ month): a table of that chunk's synthetic line items, then a ``COPY`` in the pro
 * Google Cloud: detailed usage cost export as BigQuery writes it to newline-delimited JSON (nested service,
   sku, project, labels, credits, invoice);
 * Azure: EA cost details CSV (2024-08-01 schema, M/D/YYYY dates, Tags without braces), billed in EUR;
-* AWS: CUR 2.0 Parquet (snake_case columns, ``resource_tags`` map);
+* AWS: CUR 2.0 Parquet (snake_case columns, ``resource_tags`` map), with an EC2 Reserved Instance;
 * Oracle: OCI cost report CSV (``lineItem/…``, ``cost/myCost``, ``tags/…`` columns);
 * CoreWeave: FOCUS 1.2 CSV.
 
@@ -364,7 +364,8 @@ def azure_export() -> Export:
 RESERVATION_ARN = "arn:aws:ec2:us-east-1:000123456789:reserved-instances/0d3e5f7a-demo-4c1b-9e2d-5a7b9c1d3e5"
 RI_TERM_MONTHS = 36  # a 3-year No Upfront standard RI, renewed (a new ARN: the prefix + the term's number) at its end
 # The AWS lines a demo EC2 Reserved Instance touches, without adding lines (the demo's row count is fixed), as real
-# CUR 2.0 writes them: a third of the EC2 lines are DiscountedUsage, unblended cost 0 (the RI fee pays for them) and
+# CUR 2.0 writes them: a third of the EC2 lines (each resource every third day, resource 000 from the 1st, so even a
+# month's first day has some) are DiscountedUsage, unblended cost 0 (the RI fee pays for them) and
 # reservation_effective_cost = reservation_recurring_fee_for_usage = 72 % of their on-demand cost (the RI's hourly rate
 # is 72 % of on-demand; No Upfront, so nothing amortized upfront); the first day's AWSDataTransfer line of resource
 # 000 becomes the month's RIFee of the reservation: unblended cost = the reserved hours x the RI's hourly rate, sized
@@ -391,7 +392,8 @@ _RESERVED_LINES = f"""
                                                / (0.85 + (hash(month) % 10) / 100.0), 6) END AS ri_fee
         FROM (
             SELECT *,
-                   CASE WHEN service = 'AmazonEC2' AND (right(resource, 3)::INTEGER + day(day)) % 3 = 0 THEN 'covered'
+                   CASE WHEN service = 'AmazonEC2' AND (right(resource, 3)::INTEGER + day(day) + 2) % 3 = 0
+                        THEN 'covered'
                         WHEN service = 'AWSDataTransfer' AND right(resource, 3) = '000' AND day(day) = 1 THEN 'fee'
                    END AS ri,
                    CASE WHEN ri = 'covered' THEN round(cost * 0.72, 6) END AS ri_used
