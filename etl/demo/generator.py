@@ -13,7 +13,7 @@ month): a table of that chunk's synthetic line items, then a ``COPY`` in the pro
 * Google Cloud: detailed usage cost export as BigQuery writes it to newline-delimited JSON (nested service,
   sku, project, labels, credits, invoice);
 * Azure: EA cost details CSV (2024-08-01 schema, M/D/YYYY dates, Tags without braces), billed in EUR;
-* AWS: CUR 2.0 Parquet (snake_case columns, ``resource_tags`` map);
+* AWS: CUR 2.0 Parquet (snake_case columns, ``resource_tags`` map), with an EC2 Reserved Instance;
 * Oracle: OCI cost report CSV (``lineItem/…``, ``cost/myCost``, ``tags/…`` columns);
 * CoreWeave: FOCUS 1.2 CSV.
 
@@ -361,28 +361,45 @@ def azure_export() -> Export:
     return Export(select, lambda label: f"azure/ea_actual_cost_{label}.csv", "FORMAT CSV, HEADER")
 
 
-SAVINGS_PLAN_ARN = "arn:aws:savingsplans::000123456789:savingsplan/0d3e5f7a-demo-4c1b-9e2d-5a7b9c1d3e5f"
-# The AWS lines a demo Compute Savings Plan touches, without adding lines (the demo's row count is fixed): a third of
-# the EC2 lines are SavingsPlanCoveredUsage at 72 % of the on-demand cost (the plan's rate), and the first day's
-# AWSDataTransfer line of resource 000 becomes the month's SavingsPlanRecurringFee: a commitment of the month's
-# covered cost over a utilization of 85-94 % (by month), so part of it is unused. Without SavingsPlanNegation
-# lines (which would add rows) BilledCost keeps the covered usage at on-demand rates besides the fee; EffectiveCost,
-# what the Commitments page reads, is exact. A chunk is one billing month, so the window sums the month.
-_SAVINGS_PLAN_LINES = """
-    SELECT * REPLACE (CASE WHEN sp = 'fee' THEN 'ComputeSavingsPlans' ELSE service END AS service,
-                      CASE WHEN sp = 'fee' THEN 'Compute Savings Plan recurring fee' ELSE sku END AS sku,
-                      CASE WHEN sp = 'fee' THEN round(coalesce(sp_used, 0) / (0.85 + (hash(month) % 10) / 100.0), 6)
-                           ELSE cost END AS cost)
+RESERVATION_ARN = "arn:aws:ec2:us-east-1:000123456789:reserved-instances/0d3e5f7a-demo-4c1b-9e2d-5a7b9c1d3e5"
+RI_TERM_MONTHS = 36  # a 3-year No Upfront standard RI, renewed (a new ARN: the prefix + the term's number) at its end
+# The AWS lines a demo EC2 Reserved Instance touches, without adding lines (the demo's row count is fixed), as real
+# CUR 2.0 writes them: a third of the EC2 lines (each resource every third day, resource 000 from the 1st, so even a
+# month's first day has some) are DiscountedUsage, unblended cost 0 (the RI fee pays for them) and
+# reservation_effective_cost = reservation_recurring_fee_for_usage = 72 % of their on-demand cost (the RI's hourly rate
+# is 72 % of on-demand; No Upfront, so nothing amortized upfront); the first day's AWSDataTransfer line of resource
+# 000 becomes the month's RIFee of the reservation: unblended cost = the reserved hours x the RI's hourly rate, sized
+# to the month's covered usage over a utilization of 85-94 % (by month), and reservation_unused_recurring_fee /
+# reservation_unused_quantity its unused part. So, with no negation line needed, BilledCost = on-demand usage + the
+# RI fee and EffectiveCost = on-demand usage + the covered usage at the RI rate + the unused fee: both exact, equal
+# over a month (No Upfront). A chunk is one billing month, so the window sums the month (the open last month's fee
+# covers its generated days).
+_RESERVED_LINES = f"""
+    SELECT * REPLACE (CASE WHEN ri = 'fee' THEN 'AmazonEC2' ELSE service END AS service,
+                      CASE WHEN ri = 'fee' THEN ri_sku ELSE sku END AS sku,
+                      CASE WHEN ri = 'fee' THEN ri_unit ELSE unit END AS unit,
+                      CASE WHEN ri = 'fee' THEN true ELSE ai END AS ai,
+                      CASE ri WHEN 'fee' THEN ri_fee WHEN 'covered' THEN 0.0 ELSE cost END AS cost,
+                      CASE WHEN ri = 'fee' THEN round(ri_fee / ri_rate, 6) ELSE quantity END AS quantity,
+                      CASE WHEN ri = 'fee' THEN 0.0 ELSE list_cost END AS list_cost),
+           CASE WHEN ri = 'fee' THEN round(ri_fee - ri_month_used, 6) END AS ri_unused,
+           '{RESERVATION_ARN}' || (month_index // {RI_TERM_MONTHS})::VARCHAR AS ri_arn,
+           DATE '{START}' + to_months(month_index // {RI_TERM_MONTHS} * {RI_TERM_MONTHS}) AS ri_start
     FROM (
-        SELECT *, CASE WHEN sp = 'fee' THEN round(0.72 * sum(cost) FILTER (WHERE sp = 'covered')
-                                                  OVER (PARTITION BY month), 6) END AS sp_used
+        SELECT *,
+               CASE WHEN ri = 'fee' THEN coalesce(sum(ri_used) OVER (PARTITION BY month), 0) END AS ri_month_used,
+               CASE WHEN ri = 'fee' THEN round(coalesce(sum(ri_used) OVER (PARTITION BY month), 0)
+                                               / (0.85 + (hash(month) % 10) / 100.0), 6) END AS ri_fee
         FROM (
             SELECT *,
-                   CASE WHEN service = 'AmazonEC2' AND (right(resource, 3)::INTEGER + day(day)) % 3 = 0 THEN 'covered'
+                   CASE WHEN service = 'AmazonEC2' AND (right(resource, 3)::INTEGER + day(day) + 2) % 3 = 0
+                        THEN 'covered'
                         WHEN service = 'AWSDataTransfer' AND right(resource, 3) = '000' AND day(day) = 1 THEN 'fee'
-                   END AS sp,
-                   CASE WHEN sp = 'covered' THEN round(cost * 0.72, 6) END AS sp_effective
-            FROM demo_lines
+                   END AS ri,
+                   CASE WHEN ri = 'covered' THEN round(cost * 0.72, 6) END AS ri_used
+            FROM demo_lines,
+                 (SELECT sku AS ri_sku, unit AS ri_unit, round(unit_price * 0.72, 6) AS ri_rate
+                  FROM demo_service WHERE service = 'AmazonEC2')
         )
     )
 """
@@ -391,8 +408,12 @@ _SAVINGS_PLAN_LINES = """
 def aws_export() -> Export:
     """CUR 2.0 (Data Exports) Parquet: the fixed schema in AWS's column order and types (costs double, rates
     string, map columns), one file per billing period under ``BILLING_PERIOD=YYYY-MM`` as AWS delivers it. A
-    Compute Savings Plan covers part of the EC2 lines (see :data:`_SAVINGS_PLAN_LINES`)."""
+    Reserved Instance covers part of the EC2 lines (see :data:`_RESERVED_LINES`)."""
     account, name = _account("AWS")
+    reserved, reserved_fee = "CASE WHEN ri IS NOT NULL THEN ", "CASE WHEN ri = 'fee' THEN "
+    rate = "(CASE WHEN ri IS NOT NULL THEN ri_rate ELSE unit_price END)::VARCHAR"
+    unblended_rate = "(CASE ri WHEN 'covered' THEN 0.0 WHEN 'fee' THEN ri_rate ELSE unit_price END)::VARCHAR"
+    ts = "%Y-%m-%dT%H:%M:%S.000Z"
     select = f"""
         SELECT 'Anniversary' AS bill_bill_type, 'AWS' AS bill_billing_entity,
                (month + INTERVAL 1 MONTH)::TIMESTAMP AS bill_billing_period_end_date,
@@ -406,34 +427,41 @@ def aws_export() -> Export:
                md5(id::VARCHAR) AS identity_line_item_id,
                strftime(day, '%Y-%m-%dT00:00:00Z') || '/' || strftime(day + 1, '%Y-%m-%dT00:00:00Z')
                    AS identity_time_interval,
-               'us-east-1a' AS line_item_availability_zone, cost AS line_item_blended_cost,
-               unit_price::VARCHAR AS line_item_blended_rate, 'USD' AS line_item_currency_code,
+               'us-east-1a' AS line_item_availability_zone, coalesce(ri_used, cost) AS line_item_blended_cost,
+               {rate} AS line_item_blended_rate, 'USD' AS line_item_currency_code,
                'Amazon Web Services, Inc.' AS line_item_legal_entity,
-               sku || ' usage (synthetic)' AS line_item_line_item_description,
-               CASE sp WHEN 'covered' THEN 'SavingsPlanCoveredUsage' WHEN 'fee' THEN 'SavingsPlanRecurringFee'
+               CASE ri WHEN 'fee' THEN format('USD {{}} hourly fee per Linux/UNIX (Amazon VPC), {{}} instance '
+                                              '(synthetic)', ri_rate, sku)
+                       WHEN 'covered' THEN format('USD 0.0 per Linux/UNIX (Amazon VPC), {{}} reserved instance '
+                                                  'applied (synthetic)', sku)
+                       ELSE sku || ' usage (synthetic)' END AS line_item_line_item_description,
+               CASE ri WHEN 'covered' THEN 'DiscountedUsage' WHEN 'fee' THEN 'RIFee'
                        ELSE 'Usage' END AS line_item_line_item_type,
-               cost AS line_item_net_unblended_cost, unit_price::VARCHAR AS line_item_net_unblended_rate,
+               cost AS line_item_net_unblended_cost, {unblended_rate} AS line_item_net_unblended_rate,
                1.0::DOUBLE AS line_item_normalization_factor, quantity AS line_item_normalized_usage_amount,
                CASE service WHEN 'AmazonS3' THEN 'StandardStorage' WHEN 'AWSDataTransfer' THEN 'GetObject'
                             ELSE 'RunInstances' END AS line_item_operation,
                service AS line_item_product_code, resource AS line_item_resource_id, '' AS line_item_tax_type,
-               cost AS line_item_unblended_cost, unit_price::VARCHAR AS line_item_unblended_rate,
+               cost AS line_item_unblended_cost, {unblended_rate} AS line_item_unblended_rate,
                CASE team WHEN 'training' THEN '000987654321' WHEN 'inference' THEN '000987654322'
                          ELSE '000987654323' END AS line_item_usage_account_id,
                'DEMO ' || team AS line_item_usage_account_name,
                quantity AS line_item_usage_amount, (day + 1)::TIMESTAMP AS line_item_usage_end_date,
-               day::TIMESTAMP AS line_item_usage_start_date, 'USE1-' || sku AS line_item_usage_type,
-               'USD' AS pricing_currency, '' AS pricing_lease_contract_length, '' AS pricing_offering_class,
+               day::TIMESTAMP AS line_item_usage_start_date,
+               CASE WHEN ri = 'fee' THEN 'HeavyUsage:' ELSE 'USE1-' END || sku AS line_item_usage_type,
+               'USD' AS pricing_currency, {reserved}'3yr' ELSE '' END AS pricing_lease_contract_length,
+               {reserved}'standard' ELSE '' END AS pricing_offering_class,
                list_cost AS pricing_public_on_demand_cost,
-               round(unit_price * 1.18, 6)::VARCHAR AS pricing_public_on_demand_rate, '' AS pricing_purchase_option,
+               CASE WHEN ri = 'fee' THEN '0.0' ELSE round(unit_price * 1.18, 6)::VARCHAR END
+                   AS pricing_public_on_demand_rate, {reserved}'No Upfront' ELSE '' END AS pricing_purchase_option,
                upper(substr(md5(sku), 1, 16)) || '.JRTCKXETXF.6YS6EN2CT7' AS pricing_rate_code,
-               (hash(sku) % 1000000000)::VARCHAR AS pricing_rate_id, 'OnDemand' AS pricing_term,
+               (hash(sku) % 1000000000)::VARCHAR AS pricing_rate_id, {reserved}'Reserved' ELSE 'OnDemand' END
+                   AS pricing_term,
                unit AS pricing_unit,
                MAP {{'product_name': CASE service WHEN 'AmazonEC2' THEN 'Amazon Elastic Compute Cloud'
                                                   WHEN 'AmazonSageMaker' THEN 'Amazon SageMaker'
                                                   WHEN 'AmazonS3' THEN 'Amazon Simple Storage Service'
                                                   WHEN 'AWSDataTransfer' THEN 'AWS Data Transfer'
-                                                  WHEN 'ComputeSavingsPlans' THEN 'Savings Plans for AWS Compute usage'
                                                   ELSE service END,
                      'region': 'us-east-1'}} AS product,
                '' AS product_comment, '' AS product_fee_code, '' AS product_fee_description,
@@ -450,38 +478,44 @@ def aws_export() -> Export:
                '' AS product_to_location_type, '' AS product_to_region_code, 'USE1-' || sku AS product_usagetype,
                0.0::DOUBLE AS reservation_amortized_upfront_cost_for_usage,
                0.0::DOUBLE AS reservation_amortized_upfront_fee_for_billing_period,
-               '' AS reservation_availability_zone, 0.0::DOUBLE AS reservation_effective_cost,
-               '' AS reservation_end_time, '' AS reservation_modification_status,
+               '' AS reservation_availability_zone, coalesce(ri_used, 0.0) AS reservation_effective_cost,
+               {reserved}strftime(ri_start + INTERVAL {RI_TERM_MONTHS} MONTH, '{ts}') ELSE '' END
+                   AS reservation_end_time, '' AS reservation_modification_status,
                0.0::DOUBLE AS reservation_net_amortized_upfront_cost_for_usage,
                0.0::DOUBLE AS reservation_net_amortized_upfront_fee_for_billing_period,
-               0.0::DOUBLE AS reservation_net_effective_cost,
-               0.0::DOUBLE AS reservation_net_recurring_fee_for_usage,
+               coalesce(ri_used, 0.0) AS reservation_net_effective_cost,
+               coalesce(ri_used, 0.0) AS reservation_net_recurring_fee_for_usage,
                0.0::DOUBLE AS reservation_net_unused_amortized_upfront_fee_for_billing_period,
-               0.0::DOUBLE AS reservation_net_unused_recurring_fee, 0.0::DOUBLE AS reservation_net_upfront_value,
-               '' AS reservation_normalized_units_per_reservation, '' AS reservation_number_of_reservations,
-               0.0::DOUBLE AS reservation_recurring_fee_for_usage, '' AS reservation_reservation_a_r_n,
-               '' AS reservation_start_time, '' AS reservation_subscription_id,
-               '' AS reservation_total_reserved_normalized_units, '' AS reservation_total_reserved_units,
-               '' AS reservation_units_per_reservation,
+               coalesce(ri_unused, 0.0) AS reservation_net_unused_recurring_fee,
+               0.0::DOUBLE AS reservation_net_upfront_value,
+               {reserved_fee}quantity::VARCHAR ELSE '' END AS reservation_normalized_units_per_reservation,
+               {reserved_fee}'1' ELSE '' END AS reservation_number_of_reservations,
+               coalesce(ri_used, 0.0) AS reservation_recurring_fee_for_usage,
+               {reserved}ri_arn ELSE '' END AS reservation_reservation_a_r_n,
+               {reserved}strftime(ri_start, '{ts}') ELSE '' END AS reservation_start_time,
+               {reserved}'demo-ri-' || (month_index // {RI_TERM_MONTHS})::VARCHAR ELSE '' END
+                   AS reservation_subscription_id,
+               {reserved_fee}quantity::VARCHAR ELSE '' END AS reservation_total_reserved_normalized_units,
+               {reserved_fee}quantity::VARCHAR ELSE '' END AS reservation_total_reserved_units,
+               {reserved_fee}quantity::VARCHAR ELSE '' END AS reservation_units_per_reservation,
                0.0::DOUBLE AS reservation_unused_amortized_upfront_fee_for_billing_period,
-               0.0::DOUBLE AS reservation_unused_normalized_unit_quantity, 0.0::DOUBLE AS reservation_unused_quantity,
-               0.0::DOUBLE AS reservation_unused_recurring_fee, 0.0::DOUBLE AS reservation_upfront_value,
+               coalesce(round(ri_unused / ri_rate, 6), 0.0) AS reservation_unused_normalized_unit_quantity,
+               coalesce(round(ri_unused / ri_rate, 6), 0.0) AS reservation_unused_quantity,
+               coalesce(ri_unused, 0.0) AS reservation_unused_recurring_fee, 0.0::DOUBLE AS reservation_upfront_value,
                MAP {{'user_team': team, '{DEMO_TAG_KEYS[1]}': '{DEMO_TAG_VALUE}'}}
                    AS resource_tags,
                0.0::DOUBLE AS savings_plan_amortized_upfront_commitment_for_billing_period, '' AS savings_plan_end_time,
                '' AS savings_plan_instance_type_family,
                0.0::DOUBLE AS savings_plan_net_amortized_upfront_commitment_for_billing_period,
                0.0::DOUBLE AS savings_plan_net_recurring_commitment_for_billing_period,
-               coalesce(sp_effective, 0.0) AS savings_plan_net_savings_plan_effective_cost,
+               0.0::DOUBLE AS savings_plan_net_savings_plan_effective_cost,
                '' AS savings_plan_offering_type,
                '' AS savings_plan_payment_option, '' AS savings_plan_purchase_term,
                0.0::DOUBLE AS savings_plan_recurring_commitment_for_billing_period, '' AS savings_plan_region,
-               CASE WHEN sp IS NOT NULL THEN '{SAVINGS_PLAN_ARN}' ELSE '' END AS savings_plan_savings_plan_a_r_n,
-               coalesce(sp_effective, 0.0) AS savings_plan_savings_plan_effective_cost,
+               '' AS savings_plan_savings_plan_a_r_n, 0.0::DOUBLE AS savings_plan_savings_plan_effective_cost,
                0.0::DOUBLE AS savings_plan_savings_plan_rate, '' AS savings_plan_start_time,
-               CASE WHEN sp = 'fee' THEN cost ELSE 0.0 END AS savings_plan_total_commitment_to_date,
-               coalesce(sp_used, 0.0) AS savings_plan_used_commitment
-        FROM ({_SAVINGS_PLAN_LINES}) ORDER BY id
+               0.0::DOUBLE AS savings_plan_total_commitment_to_date, 0.0::DOUBLE AS savings_plan_used_commitment
+        FROM ({_RESERVED_LINES}) ORDER BY id
     """
     return Export(select, lambda label: f"aws/BILLING_PERIOD={_period(label)}/demo-cur2-00001.snappy.parquet",
                   "FORMAT PARQUET, COMPRESSION SNAPPY")

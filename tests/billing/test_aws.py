@@ -362,8 +362,42 @@ def test_the_demo_cur2_exports_load_and_reconcile(load_billing, query, tmp_path)
         expected_rows += len(raw)
         billed += sum((aws(r).billed for r in raw), ZERO)
         effective += sum((aws(r).effective for r in raw), ZERO)
-    assert effective < billed  # the demo's Savings Plan: covered usage at its rate, plus the unused commitment
     assert query("SELECT count(*), sum(BilledCost), sum(EffectiveCost) FROM cost") == [
         (expected_rows, billed, effective)]
     assert query("SELECT DISTINCT Tags->>'user_spendscope_demo', BillingAccountName LIKE 'DEMO %' FROM cost") == [
         ("synthetic", True)]
+
+
+def test_the_demo_reserved_instance_bills_and_amortizes_as_cur_does(load_billing, query, tmp_path):
+    """The demo's EC2 Reserved Instance (No Upfront): covered usage is DiscountedUsage billed 0 and the month's RIFee
+    bills the reserved hours, so BilledCost = on-demand usage + the RI fee; EffectiveCost = on-demand usage + the
+    covered usage at the RI rate + the fee's unused part. Per month, to the cent, from the files' own columns."""
+    files = write_demo_exports(tmp_path / "demo", rows=300, providers=("AWS",), end=date(2025, 12, 31))
+    load_billing(tmp_path / "demo" / "aws")
+    parts: dict[tuple[date, str], Decimal] = {}
+    for path in files:
+        for row in parquet_rows(path):
+            kind, month = row["line_item_line_item_type"], row["bill_billing_period_start_date"].date()
+            for name, column in (("billed", "line_item_unblended_cost"), ("ri", "reservation_effective_cost"),
+                                 ("unused", "reservation_unused_recurring_fee")):
+                parts[month, kind, name] = parts.get((month, kind, name), ZERO) + num(row[column])
+    months = sorted({m for m, _, _ in parts})
+    assert len(months) == 24 and {k for _, k, _ in parts} == {"Usage", "DiscountedUsage", "RIFee"}
+    cent = Decimal("0.01")
+    expected = []
+    for m in months:
+        usage, fee, unused = parts[m, "Usage", "billed"], parts[m, "RIFee", "billed"], parts[m, "RIFee", "unused"]
+        covered = parts[m, "DiscountedUsage", "ri"]
+        assert parts[m, "DiscountedUsage", "billed"] == ZERO  # the fee pays for the covered hours
+        assert Decimal("0.8499") < covered / fee < Decimal("0.9401")  # utilization 85-94 %, fee rounded
+        assert abs(covered + unused - fee) < Decimal("0.000001")
+        expected.append((m, (usage + fee).quantize(cent), (usage + covered + unused).quantize(cent)))
+    loaded = query("SELECT BillingPeriodStart::DATE, round(sum(BilledCost), 2), round(sum(EffectiveCost), 2) "
+                   "FROM cost GROUP BY ALL ORDER BY ALL")
+    assert loaded == expected
+    assert all(billed == effective for _, billed, effective in loaded)  # No Upfront: the fee is used + unused
+    ri = query("SELECT ChargeCategory, ChargeFrequency, CommitmentDiscountType, CommitmentDiscountStatus, "
+               "PricingCategory, count(*) FROM cost WHERE CommitmentDiscountId IS NOT NULL GROUP BY ALL ORDER BY ALL")
+    assert [r[:5] for r in ri] == [("Purchase", "Recurring", "Reserved Instance", "Unused", "Committed"),
+                                   ("Usage", "Usage-Based", "Reserved Instance", "Used", "Committed")]
+    assert ri[0][5] == 24  # one RIFee a month
