@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from dashboard.queries import compute
+from dashboard.queries.reader import Reader
 from etl import pipelines
 from etl.config import load_config
 from tests.conftest import FIXTURES
@@ -30,7 +32,7 @@ def demo(db_path, warehouse, tmp_path) -> pipelines.DemoBuild:
         return pipelines.build_demo(config, session, tmp_path / "exports", rows=600, seed=7, market=False)
 
 
-def test_the_demo_catalog_holds_exactly_its_google_skus_marked_synthetic(demo, query):
+def test_the_demo_catalog_holds_exactly_its_google_skus_marked_synthetic(demo, db_path, query):
     assert [(r.kind, r.subject, r.status, r.rows, r.synthetic) for r in demo.catalog] == [
         ("gcp_catalog", name, "loaded", 1, True) for name in dict.fromkeys(s[0] for s in DEMO_SKUS)]
     # the export's own SKU IDs, one catalog row each, with the category the Cloud Catalog API gives
@@ -46,6 +48,7 @@ def test_the_demo_catalog_holds_exactly_its_google_skus_marked_synthetic(demo, q
         ("TPU v5p chip hours", Decimal("4.956"), "USD")]
     assert query("SELECT subject, rows FROM synthetic_data WHERE kind = 'gcp_catalog' ORDER BY 1") == sorted(
         (name, 1) for name in dict.fromkeys(s[0] for s in DEMO_SKUS))
+    assert compute.synthetic_catalog(Reader(db_path))  # the Overview's AI compute section says so
 
 
 def test_the_demo_shows_google_gpu_and_tpu_reconciled_to_the_cent(demo, query):
@@ -98,6 +101,7 @@ def test_a_real_catalog_refresh_replaces_the_demo_catalog(demo, tmp_path, db_pat
     assert query("SELECT count(*) FROM gcp_sku_tiers WHERE sku_id NOT IN (SELECT sku_id FROM gcp_sku_catalog)"
                  ) == [(0,)]
     assert query("SELECT count(*) FROM synthetic_data WHERE kind = 'gcp_catalog'") == [(0,)]
+    assert not compute.synthetic_catalog(Reader(db_path))
     [(message,)] = query(f"SELECT message FROM load_log WHERE source = 'services/{COMPUTE}'")
     assert message.startswith("4 SKUs, 6 price tiers; removed the demo's SYNTHETIC Google Cloud pricing catalog: ")
     # the demo's SKU IDs are not Google's: its GPU rows (Compute) are now honestly Unclassified
