@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -251,6 +251,7 @@ class DemoBuild:
     billing: list[LoadRecord]
     market: list[LoadRecord]  # real (Yahoo) and synthetic market loads; LoadRecord.synthetic tells them apart
     studies: StudyRun | None
+    catalog: list[LoadRecord] = field(default_factory=list)  # the SYNTHETIC Google Cloud pricing catalog's loads
 
     @property
     def synthetic_market(self) -> list[LoadRecord]:
@@ -260,22 +261,27 @@ class DemoBuild:
 def build_demo(config: Config, session: WriteSession, out: Path, rows: int, seed: int, *, end: date | None = None,
                market: bool = True, real: RealMarket | None = None) -> DemoBuild:
     """The demo's SYNTHETIC exports from 2024-01-01 to ``end`` (default: the last full day, yesterday UTC) written
-    to ``out`` and loaded through the normal adapters (recorded as synthetic); then, unless ``market`` is false,
+    to ``out`` and loaded through the normal adapters (recorded as synthetic), and a SYNTHETIC pricing catalog of
+    their Google Cloud SKUs stored as ``gcp catalog`` stores one (so Google's compute is classified); then, unless
+    ``market`` is false,
     the real prices and rates of ``real`` (downloaded before the session by ``fetch_real_market``; their failures
     are not recorded), SYNTHETIC prices and FX rates through ``end`` for every ticker and currency the warehouse
     then holds no real data of, and the catalog's event studies, so that every dashboard page has data offline.
     Raises :class:`~etl.demo.isolation.RealDataError` before writing anything when the warehouse holds real
     billing rows: demo spend never mixes with real spend."""
+    from etl.demo.catalog import synthetic_catalog
     from etl.demo.generator import last_full_day, write_demo_exports
     from etl.demo.market import store_synthetic_market
+    from etl.gcp import refresh
 
     refuse_real_billing(session.con)
     end = end or last_full_day()
     files = write_demo_exports(out, rows=rows, seed=seed, end=end)
     sources, unloaded = billing_sources([str(f) for f in files])
     billing = load_billing(config, session, sources, LoadOptions(synthetic=True)) + unloaded
+    catalog = refresh.store(session, refresh.Download(catalog=synthetic_catalog())).records
     if not market:
-        return DemoBuild(files, billing, [], None)
+        return DemoBuild(files, billing, [], None, catalog)
     now = datetime.now(UTC)
     records = []
     if real and real.prices:
@@ -285,7 +291,7 @@ def build_demo(config: Config, session: WriteSession, out: Path, rows: int, seed
     records += store_synthetic_market(session, seed, config.get("reporting_currency"),
                                       config.get("fx.max_rate_age_days"), end, skip=real_market_subjects(session.con))
     refresh_events(config, session)
-    return DemoBuild(files, billing, records, run_event_studies(config, session))
+    return DemoBuild(files, billing, records, run_event_studies(config, session), catalog)
 
 
 # --- the FOCUS lake ------------------------------------------------------------------------------------------

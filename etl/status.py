@@ -201,9 +201,10 @@ def shorten(text: str, width: int = 70) -> str:
 
 
 def _synthetic(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
-    """What ``python -m etl demo`` wrote (view ``synthetic_data``): per kind (billing, prices, fx), rows by
-    subject: by (provider, currency) for billing, by ticker for prices, by currency for fx."""
-    found: dict[str, dict] = {"billing": {}, "prices": {}, "fx": {}}
+    """What ``python -m etl demo`` wrote (view ``synthetic_data``): per kind (billing, prices, fx, gcp_catalog),
+    rows by subject: by (provider, currency) for billing, by ticker for prices, by currency for fx, by service for
+    the catalog."""
+    found: dict[str, dict] = {"billing": {}, "prices": {}, "fx": {}, "gcp_catalog": {}}
     for kind, subject, currency, rows in con.execute("SELECT kind, subject, currency, rows FROM synthetic_data"
                                                       ).fetchall():
         found[kind][(subject, currency) if kind == "billing" else subject] = rows

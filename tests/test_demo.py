@@ -28,7 +28,12 @@ def test_demo_builds_a_labelled_synthetic_warehouse_offline_and_is_idempotent(tm
     assert first.returncode == 0, first.stdout + first.stderr
     assert ("--offline: SYNTHETIC prices for SPY, ^N225, QQQ, GOOGL, MSFT, AMZN, ORCL, NVDA, CRWV, 9984.T and FX "
             "rates for EUR (load_log format 'synthetic')") in first.stdout
+    assert ("SYNTHETIC Google Cloud pricing catalog: 5 SKUs of Cloud TPU, Compute Engine, Cloud Storage, BigQuery, "
+            "Networking (load_log kind gcp_catalog; a real `python -m etl gcp catalog` replaces it)") in first.stdout
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    # the synthetic catalog classifies the demo's Google compute (tests/test_demo_catalog.py reconciles it)
+    assert con.execute("SELECT DISTINCT compute_class FROM daily_compute_class WHERE provider = 'Google Cloud' "
+                       "ORDER BY 1").fetchall() == [("GPU",), ("TPU",)]
     formats = dict(con.execute("SELECT ServiceProviderName, any_value(x_SourceFormat) FROM cost GROUP BY 1").fetchall())
     assert formats == {"Google Cloud": "gcp", "Microsoft": "azure", "AWS": "aws", "Oracle": "oci",
                        "CoreWeave": "focus"}
@@ -114,7 +119,8 @@ def test_real_loads_remove_the_demo_data_of_their_kind_and_say_so(tmp_path, cli,
     assert cli("demo", "--offline", "--end", "2025-12-31", "--out", str(tmp_path / "exports"), "--rows", "600"
                ).code == 0
     [(demo_prices,)] = query("SELECT count(*) FROM prices")
-    assert query("SELECT DISTINCT kind FROM synthetic_data ORDER BY 1") == [("billing",), ("fx",), ("prices",)]
+    assert query("SELECT DISTINCT kind FROM synthetic_data ORDER BY 1") == [("billing",), ("fx",), ("gcp_catalog",),
+                                                                         ("prices",)]
     [(demo_loads, first, last)] = query("SELECT count(*), min(load_id), max(load_id) FROM synthetic_loads "
                                         "WHERE kind = 'billing'")
     assert last - first + 1 == demo_loads  # the demo's billing loads come first, one after the other

@@ -84,3 +84,9 @@ def class_over_time(reader: Reader, flt: SpendFilter, grain: str = "month") -> p
         """,
         params | {"classes": list(CLASSES)},
     )
+
+
+def synthetic_catalog(reader: Reader) -> bool:
+    """Whether Google Cloud's classes come from the demo's SYNTHETIC pricing catalog (etl/demo/catalog.py)."""
+    [synthetic] = reader.row("SELECT EXISTS (SELECT 1 FROM synthetic_loads WHERE kind = 'gcp_catalog')")
+    return bool(synthetic)

@@ -21,6 +21,8 @@ _HOW = ("Compute spend is the rows in service category Compute, and those a GPU 
         "rules of `sql/views/62_compute_class.sql` (AWS P/G/Trn/Inf instances, Azure NC/ND/NG/NV VMs, OCI GPU "
         "shapes, CoreWeave GPU SKUs). Compute no rule recognises is *Unclassified*, never guessed, and counts in "
         "the denominator.")
+_SYNTHETIC_CATALOG = (" On this demo warehouse Google Cloud's catalog is **synthetic**: made up by "
+                      "`python -m etl demo` for its own SKUs, not Google's catalog; a real `gcp catalog` replaces it.")
 
 
 def section(ctx: AppContext, flt: SpendFilter, grain: str) -> None:
@@ -48,7 +50,7 @@ def section(ctx: AppContext, flt: SpendFilter, grain: str) -> None:
     st.caption(f"Of {money(total['compute'], currency)} compute spend ({basis}): GPU {money(total['gpu'], currency)}, "
                f"TPU {money(total['tpu'], currency)}, CPU {money(total['cpu'], currency)}, other compute "
                f"{money(total['other_compute'], currency)}, unclassified {money(total['unclassified'], currency)}. "
-               + _HOW)
+               + _HOW + (_SYNTHETIC_CATALOG if load(compute.synthetic_catalog, ctx.reader) else ""))
     widgets.table(shares, "ov-ai-compute", formats={"ai_share": "percent"}, first=["provider", "ai_share"],
                   labels={"ai_share": "AI share", **_amount_labels(currency)})
     widgets.download_csv(shares, "compute spend per provider and class")

@@ -13,7 +13,7 @@ from etl.context import Context
 from etl.demo.generator import last_full_day, write_demo_exports
 from etl.demo.isolation import RealDataError
 from etl.demo.real_market import RealMarket, fetch_real_market
-from etl.loadlog import summary_table
+from etl.loadlog import LoadRecord, summary_table
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +23,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         "demo", help="build the synthetic demo warehouse (works offline)",
         description="Write a deterministic SYNTHETIC company's billing exports (Google Cloud JSON, Azure EA CSV, "
                     "AWS CUR 2.0 Parquet, OCI CSV, CoreWeave FOCUS) from 2024-01 to --end and load them through "
-                    "the same adapters as real files; then ask Yahoo for the real prices and FX rates of the "
-                    "configured tickers (for at most demo.market_timeout_s seconds) and store SYNTHETIC ones for "
-                    "whatever did not come, so the dashboard works offline. Refuses (exit 1, writing nothing) a "
-                    "warehouse that holds real billing rows.",
+                    "the same adapters as real files, with a SYNTHETIC pricing catalog of their Google Cloud SKUs "
+                    "(so Google's GPU/TPU compute is classified; a real `gcp catalog` replaces it); then ask Yahoo "
+                    "for the real prices and FX rates of the configured tickers (for at most "
+                    "demo.market_timeout_s seconds) and store SYNTHETIC ones for whatever did not come, so the "
+                    "dashboard works offline. Refuses (exit 1, writing nothing) a warehouse that holds real billing "
+                    "rows.",
     )
     demo.add_argument("--out", metavar="DIR", help="where to write the exports (default: setting demo.output_dir)")
     demo.add_argument("--rows", type=int, metavar="N", help="approximate total cost rows (default: demo.rows)")
@@ -67,9 +69,20 @@ def run_demo(args: argparse.Namespace, ctx: Context) -> int:
         return 1
     print(f"wrote {len(demo.files)} synthetic export files to {out} (2024-01-01 to {end})")
     print(summary_table(demo.billing))
+    print(catalog_line(demo.catalog))
     if demo.market:
         print(market_line(demo, real, offline=args.offline))
-    return 0 if all(r.ok for r in demo.billing + demo.market) else 1
+    return 0 if all(r.ok for r in demo.billing + demo.catalog + demo.market) else 1
+
+
+def catalog_line(records: list[LoadRecord]) -> str:
+    """One line on the demo's made-up pricing catalog: its services and SKUs, or what failed."""
+    failed = [r.error for r in records if not r.ok]
+    if failed:
+        return f"SYNTHETIC Google Cloud pricing catalog not stored: {'; '.join(filter(None, failed))}"
+    return (f"SYNTHETIC Google Cloud pricing catalog: {sum(r.rows or 0 for r in records)} SKUs of "
+            f"{', '.join(r.subject or r.source for r in records)} (load_log kind gcp_catalog; a real "
+            "`python -m etl gcp catalog` replaces it)")
 
 
 def market_line(demo: pipelines.DemoBuild, real: RealMarket | None, *, offline: bool) -> str:

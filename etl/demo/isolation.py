@@ -3,7 +3,9 @@
 What is demo data is defined once, by the views ``synthetic_loads`` and ``real_data`` (sql/views/50_synthetic.sql).
 ``python -m etl demo`` refuses a warehouse that holds real billing rows (:func:`refuse_real_billing`); a real load of
 one kind removes every synthetic row of that kind in its own transaction (:func:`remove_synthetic`, called by the
-billing loader and the market store), so a warehouse holds either the demo's billing data or real billing data.
+billing loader, the market store and the Cloud Billing catalog store), so a warehouse holds either the demo's billing
+data or real billing data; the demo's SYNTHETIC Google Cloud pricing catalog goes with its billing rows, or when a
+real catalog is stored.
 Real prices and rates are market data, true whatever the spend beside them: the demo fetches them itself when Yahoo
 answers and keeps those already stored, and stores synthetic ones only for the tickers and currencies that have
 none (:func:`real_market_subjects`), so each ticker's and each currency's series is either all real or all
@@ -20,7 +22,7 @@ from etl.billing import rollup
 
 log = logging.getLogger(__name__)
 
-WHAT = {"billing": "billing rows", "prices": "prices", "fx": "FX rates"}
+WHAT = {"billing": "billing rows", "prices": "prices", "fx": "FX rates", "gcp_catalog": "Google Cloud pricing catalog"}
 
 
 class RealDataError(RuntimeError):
@@ -57,8 +59,9 @@ def real_market_subjects(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def remove_synthetic(con: duckdb.DuckDBPyConnection, kind: str) -> str | None:
     """Delete every synthetic row of ``kind`` (billing: the demo's cost rows, their replace units, and their days
-    marked for the rollup refresh; prices; fx), inside the caller's transaction. Returns what was removed, for
-    the load's message, or None when there was nothing."""
+    marked for the rollup refresh, and the demo's pricing catalog; prices; fx; gcp_catalog: the demo's SKUs and
+    their tiers), inside the caller's transaction. Returns what was removed, for the load's message, or None when
+    there was nothing."""
     loads = [load_id for (load_id,) in con.execute("SELECT load_id FROM synthetic_loads WHERE kind = ?",
                                                    [kind]).fetchall()]
     if not loads:
@@ -70,6 +73,12 @@ def remove_synthetic(con: duckdb.DuckDBPyConnection, kind: str) -> str | None:
                             [loads])
         con.execute("DELETE FROM cost_line WHERE list_contains(?, x_LoadId)", [loads])
         con.execute("DELETE FROM replace_unit WHERE list_contains(?, load_id)", [loads])
+        removed = "; ".join(filter(None, [removed, remove_synthetic(con, "gcp_catalog")]))
+    elif kind == "gcp_catalog":  # the demo's services: their IDs are the load sources' services/<ID>
+        services = "SELECT substr(source, 10) FROM load_log WHERE list_contains(?, load_id)"
+        con.execute(f"DELETE FROM gcp_sku_tiers WHERE sku_id IN (SELECT sku_id FROM gcp_sku_catalog "
+                    f"WHERE service_id IN ({services}))", [loads])
+        con.execute(f"DELETE FROM gcp_sku_catalog WHERE service_id IN ({services})", [loads])
     else:
         con.execute(f"DELETE FROM {'prices' if kind == 'prices' else 'fx_rates'} WHERE list_contains(?, load_id)",
                     [loads])

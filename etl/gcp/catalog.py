@@ -5,7 +5,9 @@ service IDs, ``*`` for all: Google has thousands of services, and only compute m
 classification) whose last successful refresh is at least :data:`MAX_AGE` old, and lists their SKUs in
 ``gcp.catalog_currency``. It runs before the writer lock. :func:`store` replaces each fetched service's SKUs
 (``gcp_sku_catalog``) and tiers (``gcp_sku_tiers``) in one transaction with its ``load_log`` row (kind
-``gcp_catalog``, source ``services/<ID>``); a service that failed keeps its previous SKUs.
+``gcp_catalog``, source ``services/<ID>``); a service that failed keeps its previous SKUs. The demo stores a
+SYNTHETIC catalog the same way (``CatalogFetch.synthetic``, etl/demo/catalog.py); the first real service stored
+removes it (:func:`etl.demo.isolation.remove_synthetic`).
 
 Prices: a SKU's latest ``pricing_info`` (by ``effective_time``); each of its
 ``pricing_expression.tiered_rates`` is a tier starting at ``start_usage_amount`` (in ``usage_unit``) with
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
+from etl.demo import isolation
 from etl.gcp.api import SKU_PAGE_SIZE, describe
 from etl.loadlog import LoadRecord, naive_utc
 from etl.loadlog import write as write_load
@@ -79,12 +82,13 @@ class CatalogFetch:
     missing: list[str] = field(default_factory=list)  # configured services the API does not list
     error: str | None = None  # listing the services failed
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    synthetic: bool = False  # made up by the demo (load_log.synthetic), not Google's catalog
 
 
 def last_refreshed(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:
     """The last successful refresh (UTC, naive) of each service source, from ``load_log``."""
     rows = con.execute("SELECT source, max(finished_at) FROM load_log WHERE kind = ? AND status <> 'failed' "
-                       "GROUP BY source", [KIND]).fetchall()
+                       "AND NOT synthetic GROUP BY source", [KIND]).fetchall()
     return dict(rows)
 
 
@@ -177,16 +181,17 @@ def store(session: WriteSession, fetched: CatalogFetch) -> list[LoadRecord]:
         with session.transaction() as con:
             write_load(con, record)
         return [record]
-    return [_store_service(session, got) for got in fetched.fetched]
+    return [_store_service(session, got, fetched.synthetic) for got in fetched.fetched]
 
 
-def _store_service(session: WriteSession, got: ServiceSkus) -> LoadRecord:
+def _store_service(session: WriteSession, got: ServiceSkus, synthetic: bool) -> LoadRecord:
     record = LoadRecord(KIND, got.service.source, format="cloudbilling", subject=got.service.display_name,
-                        started=got.started)
+                        started=got.started, synthetic=synthetic)
     with session.transaction() as con:
         if got.error:
             record.error = got.error
         else:
+            removed = None if synthetic else isolation.remove_synthetic(con, KIND)
             con.execute("DELETE FROM gcp_sku_tiers WHERE sku_id IN "
                         "(SELECT sku_id FROM gcp_sku_catalog WHERE service_id = ?)", [got.service.service_id])
             con.execute("DELETE FROM gcp_sku_catalog WHERE service_id = ?", [got.service.service_id])
@@ -196,6 +201,7 @@ def _store_service(session: WriteSession, got: ServiceSkus) -> LoadRecord:
             con.execute("INSERT INTO gcp_sku_catalog SELECT *, ? FROM skus", [now])
             con.execute("INSERT INTO gcp_sku_tiers SELECT * FROM tiers")
             record.status, record.rows = "loaded", len(got.skus)
-            record.message = f"{len(got.skus)} SKUs, {len(got.tiers)} price tiers"
+            record.message = "; ".join(filter(None, [f"{len(got.skus)} SKUs, {len(got.tiers)} price tiers",
+                                                     removed]))
         write_load(con, record)
     return record
