@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from etl import warehouse as warehouse_module
 from etl.billing.base import LoadOptions
 from etl.billing.loader import load_sources
 from etl.billing.sources import expand_paths
@@ -82,6 +84,28 @@ def load_billing(warehouse: Warehouse):
             return load_sources(session, sources, options or LoadOptions())
 
     return run
+
+
+@pytest.fixture
+def upgrade_from_before(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch):
+    """Turn the test warehouse into one from before the migration ``name`` (``undo``: the SQL that removes what the
+    migration made), then upgrade it as every write session does. Later migrations stay applied, so only those up to
+    ``name`` are offered to the upgrade."""
+
+    def upgrade(name: str, undo: str) -> None:
+        every = warehouse_module.migrations()
+        version = next(m.version for m in every if m.name == name)
+        con = duckdb.connect(str(warehouse.path))
+        try:
+            con.execute(undo)
+            con.execute("DELETE FROM schema_migrations WHERE version >= ?", [version])
+        finally:
+            con.close()
+        monkeypatch.setattr(warehouse_module, "migrations", lambda: [m for m in every if m.version <= version])
+        with warehouse.write("upgrade"):
+            pass
+
+    return upgrade
 
 
 @pytest.fixture

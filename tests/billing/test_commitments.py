@@ -10,11 +10,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from etl import warehouse
-from etl.warehouse import Warehouse, migrations
 from tests.conftest import FIXTURES
 from tests.helpers import read_csv_rows
 
@@ -204,25 +201,16 @@ def test_the_demo_shows_commitments_and_a_real_load_removes_them(tmp_path, cli, 
     assert [r[3:6] for r in coverage(query)] == [(Decimal("56.50"), Decimal("42.50"), Decimal("14.00"))]
 
 
-# ---- an existing warehouse: migration 0009 backfills ------------------------------------------------------------
+# ---- an existing warehouse: the commitments migration backfills ------------------------------------------------------
 
-def test_the_migration_backfills_what_the_stored_columns_tell(load_billing, query, db_path, monkeypatch):
+def test_the_migration_backfills_what_the_stored_columns_tell(load_billing, query, upgrade_from_before):
     load_billing(AWS_LEGACY, FOCUS_1_0, AZURE_PAIR / "ea_actualcost_202407.csv",
                  AZURE_PAIR / "ea_amortizedcost_202407.csv")
     loaded = utilization(query), coverage(query)
-    every = migrations()
-    version = next(m.version for m in every if m.name == "commitments")
-    con = duckdb.connect(str(db_path))  # as the warehouse was before migration 0009
-    con.execute("DROP VIEW commitment_utilization; DROP VIEW commitment_coverage; DROP VIEW cost; "
-                "DROP TABLE commitment_month_rollup; DROP MACRO ss_commitment_eligible")
-    for column in ("CommitmentDiscountCategory", "CommitmentDiscountName", "CommitmentDiscountStatus"):
-        con.execute(f"ALTER TABLE cost_line DROP COLUMN {column}")
-    con.execute("DELETE FROM schema_migrations WHERE version >= ?", [version])
-    con.close()
-    # later migrations (other tables) stay applied: only those up to this one are offered to the upgrade
-    monkeypatch.setattr(warehouse, "migrations", lambda: [m for m in every if m.version <= version])
-    with Warehouse(db_path).write("upgrade"):
-        pass
+    dropped = ("CommitmentDiscountCategory", "CommitmentDiscountName", "CommitmentDiscountStatus")
+    upgrade_from_before("commitments", "DROP VIEW commitment_utilization; DROP VIEW commitment_coverage; "
+                        "DROP VIEW cost; DROP TABLE commitment_month_rollup; DROP MACRO ss_commitment_eligible; "
+                        + "; ".join(f"ALTER TABLE cost_line DROP COLUMN {column}" for column in dropped))
     used, covered = utilization(query), coverage(query)
     # AWS and FOCUS rows get their status back from the stored columns, names only where the load gave one: none
     aws_and_focus = [r for r in loaded[0] if r[1] == "AWS" or r[0] == date(2024, 8, 1)]

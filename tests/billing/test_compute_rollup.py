@@ -7,13 +7,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import duckdb
 import pytest
 
-from etl import warehouse
 from etl.billing.base import LoadOptions
 from etl.demo.generator import write_demo_exports
-from etl.warehouse import Warehouse, connect_readonly, migrations
+from etl.warehouse import Warehouse, connect_readonly
 from tests.billing.test_loader import HEADER, focus_row, write
 from tests.conftest import FIXTURES
 
@@ -159,19 +157,9 @@ def test_the_rollup_reconciles_with_the_cost_rows_after_loads_a_replace_and_the_
         (date(2025, 6, 2), "GPU", Decimal("7.01"))]
 
 
-def test_the_migration_backfills_the_rollup_of_an_older_warehouse(db_path, load_billing, query, monkeypatch):
+def test_the_migration_backfills_the_rollup_of_an_older_warehouse(load_billing, query, upgrade_from_before):
     load_billing(*FIXTURE_DIRS)
     expected = from_rollup(query)
     assert len(expected) > 20
-    con = duckdb.connect(str(db_path))  # as the warehouse was before the compute-class migration
-    every = migrations()
-    version = next(m.version for m in every if m.name == "compute_class")
-    con.execute("DROP VIEW daily_compute_class")
-    con.execute("DROP TABLE daily_compute_rollup")
-    con.execute("DELETE FROM schema_migrations WHERE version >= ?", [version])
-    con.close()
-    # later migrations (other tables) stay applied: only those up to this one are offered to the upgrade
-    monkeypatch.setattr(warehouse, "migrations", lambda: [m for m in every if m.version <= version])
-    with Warehouse(db_path).write("upgrade"):
-        pass
+    upgrade_from_before("compute_class", "DROP VIEW daily_compute_class; DROP TABLE daily_compute_rollup")
     assert from_rollup(query) == expected == from_cost_rows(query)

@@ -8,12 +8,8 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-import duckdb
-
-from etl import warehouse
 from etl.billing.base import LoadOptions
 from etl.demo.generator import write_demo_exports
-from etl.warehouse import Warehouse, migrations
 from tests.billing.test_loader import HEADER, focus_row, write
 from tests.conftest import FIXTURES
 
@@ -76,19 +72,9 @@ def test_the_tag_rollup_reconciles_with_the_cost_rows_after_loads_a_replace_and_
     assert june_tags == [(date(2025, 6, 2), "team", "research", Decimal("7.00"))]
 
 
-def test_the_migration_backfills_the_tag_rollup_of_an_older_warehouse(db_path, load_billing, query, monkeypatch):
+def test_the_migration_backfills_the_tag_rollup_of_an_older_warehouse(load_billing, query, upgrade_from_before):
     load_billing(*TAGGED)
     expected = from_rollup(query)
     assert expected
-    con = duckdb.connect(str(db_path))  # as the warehouse was before the tag rollup's migration
-    every = migrations()
-    version = next(m.version for m in every if m.name == "tag_rollup")
-    con.execute("DROP VIEW daily_tag_spend")
-    con.execute("DROP TABLE daily_tag_rollup")
-    con.execute("DELETE FROM schema_migrations WHERE version >= ?", [version])
-    con.close()
-    # later migrations (other tables) stay applied: only those up to the tag rollup's are offered to the upgrade
-    monkeypatch.setattr(warehouse, "migrations", lambda: [m for m in every if m.version <= version])
-    with Warehouse(db_path).write("upgrade"):
-        pass
+    upgrade_from_before("tag_rollup", "DROP VIEW daily_tag_spend; DROP TABLE daily_tag_rollup")
     assert from_rollup(query) == expected == from_cost_rows(query)
