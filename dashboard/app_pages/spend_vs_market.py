@@ -4,11 +4,13 @@ A thin page over ``dashboard.queries`` (spend per provider, tickers, event marke
 (stock lines, events' share changes and CARs) and ``dashboard.charts``. Filters are kept in the URL.
 """
 
+from dataclasses import replace
+
 import streamlit as st
 
 from dashboard import charts
+from dashboard.queries import anomalies, market, meta, spend
 from dashboard.queries import events as event_queries
-from dashboard.queries import market, meta, spend
 from dashboard.services import event_spend, headlines, stock_lines
 from dashboard.services.periods import partial_periods
 from dashboard.services.settings import MODEL_LABELS
@@ -93,7 +95,12 @@ line = line_of(provider)
 mine = per_provider[per_provider["provider"] == provider][["period", "amount"]]
 one = figure(charts.spend_vs_stock, mine, line, provider, currency, measure, grain,
              events[events["provider"] == provider], partial)
+marks = load(anomalies.chart_marks, ctx.reader, flt=replace(flt, providers=(provider,)), grain=grain)
+one = figure(charts.with_anomalies, one, marks, grain, currency)
 st.plotly_chart(one, key="sm-one", alt=f"{provider} spend and {line.label}")
+if len(marks):
+    st.caption(f"★ marks the periods with {provider}'s spend anomalies ({len(marks)} days; the Anomalies page "
+               "lists them).")
 partial_caption(partial)
 if line.frame.empty:
     st.info(f"No prices of {line.ticker} in this range ({line.note}).")

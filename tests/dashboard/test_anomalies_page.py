@@ -117,3 +117,16 @@ def test_the_overview_marks_the_anomalies_above_the_bars(app, scored) -> None:
     assert values(marks["y"]) == pytest.approx([heights["2025-05-01"], heights["2025-06-01"]])
     assert "2025-05-02 Google Cloud: 198.00 USD (expected 157.32" in marks["hovertext"][0]
     assert any(c.value.startswith("★ marks the periods with anomalies: 18 days of") for c in at.caption)
+
+
+def test_spend_vs_market_marks_the_anomalies_of_the_chosen_provider(app, scored) -> None:
+    at = app("spend_vs_market")  # the first provider with prices, CoreWeave, in weekly bars
+    one = figures(at)[0]
+    [marks] = [t for t in one["data"] if t["name"] == "Anomalies"]
+    expected = queries.chart_marks(Reader(scored), SpendFilter(FIRST, LAST, providers=("CoreWeave",)), "week")
+    assert len(expected) and set(expected["series"]) == {"CoreWeave"}
+    assert [x[:10] for x in marks["x"]] == sorted({str(period)[:10] for period in expected["period"]})
+    assert all(line.split(" ", 1)[1].startswith("CoreWeave:") for text in marks["hovertext"]
+               for line in text.split("<br>"))
+    assert any(c.value.startswith(f"★ marks the periods with CoreWeave's spend anomalies ({len(expected)} days")
+               for c in at.caption)
