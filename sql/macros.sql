@@ -45,20 +45,32 @@ CREATE OR REPLACE MACRO ss_num(v, line, col) AS
                   THEN error(format('line {}, column "{}": "{}" is not a number (expected a plain decimal such as '
                                     '12.5 or 1.2E-5)', line, col, v::VARCHAR)) END);
 
+-- a x b of two DECIMAL(38, 12) values, rounded half away from zero to 12 decimals as a DECIMAL rescale rounds.
+-- The exact product (DECIMAL(38, 24)) is cheap, but rescaling it is a 128-bit division that costs as much as
+-- parsing the whole row. The DOUBLE product rounded to 12 decimals is the same result whenever it lies strictly
+-- within half a unit of the 12th decimal of the exact product, which is checked in DECIMAL(38, 24); the rows where
+-- it does not (near-ties, or products whose 12 decimals exceed DOUBLE's 16 digits) take the exact rescale.
+-- Products of 10^13 or more, which DECIMAL(38, 24) cannot hold with margin, round b to 10 decimals first.
+CREATE OR REPLACE MACRO ss_mul(a, b) AS
+    CASE WHEN abs(a::DOUBLE * b::DOUBLE) >= 1e13
+              THEN CAST(a * CAST(b AS DECIMAL(38, 10)) AS DECIMAL(38, 12))
+         WHEN abs(a * b - CAST(a::DOUBLE * b::DOUBLE AS DECIMAL(38, 12))) < 0.0000000000005
+              THEN CAST(a::DOUBLE * b::DOUBLE AS DECIMAL(38, 12))
+         ELSE CAST(a * b AS DECIMAL(38, 12)) END;
+
 -- A value the FOCUS contract requires (the column exists but this cell is empty).
 CREATE OR REPLACE MACRO ss_required(v, line, col) AS
     coalesce(v, error(format('line {}, column "{}": empty, but every row needs a value', line, col)));
 
--- Key-value tags as JSON objects. Azure EA writes the object without its braces; accept both.
+-- Key-value tags as JSON objects. Azure EA writes the object without its braces; accept both. Braced, a value
+-- that parses as JSON is an object (a JSON text starting with '{' is one), so one parse validates it.
 CREATE OR REPLACE MACRO ss_braced(v) AS
     CASE WHEN starts_with(ltrim(v::VARCHAR), '{') THEN v::VARCHAR ELSE '{' || v::VARCHAR || '}' END;
-
-CREATE OR REPLACE MACRO ss_if_object(j) AS CASE WHEN json_type(j) = 'OBJECT' THEN j END;
 
 CREATE OR REPLACE MACRO ss_json_object(v, line, col) AS
     CASE
         WHEN v IS NULL OR trim(v::VARCHAR) IN ('', '{}', '[]') THEN NULL::JSON
-        ELSE coalesce(ss_if_object(TRY_CAST(ss_braced(v) AS JSON)),
+        ELSE coalesce(TRY_CAST(ss_braced(v) AS JSON),
                       error(format('line {}, column "{}": "{}" is not a JSON object of tags (expected '
                                    '{{"key": "value"}} or "key": "value" pairs)', line, col, v::VARCHAR)))
     END;

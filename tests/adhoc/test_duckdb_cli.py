@@ -27,7 +27,7 @@ MACRO_PROBES = {
     "ss_ts": "SELECT ss_ts('2025-06-10T14:00:00+02:00', 1, 'c') AS v",
     "ss_ts_in_range": "SELECT ss_ts_in_range(TIMESTAMP '1989-12-31 23:59:59') AS v",
     "ss_braced": "SELECT ss_braced('\"team\": \"ml\"') AS v",
-    "ss_if_object": "SELECT ss_if_object('[1]'::JSON) AS v",
+    "ss_mul": "SELECT ss_mul(0.000000000001, 0.5), ss_mul(38275.123457, 3.3) AS v",
     "ss_num": "SELECT ss_num('1.2E-5', 1, 'c') AS v",
     "ss_required": "SELECT ss_required('x', 1, 'c') AS v",
     "ss_json_object": "SELECT ss_json_object('\"team\": \"ml\"', 1, 'c') AS v",
