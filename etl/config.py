@@ -60,8 +60,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds the demo waits for Yahoo's real prices and FX rates before it uses synthetic ones."),
     Setting("warehouse.lock_timeout_s", float, 600.0,
             "Seconds a write waits for another ETL run to release the writer lock before giving up."),
-    Setting("warehouse.memory_limit", str, "768MB",
-            "DuckDB memory limit of the ETL's writing connection; larger loads spill to disk."),
+    Setting("warehouse.memory_limit", str, "850MB",
+            "DuckDB memory limit of the ETL's writing connection; larger loads spill to disk. Below about 800MB "
+            "DuckDB inserts a load's rows on one thread (see README, Ingest performance)."),
     Setting("warehouse.threads", int, 0, "DuckDB threads of the ETL's writing connection (0 = DuckDB's default)."),
     Setting("billing.mappings", list, [],
             "Generic-CSV mapping files (TOML) tried during format detection, for providers without a "

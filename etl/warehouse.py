@@ -125,7 +125,7 @@ class Warehouse:
     """A warehouse file plus the settings of its writing connection."""
 
     path: Path
-    memory_limit: str = "768MB"
+    memory_limit: str = "850MB"
     threads: int = 0
     lock_timeout_s: float = 600.0
 
