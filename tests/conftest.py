@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,11 +14,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from etl import pipelines
 from etl import warehouse as warehouse_module
 from etl.billing.base import LoadOptions
 from etl.billing.loader import load_sources
 from etl.billing.sources import expand_paths
 from etl.cli import main as cli_main
+from etl.config import load_config
 from etl.loadlog import LoadRecord
 from etl.warehouse import Warehouse, connect_readonly
 
@@ -53,14 +57,19 @@ def _no_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             os.environ[name] = value
 
 
-@pytest.fixture(autouse=True)
-def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test reads the developer's config.toml or SPENDSCOPE_* variables."""
+def isolate_settings(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Drop every SPENDSCOPE_* variable and point SPENDSCOPE_CONFIG at an empty file in ``folder``."""
     for name in list(os.environ):
         if name.startswith("SPENDSCOPE_"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("SPENDSCOPE_CONFIG", str(tmp_path / "no-config.toml"))
-    (tmp_path / "no-config.toml").write_text("", encoding="utf-8")
+    monkeypatch.setenv("SPENDSCOPE_CONFIG", str(folder / "no-config.toml"))
+    (folder / "no-config.toml").write_text("", encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's config.toml or SPENDSCOPE_* variables."""
+    isolate_settings(monkeypatch, tmp_path)
 
 
 @pytest.fixture
@@ -157,3 +166,56 @@ def shared_billing() -> Iterator[Path]:
     if not folder.is_dir():
         pytest.skip(f"shared fixtures not found at {folder} (they sit beside the checkout in CI)")
     yield folder
+
+
+# ---- the demo, built once per test process -------------------------------------------------------------------------
+# A demo build loads ~180 export files (15-20 s). Tests that start from the same demo get a private copy of its
+# warehouse and exports instead (milliseconds), so what a test writes changes its copy only.
+
+OFFLINE_DEMO = ("demo", "--offline", "--end", "2025-12-31", "--rows", "600")
+
+
+def copy_built(template: Path, db_path: Path) -> Path:
+    """Copy a built demo folder (``warehouse.duckdb`` and ``exports/``) to the test's ``db_path`` and the
+    ``exports`` folder beside it, where the test would have built it."""
+    shutil.copyfile(template / "warehouse.duckdb", db_path)
+    shutil.copytree(template / "exports", db_path.parent / "exports")
+    return db_path
+
+
+@pytest.fixture(scope="session")
+def demo_billing_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pipelines.DemoBuild]:
+    """The demo's billing half (600 rows, seed 7, and its SYNTHETIC catalog; no market) through the pipeline
+    ``python -m etl demo`` runs: the folder it was built in and the build's records."""
+    folder = tmp_path_factory.mktemp("demo-billing")
+    config = load_config(None, environ={"SPENDSCOPE_DB": str(folder / "warehouse.duckdb")})
+    with Warehouse(folder / "warehouse.duckdb").write("demo") as session:
+        build = pipelines.build_demo(config, session, folder / "exports", rows=600, seed=7, market=False)
+    return folder, build
+
+
+@pytest.fixture
+def demo_billing(demo_billing_template: tuple[Path, pipelines.DemoBuild], db_path: Path) -> pipelines.DemoBuild:
+    """A private copy of the demo's billing half at ``db_path``; returns the build's records (their paths are
+    the template's)."""
+    folder, build = demo_billing_template
+    copy_built(folder, db_path)
+    return copy.deepcopy(build)
+
+
+@pytest.fixture(scope="session")
+def offline_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder where ``python -m etl demo --offline --end 2025-12-31 --rows 600`` (in-process, settings
+    isolated as in every test) built its warehouse and exports."""
+    folder = tmp_path_factory.mktemp("offline-demo")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate_settings(monkeypatch, folder)
+        code = cli_main(["--db", str(folder / "warehouse.duckdb"), *OFFLINE_DEMO, "--out", str(folder / "exports")])
+    assert code == 0
+    return folder
+
+
+@pytest.fixture
+def offline_demo(offline_demo_template: Path, db_path: Path) -> Path:
+    """A private copy of the offline demo's warehouse at ``db_path`` (its exports beside it)."""
+    return copy_built(offline_demo_template, db_path)

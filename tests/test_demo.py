@@ -115,9 +115,7 @@ def test_the_demo_keeps_real_prices_and_makes_up_only_the_others(tmp_path, cli, 
     assert len(query("SELECT subject FROM synthetic_data WHERE kind = 'prices'")) == 9
 
 
-def test_real_loads_remove_the_demo_data_of_their_kind_and_say_so(tmp_path, cli, query, db_path):
-    assert cli("demo", "--offline", "--end", "2025-12-31", "--out", str(tmp_path / "exports"), "--rows", "600"
-               ).code == 0
+def test_real_loads_remove_the_demo_data_of_their_kind_and_say_so(offline_demo, tmp_path, cli, query, db_path):
     [(demo_prices,)] = query("SELECT count(*) FROM prices")
     assert query("SELECT DISTINCT kind FROM synthetic_data ORDER BY 1") == [("billing",), ("fx",), ("gcp_catalog",),
                                                                          ("prices",)]
