@@ -33,6 +33,13 @@ BLACKHOLE_PROXY = "http://127.0.0.1:9"  # the discard port: nothing listens, so 
 _PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow and browser tests run first, in their collected order, the quick ones after them: under xdist the
+    workers share the long tests out and end together on quick ones, instead of one worker finishing a demo build
+    alone while the other idles (the longest-first rule of scheduling)."""
+    items.sort(key=lambda item: not (item.get_closest_marker("slow") or item.get_closest_marker("browser")))
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _no_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Nothing in the suite reaches the internet: yfinance (and, through the proxy variables, every child

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import duckdb
 import numpy as np
 import pandas as pd
+import pytest
 
 from etl.billing.base import LoadOptions
 from etl.demo.generator import ACCOUNTS, DEMO_TAG_KEYS, last_full_day, write_day, write_demo_exports
@@ -17,6 +18,8 @@ from etl.market import fx
 from etl.warehouse import Warehouse
 from tests.conftest import FIXTURES, run_process
 from tests.helpers import table_rows
+
+pytestmark = pytest.mark.slow  # a demo build or real processes each: run first (tests/conftest.py)
 
 
 def test_demo_builds_a_labelled_synthetic_warehouse_offline_and_is_idempotent(tmp_path):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from dashboard.queries import compute
 from dashboard.queries.reader import Reader
 from etl import pipelines
@@ -13,6 +15,8 @@ from tests.conftest import FIXTURES
 from tests.gcp.billing_api import service, sku
 from tests.gcp.standin import StandIn
 from tests.gcp.test_billing_api import COMPUTE, TPU, V5E, api, config_for, refreshed
+
+pytestmark = pytest.mark.slow  # a demo build or real processes each: run first (tests/conftest.py)
 
 DEMO_SKUS = [("Cloud TPU", "TPU v5p chip hours", "Compute", "TPU", "TPU"),
              ("Compute Engine", "Nvidia H100 80GB GPU running in Americas", "Compute", "GPU", "GPU"),

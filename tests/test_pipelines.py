@@ -15,6 +15,7 @@ def config(db_path):
     return load_config(None, environ={"SPENDSCOPE_DB": str(db_path)})
 
 
+@pytest.mark.slow
 def test_the_demo_job_records_every_load_as_synthetic(demo_billing, query):
     """The market half (synthetic prices, rates and event studies) runs through ``python -m etl demo`` in
     tests/test_demo.py; here the billing half (the fixture runs ``pipelines.build_demo``), whose records must say

@@ -183,6 +183,7 @@ def test_google_flattened_credits_name_the_commitment(load_billing, query):
 
 # ---- the demo's commitments, and their removal by a real load -----------------------------------------------------
 
+@pytest.mark.slow
 def test_the_demo_shows_commitments_and_a_real_load_removes_them(offline_demo, cli, query):
     demo = query("SELECT provider, count(DISTINCT commitment_id), min(utilization), max(utilization) "
                  "FROM commitment_utilization GROUP BY ALL ORDER BY ALL")
