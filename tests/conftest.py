@@ -33,10 +33,19 @@ BLACKHOLE_PROXY = "http://127.0.0.1:9"  # the discard port: nothing listens, so 
 _PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist (``-n auto``, ``--dist load``) tests are handed out one at a time (``--maxschedchunk=1``, unless
+    given): by default each worker first gets a quarter of its share as one consecutive chunk, which would give one
+    worker every slow test below while the other ran the quick ones, ending minutes apart (README, "Test
+    suite"). The price: a module-scoped fixture may be built on both workers."""
+    if getattr(config.option, "maxschedchunk", 0) is None:
+        config.option.maxschedchunk = 1
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow and browser tests run first, in their collected order, the quick ones after them: under xdist the
-    workers share the long tests out and end together on quick ones, instead of one worker finishing a demo build
-    alone while the other idles (the longest-first rule of scheduling)."""
+    """Slow and browser tests run first, in their collected order, the quick ones after them: the workers share the
+    long tests out and end together on quick ones, instead of one worker finishing a demo build alone while the
+    other idles (the longest-first rule of scheduling)."""
     items.sort(key=lambda item: not (item.get_closest_marker("slow") or item.get_closest_marker("browser")))
 
 
