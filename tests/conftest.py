@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import copy
+import fcntl
 import os
+import pickle
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,11 +185,29 @@ def shared_billing() -> Iterator[Path]:
     yield folder
 
 
-# ---- the demo, built once per test process -------------------------------------------------------------------------
-# A demo build loads ~180 export files (15-20 s). Tests that start from the same demo get a private copy of its
-# warehouse and exports instead (milliseconds), so what a test writes changes its copy only.
+# ---- the demo, built once per run -----------------------------------------------------------------------------------
+# A demo build loads ~180 export files (15-20 s). It is built once for the whole run, and tests that start from it
+# get a private copy of its warehouse and exports (milliseconds), so what a test writes changes its copy only.
 
 OFFLINE_DEMO = ("demo", "--offline", "--end", "2025-12-31", "--rows", "600")
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """The folder ``name``, filled by ``build`` once per run: xdist's workers share the parent of their base
+    temporary folders, and a lock file there makes the others wait for the first one's build instead of repeating
+    it. A failed build leaves no ``built`` mark, so the next test to ask builds (and fails) again."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / name
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "built").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            (folder / "built").touch()
+    return folder
 
 
 def copy_built(template: Path, db_path: Path) -> Path:
@@ -200,35 +219,40 @@ def copy_built(template: Path, db_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_billing_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pipelines.DemoBuild]:
+def demo_billing_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's billing half (600 rows, seed 7, and its SYNTHETIC catalog; no market) through the pipeline
-    ``python -m etl demo`` runs: the folder it was built in and the build's records."""
-    folder = tmp_path_factory.mktemp("demo-billing")
-    config = load_config(None, environ={"SPENDSCOPE_DB": str(folder / "warehouse.duckdb")})
-    with Warehouse(folder / "warehouse.duckdb").write("demo") as session:
-        build = pipelines.build_demo(config, session, folder / "exports", rows=600, seed=7, market=False)
-    return folder, build
+    ``python -m etl demo`` runs: the folder it was built in, with the build's records in ``build.pickle``."""
+
+    def build(folder: Path) -> None:
+        config = load_config(None, environ={"SPENDSCOPE_DB": str(folder / "warehouse.duckdb")})
+        with Warehouse(folder / "warehouse.duckdb").write("demo") as session:
+            demo = pipelines.build_demo(config, session, folder / "exports", rows=600, seed=7, market=False)
+        (folder / "build.pickle").write_bytes(pickle.dumps(demo))
+
+    return built_once(tmp_path_factory, "demo-billing", build)
 
 
 @pytest.fixture
-def demo_billing(demo_billing_template: tuple[Path, pipelines.DemoBuild], db_path: Path) -> pipelines.DemoBuild:
+def demo_billing(demo_billing_template: Path, db_path: Path) -> pipelines.DemoBuild:
     """A private copy of the demo's billing half at ``db_path``; returns the build's records (their paths are
     the template's)."""
-    folder, build = demo_billing_template
-    copy_built(folder, db_path)
-    return copy.deepcopy(build)
+    copy_built(demo_billing_template, db_path)
+    return pickle.loads((demo_billing_template / "build.pickle").read_bytes())
 
 
 @pytest.fixture(scope="session")
 def offline_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The folder where ``python -m etl demo --offline --end 2025-12-31 --rows 600`` (in-process, settings
     isolated as in every test) built its warehouse and exports."""
-    folder = tmp_path_factory.mktemp("offline-demo")
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        isolate_settings(monkeypatch, folder)
-        code = cli_main(["--db", str(folder / "warehouse.duckdb"), *OFFLINE_DEMO, "--out", str(folder / "exports")])
-    assert code == 0
-    return folder
+
+    def build(folder: Path) -> None:
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            isolate_settings(monkeypatch, folder)
+            code = cli_main(["--db", str(folder / "warehouse.duckdb"), *OFFLINE_DEMO,
+                             "--out", str(folder / "exports")])
+        assert code == 0
+
+    return built_once(tmp_path_factory, "offline-demo", build)
 
 
 @pytest.fixture
