@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import duckdb
 import numpy as np
 import pandas as pd
+import pytest
 
 from etl.billing.base import LoadOptions
 from etl.demo.generator import ACCOUNTS, DEMO_TAG_KEYS, last_full_day, write_day, write_demo_exports
@@ -17,6 +18,8 @@ from etl.market import fx
 from etl.warehouse import Warehouse
 from tests.conftest import FIXTURES, run_process
 from tests.helpers import table_rows
+
+pytestmark = pytest.mark.slow  # a demo build or real processes each: run first (tests/conftest.py)
 
 
 def test_demo_builds_a_labelled_synthetic_warehouse_offline_and_is_idempotent(tmp_path):
@@ -115,9 +118,7 @@ def test_the_demo_keeps_real_prices_and_makes_up_only_the_others(tmp_path, cli, 
     assert len(query("SELECT subject FROM synthetic_data WHERE kind = 'prices'")) == 9
 
 
-def test_real_loads_remove_the_demo_data_of_their_kind_and_say_so(tmp_path, cli, query, db_path):
-    assert cli("demo", "--offline", "--end", "2025-12-31", "--out", str(tmp_path / "exports"), "--rows", "600"
-               ).code == 0
+def test_real_loads_remove_the_demo_data_of_their_kind_and_say_so(offline_demo, tmp_path, cli, query, db_path):
     [(demo_prices,)] = query("SELECT count(*) FROM prices")
     assert query("SELECT DISTINCT kind FROM synthetic_data ORDER BY 1") == [("billing",), ("fx",), ("gcp_catalog",),
                                                                          ("prices",)]

@@ -16,6 +16,8 @@ from tests.gcp.billing_api import service, sku
 from tests.gcp.standin import StandIn
 from tests.gcp.test_billing_api import COMPUTE, TPU, V5E, api, config_for, refreshed
 
+pytestmark = pytest.mark.slow  # a demo build or real processes each: run first (tests/conftest.py)
+
 DEMO_SKUS = [("Cloud TPU", "TPU v5p chip hours", "Compute", "TPU", "TPU"),
              ("Compute Engine", "Nvidia H100 80GB GPU running in Americas", "Compute", "GPU", "GPU"),
              ("Cloud Storage", "Standard Storage US Multi-region", "Storage", "MultiRegionalStorage", "Other compute"),
@@ -24,16 +26,8 @@ DEMO_SKUS = [("Cloud TPU", "TPU v5p chip hours", "Compute", "TPU", "TPU"),
               "Other compute")]
 
 
-@pytest.fixture
-def demo(db_path, warehouse, tmp_path) -> pipelines.DemoBuild:
-    """The demo's billing half (and its catalog) through the pipeline ``python -m etl demo`` runs."""
-    config = load_config(None, environ={"SPENDSCOPE_DB": str(db_path)})
-    with warehouse.write("demo") as session:
-        return pipelines.build_demo(config, session, tmp_path / "exports", rows=600, seed=7, market=False)
-
-
-def test_the_demo_catalog_holds_exactly_its_google_skus_marked_synthetic(demo, db_path, query):
-    assert [(r.kind, r.subject, r.status, r.rows, r.synthetic) for r in demo.catalog] == [
+def test_the_demo_catalog_holds_exactly_its_google_skus_marked_synthetic(demo_billing, db_path, query):
+    assert [(r.kind, r.subject, r.status, r.rows, r.synthetic) for r in demo_billing.catalog] == [
         ("gcp_catalog", name, "loaded", 1, True) for name in dict.fromkeys(s[0] for s in DEMO_SKUS)]
     # the export's own SKU IDs, one catalog row each, with the category the Cloud Catalog API gives
     assert query("SELECT c.service_name, c.description, c.resource_family, c.resource_group, k.compute_class "
@@ -51,7 +45,7 @@ def test_the_demo_catalog_holds_exactly_its_google_skus_marked_synthetic(demo, d
     assert compute.synthetic_catalog(Reader(db_path))  # the Overview's AI compute section says so
 
 
-def test_the_demo_shows_google_gpu_and_tpu_reconciled_to_the_cent(demo, query):
+def test_the_demo_shows_google_gpu_and_tpu_reconciled_to_the_cent(demo_billing, query):
     """The demo's Google SKUs have no CPU line (generator.SERVICES): its classes are GPU and TPU only."""
     classes = query("SELECT compute_class, sum(billed_cost), sum(effective_cost), sum(rows) FROM daily_compute_class "
                     "WHERE provider = 'Google Cloud' GROUP BY 1 ORDER BY 1")
@@ -73,7 +67,7 @@ def test_the_demo_shows_google_gpu_and_tpu_reconciled_to_the_cent(demo, query):
                  "AND compute_class = 'Unclassified'") == [(0,)]
 
 
-def test_a_rebuilt_demo_replaces_its_catalog(demo, db_path, warehouse, tmp_path, query):
+def test_a_rebuilt_demo_replaces_its_catalog(demo_billing, db_path, warehouse, tmp_path, query):
     config = load_config(None, environ={"SPENDSCOPE_DB": str(db_path)})
     with warehouse.write("demo again") as session:
         pipelines.build_demo(config, session, tmp_path / "exports", rows=600, seed=7, market=False)
@@ -82,7 +76,7 @@ def test_a_rebuilt_demo_replaces_its_catalog(demo, db_path, warehouse, tmp_path,
     assert query("SELECT sum(rows) FROM synthetic_data WHERE kind = 'gcp_catalog'") == [(5,)]
 
 
-def test_real_billing_removes_the_demo_catalog_with_the_demo(demo, cli, query):
+def test_real_billing_removes_the_demo_catalog_with_the_demo(demo_billing, cli, query):
     billing = cli("billing", "load", str(FIXTURES / "billing" / "focus" / "focus_1_2_two_providers.csv"))
     assert billing.code == 0, billing.err
     assert "removed the demo's SYNTHETIC Google Cloud pricing catalog: BigQuery 1 rows" in billing.err
@@ -92,7 +86,7 @@ def test_real_billing_removes_the_demo_catalog_with_the_demo(demo, cli, query):
     assert query("SELECT count(*) FROM daily_compute_class WHERE provider = 'Google Cloud'") == [(0,)]
 
 
-def test_a_real_catalog_refresh_replaces_the_demo_catalog(demo, tmp_path, db_path, warehouse, query):
+def test_a_real_catalog_refresh_replaces_the_demo_catalog(demo_billing, tmp_path, db_path, warehouse, query):
     with StandIn() as standin:
         api().install(standin)
         _, outcome = refreshed(config_for(tmp_path, db_path, standin.endpoint), warehouse, accounts=False)
@@ -109,8 +103,8 @@ def test_a_real_catalog_refresh_replaces_the_demo_catalog(demo, tmp_path, db_pat
         ("Unclassified",)]
 
 
-def test_a_real_refresh_is_not_skipped_for_a_synthetic_service_of_the_same_id(demo, tmp_path, db_path, warehouse,
-                                                                               query):
+def test_a_real_refresh_is_not_skipped_for_a_synthetic_service_of_the_same_id(demo_billing, tmp_path, db_path,
+                                                                               warehouse, query):
     """Were a real service's ID the demo's, the synthetic load would not count as a refresh within 24 h."""
     [(demo_tpu,)] = query("SELECT service_id FROM gcp_sku_catalog WHERE service_name = 'Cloud TPU'")
     catalog = api()

@@ -13,6 +13,8 @@ import pytest
 from etl.market import yahoo
 from tests.market.fakes import CONNECTION_ERROR, FakeYahoo, fixture_history, need_market_fixtures, synthetic_history
 
+pytestmark = pytest.mark.slow  # a demo build or real processes each: run first (tests/conftest.py)
+
 DEMO = ("demo", "--end", "2025-12-31", "--rows", "600")
 REAL = ("GOOGL", "MSFT", "AMZN", "ORCL", "NVDA", "CRWV", "SPY", "QQQ")  # the configured tickers in the fixtures
 

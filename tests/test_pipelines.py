@@ -15,11 +15,12 @@ def config(db_path):
     return load_config(None, environ={"SPENDSCOPE_DB": str(db_path)})
 
 
-def test_the_demo_job_records_every_load_as_synthetic(config, warehouse, query, tmp_path):
+@pytest.mark.slow
+def test_the_demo_job_records_every_load_as_synthetic(demo_billing, query):
     """The market half (synthetic prices, rates and event studies) runs through ``python -m etl demo`` in
-    tests/test_demo.py; here the billing half, whose records must say synthetic."""
-    with warehouse.write("demo") as session:
-        demo = pipelines.build_demo(config, session, tmp_path / "exports", rows=600, seed=7, market=False)
+    tests/test_demo.py; here the billing half (the fixture runs ``pipelines.build_demo``), whose records must say
+    synthetic."""
+    demo = demo_billing
     files = demo.files
     assert len(demo.billing) == len(files) and {r.status for r in demo.billing} == {"loaded"}
     assert all(r.synthetic and r.kind == "billing" for r in demo.billing)

@@ -27,6 +27,8 @@ from tests.conftest import FIXTURES, REPO, run_process
 from tests.helpers import read_csv_rows, table_rows
 from tests.test_run import NO_MARKETS, write_config
 
+pytestmark = pytest.mark.slow  # a demo build or real processes each: run first (tests/conftest.py)
+
 BILLING = FIXTURES / "billing"
 # all in USD, so that the FX step has nothing to fetch; no file replaces another's rows
 OLD_SOURCES = (f'path = "{BILLING / "focus" / "focus_1_3_renames.csv"}"',)

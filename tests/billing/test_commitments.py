@@ -183,9 +183,8 @@ def test_google_flattened_credits_name_the_commitment(load_billing, query):
 
 # ---- the demo's commitments, and their removal by a real load -----------------------------------------------------
 
-def test_the_demo_shows_commitments_and_a_real_load_removes_them(tmp_path, cli, query):
-    assert cli("demo", "--offline", "--end", "2025-12-31", "--out", str(tmp_path / "exports"), "--rows", "600"
-               ).code == 0
+@pytest.mark.slow
+def test_the_demo_shows_commitments_and_a_real_load_removes_them(offline_demo, cli, query):
     demo = query("SELECT provider, count(DISTINCT commitment_id), min(utilization), max(utilization) "
                  "FROM commitment_utilization GROUP BY ALL ORDER BY ALL")
     assert [r[:2] for r in demo] == [("AWS", 1), ("Google Cloud", 1)]

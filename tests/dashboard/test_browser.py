@@ -49,13 +49,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def running_app(db_path: Path, tmp_path: Path) -> Iterator[str]:
-    builders.build(db_path, tmp_path / "fixtures")
-    builders.create_events(Warehouse(db_path))
-    with Warehouse(db_path).write("test anomalies") as session:  # the fixture's small amounts: a floor of 10
+def running_app(spend_db: Path, tmp_path: Path) -> Iterator[str]:
+    builders.create_events(Warehouse(spend_db))
+    with Warehouse(spend_db).write("test anomalies") as session:  # the fixture's small amounts: a floor of 10
         anomalies.run(session, "USD", AnomalySettings(min_excess=10))
-    builders.add_forecasts(db_path, tmp_path / "forecasts")
-    with serve_app(db_path, tmp_path) as url:
+    builders.add_forecasts(spend_db, tmp_path / "forecasts")
+    with serve_app(spend_db, tmp_path) as url:
         yield url
 
 
@@ -154,16 +153,16 @@ CHARTS = {"overview": 4, "market": 2, "events": 1, "commitments": 1, "budgets": 
 
 
 @pytest.mark.parametrize("path", ["", "anomalies", "market", "events", "commitments", "budgets", "health", "sql"])
-def test_a_deep_link_as_the_first_request_of_a_fresh_server_opens_its_page(db_path: Path, tmp_path: Path, path: str):
+def test_a_deep_link_as_the_first_request_of_a_fresh_server_opens_its_page(spend_db: Path, tmp_path: Path,
+                                                                            path: str):
     """Each page's address (the Overview's is the root) opened first, in a new browser, on a server no one has
     visited: that page, with no "Page not found" popup. (With the pages in a ``pages/`` folder Streamlit ran that
     request as a legacy multipage app, which routes by file name: ``/events`` was "not found".)"""
     from playwright.sync_api import sync_playwright
 
-    builders.build(db_path, tmp_path / "fixtures")
-    builders.create_events(Warehouse(db_path))
+    builders.create_events(Warehouse(spend_db))
     title = PAGES.get(path, "Overview")
-    with serve_app(db_path, tmp_path) as url, sync_playwright() as playwright:
+    with serve_app(spend_db, tmp_path) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         page = _open_view(browser, f"{url}/{path}", title)
         page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="SQL", exact=True).wait_for(

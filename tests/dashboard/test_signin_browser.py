@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboard import builders
 from tests.dashboard.oidc_stub import OidcStub, serve
 from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_FLAGS, VIEWPORT, _free_port, serve_app
 
@@ -27,10 +26,9 @@ pytestmark = [
 ]
 
 
-def test_sign_in_through_a_provider(db_path: Path, tmp_path: Path):
+def test_sign_in_through_a_provider(spend_db: Path, tmp_path: Path):
     from playwright.sync_api import sync_playwright
 
-    builders.build(db_path, tmp_path / "fixtures")
     port = _free_port()
     stub = OidcStub("spendscope-e2e", CLIENT_SECRET, {})
     with serve(stub):
@@ -40,7 +38,7 @@ def test_sign_in_through_a_provider(db_path: Path, tmp_path: Path):
             f'client_id = "{stub.client_id}"\nclient_secret = "{CLIENT_SECRET}"\n'
             f'server_metadata_url = "{stub.metadata_url}"\n')
         settings = {"SPENDSCOPE_ACCESS__ALLOW": "example.com", "SPENDSCOPE_ACCESS__SQL_ALLOW": "cfo@example.com"}
-        with serve_app(db_path, tmp_path, port, **settings) as url, sync_playwright() as playwright:
+        with serve_app(spend_db, tmp_path, port, **settings) as url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
             page = _sign_in(browser, url, stub, "ana@example.com")
             nav = page.locator('[data-testid="stSidebarNav"]')
