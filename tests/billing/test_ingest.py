@@ -86,3 +86,16 @@ def test_a_parquet_file_inserted_out_of_order_keeps_every_line(load_billing, que
     assert result.status == "loaded" and result.rows == 200_000
     assert query("SELECT count(*), count(*) FILTER (WHERE BilledCost = x_SourceLine), min(x_SourceLine), "
                  "max(x_SourceLine) FROM cost") == [(200_000, 200_000, 1, 200_000)]
+
+
+def test_the_default_writer_memory_lets_duckdb_insert_a_load_on_two_threads(warehouse):
+    """DuckDB's ordered (batch) insert budgets 4 MiB per column of the target table per thread, and adds a thread
+    only when a quarter of ``memory_limit`` covers it: measured with the 47-column ``cost_line``, one thread at
+    768MB, two at 800MB. A migration that widens ``cost_line`` past what the default allows would silently put
+    every CSV and JSON load back on one core (as the three commitment columns did at 768MB), so it must raise
+    the default with it (README, "Ingest performance")."""
+    with warehouse.write("test") as session:
+        columns = len(session.con.execute("DESCRIBE cost_line").fetchall())
+        default = session.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    limit_mib = float(default.split()[0]) * {"MiB": 1, "GiB": 1024}[default.split()[1]]
+    assert limit_mib / 4 >= 4 * columns, f"{default} is too little for {columns} columns on two threads"
