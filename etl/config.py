@@ -191,6 +191,11 @@ SETTINGS: tuple[Setting, ...] = (
 _BY_KEY = {s.key: s for s in SETTINGS}
 
 
+def default(key: str) -> Any:
+    """The built-in default of a setting, for code that needs it without a resolved :class:`Config`."""
+    return _BY_KEY[key].default
+
+
 class ConfigError(ValueError):
     """A configuration value could not be read; the message names the source and the key."""
 

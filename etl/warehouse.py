@@ -36,6 +36,7 @@ from typing import IO
 
 import duckdb
 
+from etl import config as settings
 from etl.billing import compute_rollup
 
 log = logging.getLogger(__name__)
@@ -125,9 +126,9 @@ class Warehouse:
     """A warehouse file plus the settings of its writing connection."""
 
     path: Path
-    memory_limit: str = "850MB"
-    threads: int = 0
-    lock_timeout_s: float = 600.0
+    memory_limit: str = settings.default("warehouse.memory_limit")
+    threads: int = settings.default("warehouse.threads")
+    lock_timeout_s: float = settings.default("warehouse.lock_timeout_s")
 
     @property
     def lock_path(self) -> Path:

@@ -295,8 +295,8 @@ def _priced(price: str, fallback: str, rate: bool) -> str:
     product = f"ss_mul({price}, {{quantity}})"
     if rate:
         product = f"ss_mul({product}, CAST(coalesce({{exchange_rate}}, 1) AS DECIMAL(38, 12)))"
-    # Conditions on the inputs, not the product, so that each row computes one product (DECIMAL(38) products
-    # are the costliest part of the load; DuckDB does not share repeated subexpressions).
+    # Conditions on the inputs, not the product, so that each row computes one product (DuckDB does not share
+    # repeated subexpressions, and a product that needs ss_mul's exact rescale is costly).
     unknown = (f"{price} IS NULL OR {{quantity}} IS NULL "
                f"OR (({price} = 0 OR {{quantity}} = 0) AND {{cost}} <> 0)")
     return f"CASE WHEN {unknown} THEN {fallback} WHEN {{cost}} < 0 THEN -abs({product}) ELSE {product} END"
